@@ -1,0 +1,122 @@
+/**
+ * The version manifest (versions.yaml): read → parse → check, with every problem listed at once.
+ * Everything the toolchain builds, and every cache key, derives from this one file.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { ConfigError } from "../../harness/core/errors.ts";
+
+const tag = z.string().regex(/^v\d+\.\d+\.\d+$/, "expected a tag like v1.2.3");
+const plain = z.string().regex(/^\d+\.\d+(\.\d+)?$/, "expected a version like 1.2.3");
+
+export const ManifestSchema = z
+  .object({
+    kind: tag,
+    kubernetes: z
+      .object({
+        version: tag,
+        gitCommit: z.string().regex(/^([0-9a-f]{40}|unknown)$/, "expected a 40-hex commit or \"unknown\""),
+        buildDate: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, "expected an RFC 3339 UTC time"),
+      })
+      .strict(),
+    etcd: tag,
+    coredns: tag,
+    crictl: tag,
+    pause: plain,
+    debian: z.object({ suite: z.literal("bookworm"), mirror: z.string().url() }).strict(),
+    volcert: z.object({ netd: plain, workload: plain }).strict(),
+  })
+  .strict();
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+export const MANIFEST_PATH = fileURLToPath(new URL("./versions.yaml", import.meta.url));
+
+export function parseManifest(text: string, source = "versions.yaml"): Manifest {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${source} is not valid YAML`, [(err as Error).message]);
+  }
+  const r = ManifestSchema.safeParse(raw);
+  if (!r.success) {
+    throw new ConfigError(
+      `${source} is invalid`,
+      r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`),
+    );
+  }
+  const minor = r.data.kubernetes.version.split(".")[1];
+  if (minor !== "34") {
+    throw new ConfigError(`${source} is invalid`, [
+      `kubernetes.version: ${r.data.kubernetes.version} is not a 1.34 patch (1.35+ kubelets refuse cgroup v1 hosts)`,
+    ]);
+  }
+  return r.data;
+}
+
+export function loadManifest(path = MANIFEST_PATH): Manifest {
+  return parseManifest(readFileSync(path, "utf8"), path);
+}
+
+/** "v1.34.10" → "v0.34.10": the tag of the staging modules (k8s.io/api, ...) of a release. */
+export function stagingVersion(kubernetesVersion: string): string {
+  return kubernetesVersion.replace(/^v1\./, "v0.");
+}
+
+export interface ImageNames {
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubeProxy: string;
+  etcd: string;
+  coredns: string;
+  pause: string;
+  netd: string;
+  workload: string;
+  runtimeBase: string;
+  nodeBase: string;
+  node: string;
+}
+
+/** Names exactly as kubeadm (and containerd's sandbox_image) will look them up inside the node. */
+export function imageNames(m: Manifest): ImageNames {
+  const k = m.kubernetes.version;
+  return {
+    kubeApiserver: `registry.k8s.io/kube-apiserver:${k}`,
+    kubeControllerManager: `registry.k8s.io/kube-controller-manager:${k}`,
+    kubeScheduler: `registry.k8s.io/kube-scheduler:${k}`,
+    kubeProxy: `registry.k8s.io/kube-proxy:${k}`,
+    etcd: `registry.k8s.io/etcd:${m.etcd.slice(1)}-0`,
+    coredns: `registry.k8s.io/coredns/coredns:${m.coredns}`,
+    pause: `registry.k8s.io/pause:${m.pause}`,
+    netd: `volcert/netd:${m.volcert.netd}`,
+    workload: `volcert/workload:${m.volcert.workload}`,
+    runtimeBase: `volcert/runtime:${m.debian.suite}`,
+    nodeBase: `volcert/node-base:${m.debian.suite}`,
+    node: `volcert/node:${k}`,
+  };
+}
+
+/** Images preloaded into the node image's containerd (k8s.io namespace). */
+export function preloadedImages(m: Manifest): string[] {
+  const n = imageNames(m);
+  return [n.kubeApiserver, n.kubeControllerManager, n.kubeScheduler, n.kubeProxy, n.etcd, n.coredns, n.pause, n.netd, n.workload];
+}
+
+/**
+ * Checks the images kubeadm says it needs (`kubeadm config images list` output) against what we
+ * build. kubeadm's own pause line is ignored: containerd's sandbox_image decides the pause image.
+ * Returns the problems; empty means consistent.
+ */
+export function checkKubeadmImages(m: Manifest, kubeadmOutput: string): string[] {
+  const built = new Set(preloadedImages(m));
+  return kubeadmOutput
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("registry.k8s.io/pause:"))
+    .filter((l) => !built.has(l))
+    .map((l) => `kubeadm ${m.kubernetes.version} needs ${l}, which versions.yaml does not build (update etcd/coredns there)`);
+}

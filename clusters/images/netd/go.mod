@@ -1,0 +1,3 @@
+module volcert.local/netd
+
+go 1.22

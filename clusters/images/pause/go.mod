@@ -1,0 +1,3 @@
+module volcert.local/pause
+
+go 1.22

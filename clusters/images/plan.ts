@@ -1,0 +1,314 @@
+/**
+ * The image build plan as data: each step names its inputs (from which its cache key is derived),
+ * the steps it depends on, the lane it runs in, and what it produces (a directory of binaries or
+ * Docker images). build.ts runs the plan; nothing here decides whether a step is cached.
+ */
+import { cp, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "../../harness/core/errors.ts";
+import { exec } from "../../harness/core/exec.ts";
+import { cachePaths, freshDir, hashPath } from "./cache.ts";
+import { buildFromContext, LABEL_KEY, LABEL_MANAGED } from "./docker-images.ts";
+import { goBuild, goInstall, kubernetesLdflags } from "./go.ts";
+import { checkKubeadmImages, imageNames, type ImageNames, type Manifest } from "./manifest.ts";
+import { assembleNodeImage } from "./node-image.ts";
+import { debootstrap, importRootfs, PACKAGES, trimRootfs } from "./rootfs.ts";
+
+export const IMAGES_DIR = fileURLToPath(new URL(".", import.meta.url));
+const gomod = (name: string) => join(IMAGES_DIR, "gomod", name);
+
+export type Lane = "cpu" | "io" | "docker";
+
+export interface StepIO {
+  key: string;
+  /** Output directory of this step (dir steps) or a scratch directory (image steps). */
+  dir: string;
+  logFile: string;
+  /** Output directory of a dependency. */
+  depDir(id: string): string;
+}
+
+export interface BuildStep {
+  id: string;
+  title: string;
+  lane: Lane;
+  deps: string[];
+  inputs: unknown;
+  /** Images this step produces; empty for steps that produce a directory of binaries. */
+  images: string[];
+  run(io: StepIO): Promise<void>;
+}
+
+export function buildPlan(m: Manifest): BuildStep[] {
+  const n: ImageNames = imageNames(m);
+  const k8sBins = ["kubeadm", "kubelet", "kubectl", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"];
+  const pathEnv = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  const label = (key: string) => `LABEL ${LABEL_MANAGED}=true ${LABEL_KEY}=${key}`;
+
+  const steps: BuildStep[] = [
+    {
+      id: "go-crictl",
+      title: `crictl ${m.crictl}`,
+      lane: "cpu",
+      deps: [],
+      inputs: { crictl: m.crictl, gomod: hashPath(gomod("crictl")) },
+      images: [],
+      run: async (io) => {
+        // sum.golang.org has no entry for this tag: the committed go.sum pins the hash first downloaded.
+        await requireModuleVersion(gomod("crictl"), "sigs.k8s.io/cri-tools", m.crictl);
+        const src = await copyModule("crictl", io.key);
+        await goBuild({
+          moduleDir: src,
+          packages: { "sigs.k8s.io/cri-tools/cmd/crictl": "crictl" },
+          ldflags: `-X sigs.k8s.io/cri-tools/pkg/version.Version=${m.crictl.slice(1)}`,
+          outDir: io.dir,
+          logFile: io.logFile,
+        });
+      },
+    },
+    {
+      id: "go-volcert",
+      title: "volcert pause and netd",
+      lane: "cpu",
+      deps: [],
+      inputs: { pause: hashPath(join(IMAGES_DIR, "pause")), netd: hashPath(join(IMAGES_DIR, "netd")), v: m.volcert, p: m.pause },
+      images: [],
+      run: async (io) => {
+        await goBuild({ moduleDir: join(IMAGES_DIR, "pause"), packages: { ".": "pause" }, ldflags: `-X main.version=${m.pause}-volcert`, outDir: io.dir, logFile: io.logFile });
+        await goBuild({ moduleDir: join(IMAGES_DIR, "netd"), packages: { ".": "netd" }, ldflags: `-X main.version=${m.volcert.netd}`, outDir: io.dir, logFile: io.logFile });
+      },
+    },
+    {
+      id: "go-kind",
+      title: `kind CLI ${m.kind}`,
+      lane: "cpu",
+      deps: [],
+      inputs: { kind: m.kind },
+      images: [],
+      run: (io) => goInstall(`sigs.k8s.io/kind@${m.kind}`, { outDir: io.dir, logFile: io.logFile }),
+    },
+    {
+      id: "go-kubernetes",
+      title: `Kubernetes ${m.kubernetes.version} binaries`,
+      lane: "cpu",
+      deps: [],
+      inputs: { k8s: m.kubernetes, gomod: hashPath(gomod("kubernetes")) },
+      images: [],
+      run: async (io) => {
+        await requireModuleVersion(gomod("kubernetes"), "k8s.io/kubernetes", m.kubernetes.version);
+        const src = await copyModule("kubernetes", io.key);
+        await goBuild({
+          moduleDir: src,
+          packages: Object.fromEntries(k8sBins.map((b) => [`k8s.io/kubernetes/cmd/${b}`, b])),
+          ldflags: kubernetesLdflags(m.kubernetes.version, m.kubernetes.gitCommit, m.kubernetes.buildDate),
+          tags: ["selinux", "notest", "grpcnotrace"],
+          outDir: io.dir,
+          logFile: io.logFile,
+        });
+        const listed = await exec(join(io.dir, "kubeadm"), ["config", "images", "list", "--kubernetes-version", m.kubernetes.version]);
+        const problems = checkKubeadmImages(m, listed.stdout);
+        if (problems.length) throw new ConfigError("clusters/images/versions.yaml does not match the built kubeadm", problems);
+      },
+    },
+    {
+      id: "go-etcd",
+      title: `etcd ${m.etcd}`,
+      lane: "cpu",
+      deps: [],
+      inputs: { etcd: m.etcd, gomod: hashPath(gomod("etcd")) },
+      images: [],
+      run: async (io) => {
+        await requireModuleVersion(gomod("etcd"), "go.etcd.io/etcd/server/v3", m.etcd);
+        const src = await copyModule("etcd", io.key);
+        await goBuild({
+          moduleDir: src,
+          packages: { "go.etcd.io/etcd/server/v3": "etcd", "go.etcd.io/etcd/etcdctl/v3": "etcdctl" },
+          ldflags: `-X go.etcd.io/etcd/api/v3/version.GitSHA=${m.etcd}`,
+          outDir: io.dir,
+          logFile: io.logFile,
+        });
+      },
+    },
+    {
+      id: "go-coredns",
+      title: `CoreDNS ${m.coredns}`,
+      lane: "cpu",
+      deps: [],
+      inputs: { coredns: m.coredns },
+      images: [],
+      run: (io) =>
+        goInstall(`github.com/coredns/coredns@${m.coredns}`, {
+          outDir: io.dir,
+          logFile: io.logFile,
+          ldflags: `-X github.com/coredns/coredns/coremain.GitCommit=${m.coredns}`,
+        }),
+    },
+    {
+      id: "rootfs-runtime",
+      title: `runtime base image (Debian ${m.debian.suite})`,
+      lane: "io",
+      deps: [],
+      inputs: { debian: m.debian, packages: PACKAGES.runtime },
+      images: [n.runtimeBase],
+      run: async (io) => {
+        const dir = join(io.dir, "rootfs");
+        await debootstrap({ suite: m.debian.suite, mirror: m.debian.mirror, packages: PACKAGES.runtime, targetDir: dir, logFile: io.logFile });
+        await trimRootfs(dir, io.logFile);
+        await importRootfs({ dir, image: n.runtimeBase, changes: [pathEnv, label(io.key)], logFile: io.logFile });
+      },
+    },
+    {
+      id: "rootfs-workload",
+      title: `test workload image ${n.workload}`,
+      lane: "io",
+      deps: [],
+      inputs: { debian: m.debian, packages: PACKAGES.workload, tag: m.volcert.workload },
+      images: [n.workload],
+      run: async (io) => {
+        const dir = join(io.dir, "rootfs");
+        await debootstrap({ suite: m.debian.suite, mirror: m.debian.mirror, packages: PACKAGES.workload, targetDir: dir, logFile: io.logFile });
+        await trimRootfs(dir, io.logFile);
+        await importRootfs({ dir, image: n.workload, changes: [pathEnv, 'CMD ["sleep", "infinity"]', label(io.key)], logFile: io.logFile });
+      },
+    },
+    {
+      id: "rootfs-node",
+      title: `node base image (Debian ${m.debian.suite}, systemd, containerd)`,
+      lane: "io",
+      deps: ["go-crictl"],
+      inputs: { debian: m.debian, packages: PACKAGES.node, files: hashPath(join(IMAGES_DIR, "node")) },
+      images: [n.nodeBase],
+      run: async (io) => {
+        const dir = join(io.dir, "rootfs");
+        await debootstrap({ suite: m.debian.suite, mirror: m.debian.mirror, packages: PACKAGES.node, targetDir: dir, logFile: io.logFile });
+        await cp(join(IMAGES_DIR, "node", "files"), dir, { recursive: true });
+        await cp(join(io.depDir("go-crictl"), "crictl"), join(dir, "usr/local/bin/crictl"));
+        const setup = await readFile(join(IMAGES_DIR, "node", "setup-rootfs.sh"), "utf8");
+        await exec("chroot", [dir, "/bin/bash", "-c", setup], { logFile: io.logFile, timeoutMs: 5 * 60_000 });
+        await trimRootfs(dir, io.logFile);
+        await importRootfs({
+          dir,
+          image: n.nodeBase,
+          changes: [
+            "ENV container=docker",
+            "STOPSIGNAL SIGRTMIN+3",
+            'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
+            label(io.key),
+          ],
+          logFile: io.logFile,
+        });
+      },
+    },
+    componentStep("image-control-plane", "control-plane images", ["go-kubernetes", "rootfs-runtime"], [
+      { image: n.kubeApiserver, bin: "kube-apiserver" },
+      { image: n.kubeControllerManager, bin: "kube-controller-manager" },
+      { image: n.kubeScheduler, bin: "kube-scheduler" },
+      { image: n.kubeProxy, bin: "kube-proxy" },
+    ].map(({ image, bin }) => ({
+      image,
+      from: n.runtimeBase,
+      files: { [bin]: ["go-kubernetes", bin] as const },
+      lines: [`COPY ${bin} /usr/local/bin/${bin}`],
+    }))),
+    componentStep("image-etcd", `etcd image`, ["go-etcd", "rootfs-runtime"], [
+      {
+        image: n.etcd,
+        from: n.runtimeBase,
+        files: { etcd: ["go-etcd", "etcd"], etcdctl: ["go-etcd", "etcdctl"] },
+        lines: ["COPY etcd etcdctl /usr/local/bin/"],
+      },
+    ]),
+    componentStep("image-coredns", "CoreDNS image", ["go-coredns", "rootfs-runtime"], [
+      {
+        image: n.coredns,
+        from: n.runtimeBase,
+        files: { coredns: ["go-coredns", "coredns"] },
+        // kubeadm drops every capability but NET_BIND_SERVICE and runs it as root.
+        lines: ["COPY coredns /coredns", 'ENTRYPOINT ["/coredns"]'],
+      },
+    ]),
+    componentStep("image-pause", "pause image", ["go-volcert"], [
+      {
+        image: n.pause,
+        from: "scratch",
+        files: { pause: ["go-volcert", "pause"] },
+        lines: ["COPY pause /pause", "USER 65535:65535", 'ENTRYPOINT ["/pause"]'],
+      },
+    ]),
+    componentStep("image-netd", "netd image", ["go-volcert", "rootfs-runtime"], [
+      {
+        image: n.netd,
+        from: n.runtimeBase,
+        files: { netd: ["go-volcert", "netd"] },
+        lines: ["COPY netd /usr/local/bin/netd", 'ENTRYPOINT ["/usr/local/bin/netd"]'],
+      },
+    ]),
+    {
+      id: "image-node",
+      title: `node image ${n.node}`,
+      lane: "docker",
+      deps: ["rootfs-node", "go-kubernetes", "image-control-plane", "image-etcd", "image-coredns", "image-pause", "image-netd", "rootfs-workload"],
+      inputs: { assemble: hashPath(join(IMAGES_DIR, "node-image.ts")), netd: hashPath(join(IMAGES_DIR, "netd-manifest.ts")) },
+      images: [n.node],
+      run: (io) => assembleNodeImage({ manifest: m, key: io.key, binDir: io.depDir("go-kubernetes"), logFile: io.logFile }),
+    },
+  ];
+  return steps;
+}
+
+interface ComponentImage {
+  image: string;
+  from: string;
+  /** context file name → [step id, file in that step's output]. */
+  files: Record<string, readonly [string, string]>;
+  lines: string[];
+}
+
+function componentStep(id: string, title: string, deps: string[], images: ComponentImage[]): BuildStep {
+  return {
+    id,
+    title,
+    lane: "docker",
+    deps,
+    inputs: images.map((i) => ({ ...i })),
+    images: images.map((i) => i.image),
+    run: async (io) => {
+      for (const img of images) {
+        await buildFromContext({
+          image: img.image,
+          key: io.key,
+          dockerfile: [`FROM ${img.from}`, ...img.lines],
+          files: Object.fromEntries(Object.entries(img.files).map(([name, [step, file]]) => [name, join(io.depDir(step), file)])),
+          contextDir: join(io.dir, "context"),
+          logFile: io.logFile,
+        });
+      }
+    },
+  };
+}
+
+/** Fails when a committed wrapper module pins another version than versions.yaml. */
+async function requireModuleVersion(moduleDir: string, modulePath: string, version: string): Promise<void> {
+  const gomodText = await readFile(join(moduleDir, "go.mod"), "utf8");
+  const pinned = requiredVersion(gomodText, modulePath);
+  if (pinned !== version) {
+    throw new ConfigError(`${moduleDir}/go.mod requires ${modulePath} ${pinned ?? "(nothing)"}, but versions.yaml says ${version}`, [], {
+      fix: `update the wrapper module (go mod edit -require=${modulePath}@${version} && go mod tidy) together with versions.yaml`,
+    });
+  }
+}
+
+export function requiredVersion(gomodText: string, modulePath: string): string | null {
+  const escaped = modulePath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const m = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, "m").exec(gomodText);
+  return m?.[1] ?? null;
+}
+
+/** Copies a committed wrapper module to scratch space: `go build -mod=mod` may rewrite go.mod/go.sum. */
+async function copyModule(name: string, key: string): Promise<string> {
+  const dir = await freshDir(join(cachePaths.tmp(), `gomod-${name}-${key.slice(0, 12)}`));
+  await cp(gomod(name), dir, { recursive: true });
+  return dir;
+}
+

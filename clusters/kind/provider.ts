@@ -1,0 +1,135 @@
+/**
+ * kind cluster provider: create, destroy, list, kubeconfig, load images, export logs. It never
+ * touches the user's ~/.kube/config: each cluster's kubeconfig lives in volcert's state directory.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { InfraError } from "../../harness/core/errors.ts";
+import { exec, lastLines } from "../../harness/core/exec.ts";
+import { cacheRoot } from "../images/cache.ts";
+import type { KindCluster } from "../cluster.ts";
+import { CLUSTER_PREFIX, kindConfig, type ClusterShape } from "./shape.ts";
+
+export function clusterStateDir(name: string): string {
+  return join(cacheRoot(), "clusters", name);
+}
+
+export interface KindTools {
+  kind: string;
+  kubectl: string;
+  nodeImage: string;
+}
+
+export class KindProvider {
+  constructor(private readonly tools: KindTools) {}
+
+  /** Every kind cluster on this Docker engine (volcert's and others'). */
+  async listAll(): Promise<string[]> {
+    const r = await exec(this.tools.kind, ["get", "clusters"], { timeoutMs: 60_000 });
+    return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("No kind clusters"));
+  }
+
+  async list(): Promise<string[]> {
+    return (await this.listAll()).filter((n) => n.startsWith(CLUSTER_PREFIX));
+  }
+
+  async create(shape: ClusterShape, opts: { logFile: string; waitMs?: number }): Promise<KindCluster> {
+    if ((await this.listAll()).includes(shape.name)) {
+      throw new InfraError(`a kind cluster named ${shape.name} already exists`, {
+        fix: `reuse it (--reuse), delete it (volcert cluster down ${shape.name}) or pick another name`,
+      });
+    }
+    const dir = clusterStateDir(shape.name);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    const configPath = join(dir, "kind-config.yaml");
+    const kubeconfigPath = join(dir, "kubeconfig");
+    await writeFile(configPath, kindConfig(shape));
+    const waitS = Math.round((opts.waitMs ?? 5 * 60_000) / 1000);
+    const r = await exec(
+      this.tools.kind,
+      ["create", "cluster", "--name", shape.name, "--image", this.tools.nodeImage, "--config", configPath,
+        "--kubeconfig", kubeconfigPath, "--wait", `${waitS}s`, "--retain"],
+      { nothrow: true, timeoutMs: (waitS + 600) * 1000, logFile: opts.logFile },
+    );
+    if (!r.ok) {
+      const logsDir = join(dir, "failed-create-logs");
+      await this.exportLogs(shape.name, logsDir).catch(() => undefined);
+      await this.destroy(shape.name).catch(() => undefined);
+      throw new InfraError(
+        `kind could not create cluster ${shape.name}:\n${lastLines(r.stderr || r.stdout, 12)}\n  node logs: ${logsDir}\n  full log: ${opts.logFile}`,
+      );
+    }
+    await writeFile(join(dir, "created.json"), `${JSON.stringify({ createdAt: new Date().toISOString(), shape }, null, 2)}\n`);
+    if (!shape.defaultStorageClass) {
+      await exec(this.tools.kubectl, ["--kubeconfig", kubeconfigPath, "delete", "storageclass", "standard", "--ignore-not-found"], {
+        timeoutMs: 60_000,
+        logFile: opts.logFile,
+      });
+    }
+    return this.handle(shape.name);
+  }
+
+  /** A handle on an existing volcert kind cluster. */
+  async attach(name: string): Promise<KindCluster> {
+    if (!(await this.listAll()).includes(name)) {
+      throw new InfraError(`no kind cluster named ${name} exists`, { fix: "list clusters with `volcert cluster list`" });
+    }
+    const kubeconfigPath = join(clusterStateDir(name), "kubeconfig");
+    if (!existsSync(kubeconfigPath)) {
+      await mkdir(clusterStateDir(name), { recursive: true });
+      await writeFile(kubeconfigPath, await this.kubeconfig(name));
+    }
+    return this.handle(name);
+  }
+
+  private handle(name: string): KindCluster {
+    const kind = this.tools.kind;
+    return {
+      name,
+      kubeconfigPath: join(clusterStateDir(name), "kubeconfig"),
+      provider: "kind",
+      createdByVolcert: name.startsWith(CLUSTER_PREFIX) && existsSync(join(clusterStateDir(name), "created.json")),
+      async nodeContainers() {
+        const r = await exec(kind, ["get", "nodes", "--name", name], { timeoutMs: 60_000 });
+        return r.stdout.split("\n").map((l) => l.trim()).filter(Boolean).sort();
+      },
+    };
+  }
+
+  async destroy(name: string): Promise<void> {
+    await exec(this.tools.kind, ["delete", "cluster", "--name", name], { timeoutMs: 5 * 60_000 });
+    await rm(clusterStateDir(name), { recursive: true, force: true });
+  }
+
+  async kubeconfig(name: string): Promise<string> {
+    return (await exec(this.tools.kind, ["get", "kubeconfig", "--name", name], { timeoutMs: 60_000 })).stdout;
+  }
+
+  async loadImages(name: string, images: readonly string[], logFile?: string): Promise<void> {
+    await exec(this.tools.kind, ["load", "docker-image", "--name", name, ...images], {
+      timeoutMs: 20 * 60_000,
+      ...(logFile ? { logFile } : {}),
+    });
+  }
+
+  async exportLogs(name: string, dir: string): Promise<string> {
+    await mkdir(dir, { recursive: true });
+    await exec(this.tools.kind, ["export", "logs", "--name", name, dir], { timeoutMs: 5 * 60_000 });
+    return dir;
+  }
+}
+
+export async function readCreatedShape(name: string): Promise<ClusterShape | null> {
+  try {
+    return (JSON.parse(await readFile(join(clusterStateDir(name), "created.json"), "utf8")) as { shape: ClusterShape }).shape;
+  } catch {
+    return null;
+  }
+}
+
+/** Where the log of creating a cluster goes (outside its state dir, which create() resets). */
+export function clusterLogFile(name: string): string {
+  return join(cacheRoot(), "logs", `cluster-${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.log`);
+}

@@ -1,0 +1,83 @@
+/**
+ * volcert command table. Each command body lives in its own module and is loaded lazily, so
+ * `volcert --help` is instant and a command only pays for what it uses.
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import { describeError, exitCodeFor } from "../core/errors.ts";
+
+const program = new Command()
+  .name("volcert")
+  .description("Conformance and chaos harness for Kubernetes storage drivers, on hermetic kind clusters")
+  .showHelpAfterError();
+
+const workersOption = () =>
+  new Option("--workers <n>", "worker nodes (0-3)").default(2).argParser((v) => Number.parseInt(v, 10));
+
+program
+  .command("run")
+  .description("main job: build what is missing, create a fresh cluster, run the suites, write the report")
+  .option("--keep-cluster", "keep the cluster afterwards (prints how to reach it)")
+  .option("--name <name>", "cluster name (default: volcert-run-<id>)")
+  .addOption(workersOption())
+  .action(async (opts) => {
+    const { runMain } = await import("./run.ts");
+    process.exitCode = await runMain({ mode: "run", keepCluster: !!opts.keepCluster, name: opts.name, workers: opts.workers });
+  });
+
+program
+  .command("test")
+  .description("volcert's own tests: unit tests, then the e2e suites on a fresh real cluster")
+  .option("--unit-only", "run only the unit tests (no Docker, no cluster)")
+  .option("--keep-cluster", "keep the e2e cluster afterwards")
+  .action(async (opts) => {
+    const { runMain } = await import("./run.ts");
+    process.exitCode = await runMain({ mode: "test", keepCluster: !!opts.keepCluster, unitOnly: !!opts.unitOnly, workers: 2 });
+  });
+
+const cluster = program.command("cluster").description("create, list and delete volcert's kind clusters");
+cluster
+  .command("up")
+  .description("create a kind cluster from the hermetic node image")
+  .option("--name <name>", "cluster name (must start with volcert-)", "volcert-dev")
+  .addOption(workersOption())
+  .option("--default-storage-class", "keep kind's `standard` default StorageClass")
+  .action(async (opts) => {
+    const c = await import("./cluster-commands.ts");
+    await c.clusterUp({ name: opts.name, workers: opts.workers, defaultStorageClass: !!opts.defaultStorageClass });
+  });
+cluster
+  .command("down")
+  .description("delete volcert clusters")
+  .argument("<names...>")
+  .action(async (names) => (await import("./cluster-commands.ts")).clusterDown(names));
+cluster
+  .command("list")
+  .description("list kind clusters (volcert's are named volcert-*)")
+  .action(async () => (await import("./cluster-commands.ts")).clusterList());
+cluster
+  .command("kubeconfig")
+  .description("print the kubeconfig path of a volcert cluster")
+  .argument("<name>")
+  .action(async (name) => (await import("./cluster-commands.ts")).clusterKubeconfig(name));
+cluster
+  .command("sweep")
+  .description("delete every leftover volcert cluster, assembly container and loop device")
+  .action(async () => (await import("./cluster-commands.ts")).sweep());
+
+const images = program.command("images").description("the hermetic image toolchain (no container registry needed)");
+images
+  .command("build")
+  .description("build (or reuse from cache) every image volcert needs")
+  .argument("[steps...]", "only these build steps and what they depend on")
+  .action(async (steps) => (await import("./image-commands.ts")).imagesBuild(steps));
+images
+  .command("list")
+  .description("list the build steps, their cache state and the images they produce")
+  .action(async () => (await import("./image-commands.ts")).imagesList());
+
+try {
+  await program.parseAsync();
+} catch (err) {
+  process.stderr.write(`${describeError(err)}\n`);
+  process.exitCode = exitCodeFor(err);
+}

@@ -1,0 +1,142 @@
+/**
+ * The only place volcert starts processes. Every command gets a timeout, its output is captured,
+ * and a failure is a CommandError that carries the command line, exit code and the tail of stderr.
+ */
+import { spawn } from "node:child_process";
+import { appendFile, mkdir, open } from "node:fs/promises";
+import { dirname } from "node:path";
+import { $, ProcessOutput } from "zx";
+import { InfraError } from "./errors.ts";
+
+export interface ExecOptions {
+  cwd?: string;
+  /** Added to (not replacing) the current environment; `undefined` removes a variable. */
+  env?: Record<string, string | undefined>;
+  /** Hard limit; the process is killed when it is reached. */
+  timeoutMs?: number;
+  input?: string | Buffer;
+  /** Append the full command output here (long builds). */
+  logFile?: string;
+  /** Resolve with the result instead of throwing on a non-zero exit. */
+  nothrow?: boolean;
+}
+
+export interface ExecResult {
+  command: string;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  ok: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+export class CommandError extends InfraError {
+  readonly result: ExecResult;
+  constructor(result: ExecResult, logFile?: string) {
+    const why = result.exitCode === null ? `was killed (${result.signal ?? "timeout"})` : `exited ${result.exitCode}`;
+    const tail = lastLines(result.stderr || result.stdout, 15);
+    super(
+      `command ${why} after ${(result.durationMs / 1000).toFixed(1)}s: ${result.command}` +
+        (tail ? `\n${indent(tail)}` : "") +
+        (logFile ? `\n  full log: ${logFile}` : ""),
+    );
+    this.result = result;
+  }
+}
+
+export function quoteArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+export function commandLine(cmd: string, args: readonly string[]): string {
+  return [cmd, ...args].map(quoteArg).join(" ");
+}
+
+export async function exec(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const command = commandLine(cmd, args);
+  const env = mergeEnv(opts.env);
+  const started = Date.now();
+  const shell = $({
+    quiet: true,
+    nothrow: true,
+    cwd: opts.cwd,
+    env,
+    input: opts.input,
+    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    prefix: "",
+    postfix: "",
+  });
+  const out: ProcessOutput = await shell`exec ${[cmd, ...args]}`;
+  const result: ExecResult = {
+    command,
+    exitCode: out.exitCode,
+    signal: out.signal,
+    stdout: out.stdout,
+    stderr: out.stderr,
+    durationMs: Date.now() - started,
+    ok: out.exitCode === 0,
+  };
+  if (opts.logFile) await writeLog(opts.logFile, result);
+  if (!result.ok && !opts.nothrow) throw new CommandError(result, opts.logFile);
+  return result;
+}
+
+/**
+ * A bash pipeline. Values go in as positional parameters ("$1"...), never spliced into the script,
+ * so nothing a user typed is ever parsed by the shell.
+ */
+export async function execPipeline(script: string, params: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  return exec("bash", ["-o", "errexit", "-o", "pipefail", "-o", "nounset", "-c", script, "volcert-pipeline", ...params], opts);
+}
+
+/**
+ * Start a long-lived daemon that outlives this process (dockerd when no init system manages it).
+ * Output goes to `logFile`.
+ */
+export async function spawnDaemon(cmd: string, args: readonly string[], logFile: string): Promise<number> {
+  await mkdir(dirname(logFile), { recursive: true });
+  const fh = await open(logFile, "a");
+  try {
+    const child = spawn(cmd, [...args], { detached: true, stdio: ["ignore", fh.fd, fh.fd] });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("spawn", () => resolve(child.pid ?? -1));
+    });
+    child.unref();
+    return pid;
+  } finally {
+    await fh.close();
+  }
+}
+
+function mergeEnv(extra: ExecOptions["env"]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(extra ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+async function writeLog(file: string, r: ExecResult): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await appendFile(
+    file,
+    `\n$ ${r.command}\n${r.stdout}${r.stderr}\n[exit ${r.exitCode ?? r.signal} after ${(r.durationMs / 1000).toFixed(1)}s]\n`,
+  );
+}
+
+export function lastLines(text: string, n: number): string {
+  return text.trimEnd().split("\n").slice(-n).join("\n");
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
+}

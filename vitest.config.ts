@@ -1,0 +1,42 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects:
+ * - unit: fast, next to the code, recorded real outputs only, no cluster.
+ * - e2e:  suites/ against a real cluster that the volcert CLI creates *before* starting Vitest and
+ *         passes in through VOLCERT_KUBECONFIG (so listing tests never creates a cluster).
+ */
+const resultsDir = process.env["VOLCERT_ALLURE_RESULTS"] ?? "reports/allure-results";
+
+export default defineConfig({
+  test: {
+    reporters: [
+      "default",
+      ["junit", { suiteName: "volcert" }],
+      ["allure-vitest/reporter", { resultsDir, reportMatchers: false }],
+    ],
+    outputFile: { junit: process.env["VOLCERT_JUNIT"] ?? "reports/junit.xml" },
+    teardownTimeout: 5 * 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["harness/**/*.test.ts", "clusters/**/*.test.ts", "fixtures/**/*.test.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["suites/**/*.e2e.test.ts"],
+          fileParallelism: false,
+          testTimeout: 10 * 60_000,
+          hookTimeout: 10 * 60_000,
+          pool: "forks",
+        },
+      },
+    ],
+  },
+});
