@@ -2,7 +2,7 @@
  * Docker image helpers for the toolchain: build from a generated context with the classic builder
  * (BuildKit would try to fetch its frontend from a registry), and read back the cache key label.
  */
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { cp, mkdir, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { exec } from "../../harness/core/exec.ts";
 import { freshDir } from "./cache.ts";
@@ -22,7 +22,7 @@ export async function imageKey(image: string): Promise<string | null> {
 export interface ContextImage {
   image: string;
   key: string;
-  /** Dockerfile lines; files are copied into the context root by their basename. */
+  /** Dockerfile lines; `files` maps a context path to a source file or directory. */
   dockerfile: string[];
   files: Record<string, string>;
   contextDir: string;
@@ -33,7 +33,7 @@ export async function buildFromContext(spec: ContextImage): Promise<void> {
   const dir = await freshDir(spec.contextDir);
   for (const [name, src] of Object.entries(spec.files)) {
     await mkdir(join(dir, name, ".."), { recursive: true });
-    await copyFile(src, join(dir, name));
+    await cp(src, join(dir, name), { recursive: true });
   }
   await writeFile(join(dir, "Dockerfile"), `${spec.dockerfile.join("\n")}\nLABEL ${LABEL_MANAGED}=true ${LABEL_KEY}=${spec.key}\n`);
   await exec("docker", ["build", "--quiet", "-t", spec.image, dir], {

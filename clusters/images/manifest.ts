@@ -77,6 +77,7 @@ export interface ImageNames {
   netd: string;
   workload: string;
   runtimeBase: string;
+  nodeRootfs: string;
   nodeBase: string;
   node: string;
 }
@@ -95,6 +96,7 @@ export function imageNames(m: Manifest): ImageNames {
     netd: `volcert/netd:${m.volcert.netd}`,
     workload: `volcert/workload:${m.volcert.workload}`,
     runtimeBase: `volcert/runtime:${m.debian.suite}`,
+    nodeRootfs: `volcert/node-rootfs:${m.debian.suite}`,
     nodeBase: `volcert/node-base:${m.debian.suite}`,
     node: `volcert/node:${k}`,
   };

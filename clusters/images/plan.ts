@@ -72,7 +72,7 @@ export function buildPlan(m: Manifest): BuildStep[] {
       title: "volcert pause and netd",
       lane: "cpu",
       deps: [],
-      inputs: { pause: hashPath(join(IMAGES_DIR, "pause")), netd: hashPath(join(IMAGES_DIR, "netd")), v: m.volcert, p: m.pause },
+      inputs: { pause: hashPath(join(IMAGES_DIR, "pause")), netd: hashPath(join(IMAGES_DIR, "netd")), netdVersion: m.volcert.netd, pauseVersion: m.pause },
       images: [],
       run: async (io) => {
         await goBuild({ moduleDir: join(IMAGES_DIR, "pause"), packages: { ".": "pause" }, ldflags: `-X main.version=${m.pause}-volcert`, outDir: io.dir, logFile: io.logFile });
@@ -174,31 +174,49 @@ export function buildPlan(m: Manifest): BuildStep[] {
     },
     {
       id: "rootfs-node",
-      title: `node base image (Debian ${m.debian.suite}, systemd, containerd)`,
+      title: `node root filesystem (Debian ${m.debian.suite}, systemd, containerd)`,
       lane: "io",
-      deps: ["go-crictl"],
-      inputs: { debian: m.debian, packages: PACKAGES.node, files: hashPath(join(IMAGES_DIR, "node")) },
-      images: [n.nodeBase],
+      deps: [],
+      inputs: { debian: m.debian, packages: PACKAGES.node },
+      images: [n.nodeRootfs],
       run: async (io) => {
         const dir = join(io.dir, "rootfs");
         await debootstrap({ suite: m.debian.suite, mirror: m.debian.mirror, packages: PACKAGES.node, targetDir: dir, logFile: io.logFile });
-        await cp(join(IMAGES_DIR, "node", "files"), dir, { recursive: true });
-        await cp(join(io.depDir("go-crictl"), "crictl"), join(dir, "usr/local/bin/crictl"));
-        const setup = await readFile(join(IMAGES_DIR, "node", "setup-rootfs.sh"), "utf8");
-        await exec("chroot", [dir, "/bin/bash", "-c", setup], { logFile: io.logFile, timeoutMs: 5 * 60_000 });
         await trimRootfs(dir, io.logFile);
-        await importRootfs({
-          dir,
+        await importRootfs({ dir, image: n.nodeRootfs, changes: [label(io.key)], logFile: io.logFile });
+      },
+    },
+    {
+      // Our files and unit setup go on in a cheap second step, so editing them never re-runs debootstrap.
+      id: "image-node-base",
+      title: "node base image (entrypoint, units, containerd config)",
+      lane: "docker",
+      deps: ["rootfs-node", "go-crictl"],
+      inputs: { files: hashPath(join(IMAGES_DIR, "node")) },
+      images: [n.nodeBase],
+      run: (io) =>
+        buildFromContext({
           image: n.nodeBase,
-          changes: [
+          key: io.key,
+          dockerfile: [
+            `FROM ${n.nodeRootfs}`,
+            "COPY files/ /",
+            "COPY crictl /usr/local/bin/crictl",
+            "COPY setup-rootfs.sh /tmp/setup-rootfs.sh",
+            "RUN bash /tmp/setup-rootfs.sh && rm /tmp/setup-rootfs.sh",
             "ENV container=docker",
+            // systemd halts cleanly on SIGRTMIN+3 (docker stop, kind delete).
             "STOPSIGNAL SIGRTMIN+3",
             'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
-            label(io.key),
           ],
+          files: {
+            files: join(IMAGES_DIR, "node", "files"),
+            crictl: join(io.depDir("go-crictl"), "crictl"),
+            "setup-rootfs.sh": join(IMAGES_DIR, "node", "setup-rootfs.sh"),
+          },
+          contextDir: join(io.dir, "context"),
           logFile: io.logFile,
-        });
-      },
+        }),
     },
     componentStep("image-control-plane", "control-plane images", ["go-kubernetes", "rootfs-runtime"], [
       { image: n.kubeApiserver, bin: "kube-apiserver" },
@@ -248,7 +266,7 @@ export function buildPlan(m: Manifest): BuildStep[] {
       id: "image-node",
       title: `node image ${n.node}`,
       lane: "docker",
-      deps: ["rootfs-node", "go-kubernetes", "image-control-plane", "image-etcd", "image-coredns", "image-pause", "image-netd", "rootfs-workload"],
+      deps: ["image-node-base", "go-kubernetes", "image-control-plane", "image-etcd", "image-coredns", "image-pause", "image-netd", "rootfs-workload"],
       inputs: { assemble: hashPath(join(IMAGES_DIR, "node-image.ts")), netd: hashPath(join(IMAGES_DIR, "netd-manifest.ts")) },
       images: [n.node],
       run: (io) => assembleNodeImage({ manifest: m, key: io.key, binDir: io.depDir("go-kubernetes"), logFile: io.logFile }),

@@ -54,7 +54,7 @@ export class KindProvider {
       { nothrow: true, timeoutMs: (waitS + 600) * 1000, logFile: opts.logFile },
     );
     if (!r.ok) {
-      const logsDir = join(dir, "failed-create-logs");
+      const logsDir = opts.logFile.replace(/\.log$/, "-node-logs");
       await this.exportLogs(shape.name, logsDir).catch(() => undefined);
       await this.destroy(shape.name).catch(() => undefined);
       throw new InfraError(

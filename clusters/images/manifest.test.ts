@@ -1,0 +1,60 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { ConfigError } from "../../harness/core/errors.ts";
+import { checkKubeadmImages, imageNames, loadManifest, parseManifest, preloadedImages, stagingVersion } from "./manifest.ts";
+
+const kubeadmList = readFileSync(new URL("../../fixtures/recorded/kubeadm-config-images-list-v1.34.10.txt", import.meta.url), "utf8");
+
+describe("version manifest", () => {
+  const m = loadManifest();
+
+  test("the committed versions.yaml is valid and pins a 1.34 patch", () => {
+    expect(m.kubernetes.version).toMatch(/^v1\.34\.\d+$/);
+    expect(m.kind).toBe("v0.31.0");
+    expect(stagingVersion(m.kubernetes.version)).toBe(m.kubernetes.version.replace("v1.", "v0."));
+  });
+
+  test("every image the built kubeadm lists is built (recorded `kubeadm config images list`)", () => {
+    expect(checkKubeadmImages(m, kubeadmList)).toEqual([]);
+  });
+
+  test("an etcd bump in kubeadm that versions.yaml misses is reported", () => {
+    const problems = checkKubeadmImages({ ...m, etcd: "v3.6.4" }, kubeadmList);
+    expect(problems).toEqual([expect.stringContaining("registry.k8s.io/etcd:3.6.5-0")]);
+  });
+
+  test("kubeadm's pause line is ignored: containerd's sandbox_image decides", () => {
+    expect(kubeadmList).toContain("registry.k8s.io/pause:3.10.1");
+    expect(preloadedImages(m)).toContain("registry.k8s.io/pause:3.10");
+  });
+
+  test("image names are what kubeadm and kind look up", () => {
+    const n = imageNames(m);
+    expect(n.etcd).toBe(`registry.k8s.io/etcd:${m.etcd.slice(1)}-0`);
+    expect(n.node).toBe(`volcert/node:${m.kubernetes.version}`);
+    expect(preloadedImages(m).every((i) => !i.endsWith(":latest"))).toBe(true);
+  });
+
+  test("all problems are listed at once, unknown keys included", () => {
+    const text = readFileSync(new URL("./versions.yaml", import.meta.url), "utf8")
+      .replace("etcd: v3.6.5", "etcd: 3.6.5")
+      .replace("coredns: v1.12.1", "coredns: v1.12.1\ncorends: v1.12.1");
+    const err = (() => {
+      try {
+        parseManifest(text);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([
+      expect.stringMatching(/^etcd: expected a tag like v1\.2\.3/),
+      expect.stringMatching(/corends/),
+    ]);
+  });
+
+  test("a 1.35 kubelet is refused with the reason", () => {
+    const text = readFileSync(new URL("./versions.yaml", import.meta.url), "utf8").replace(/version: v1\.34\.\d+/, "version: v1.35.0");
+    expect(() => parseManifest(text)).toThrow(/cgroup v1/);
+  });
+});

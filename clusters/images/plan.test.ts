@@ -1,0 +1,48 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { stepKeys, selectSteps } from "./build.ts";
+import { loadManifest } from "./manifest.ts";
+import { buildPlan, requiredVersion } from "./plan.ts";
+
+const m = loadManifest();
+const gomod = (name: string) => readFileSync(new URL(`./gomod/${name}/go.mod`, import.meta.url), "utf8");
+
+describe("build plan", () => {
+  test("committed wrapper modules pin the versions versions.yaml names", () => {
+    expect(requiredVersion(gomod("kubernetes"), "k8s.io/kubernetes")).toBe(m.kubernetes.version);
+    expect(requiredVersion(gomod("etcd"), "go.etcd.io/etcd/server/v3")).toBe(m.etcd);
+    expect(requiredVersion(gomod("crictl"), "sigs.k8s.io/cri-tools")).toBe(m.crictl);
+  });
+
+  test("the Kubernetes wrapper maps staging modules onto the release's v0 tags", () => {
+    const text = gomod("kubernetes");
+    expect(text).toContain(`k8s.io/api => k8s.io/api ${m.kubernetes.version.replace("v1.", "v0.")}`);
+    expect(text).toContain("godebug default=go1.24");
+  });
+
+  test("keys are stable and a change reaches exactly the dependent steps", () => {
+    const a = stepKeys(buildPlan(m));
+    expect(stepKeys(buildPlan(m))).toEqual(a);
+    const b = stepKeys(buildPlan({ ...m, coredns: "v1.12.2" }));
+    const changed = [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
+    expect(changed).toEqual(["go-coredns", "image-coredns", "image-node"]);
+  });
+
+  test("a new workload tag rebuilds the workload and the node image, not Kubernetes", () => {
+    const a = stepKeys(buildPlan(m));
+    const b = stepKeys(buildPlan({ ...m, volcert: { ...m.volcert, workload: "9.9.9" } }));
+    const changed = [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
+    expect(changed).toEqual(["image-node", "rootfs-workload"]);
+  });
+
+  test("selecting a target pulls in its dependencies only", () => {
+    const ids = selectSteps(buildPlan(m), ["image-etcd"]).map((s) => s.id).sort();
+    expect(ids).toEqual(["go-etcd", "image-etcd", "rootfs-runtime"]);
+  });
+
+  test("every dependency names a step of the plan", () => {
+    const plan = buildPlan(m);
+    const ids = new Set(plan.map((s) => s.id));
+    for (const s of plan) for (const d of s.deps) expect(ids.has(d), `${s.id} → ${d}`).toBe(true);
+  });
+});

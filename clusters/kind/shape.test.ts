@@ -1,0 +1,45 @@
+import { parse } from "yaml";
+import { describe, expect, test } from "vitest";
+import { ConfigError } from "../../harness/core/errors.ts";
+import { kindConfig, nodeContainerNames, parseShape } from "./shape.ts";
+
+describe("cluster shapes", () => {
+  test("1 control plane + 2 workers with a local-PV mount", () => {
+    const shape = parseShape({
+      name: "volcert-t1",
+      workers: 2,
+      extraMounts: [{ hostPath: "/var/lib/volcert/lpv", containerPath: "/mnt/lpv", propagation: "HostToContainer" }],
+    });
+    const cfg = parse(kindConfig(shape));
+    expect(cfg.kind).toBe("Cluster");
+    expect(cfg.apiVersion).toBe("kind.x-k8s.io/v1alpha4");
+    expect(cfg.nodes.map((n: { role: string }) => n.role)).toEqual(["control-plane", "worker", "worker"]);
+    expect(cfg.nodes[2].labels).toEqual({ "volcert.io/node-index": "2" });
+    expect(cfg.nodes[1].extraMounts).toEqual([{ hostPath: "/var/lib/volcert/lpv", containerPath: "/mnt/lpv", propagation: "HostToContainer" }]);
+    expect(shape.defaultStorageClass).toBe(false);
+  });
+
+  test("node container names follow kind's scheme", () => {
+    expect(nodeContainerNames({ name: "volcert-a", workers: 3 })).toEqual([
+      "volcert-a-control-plane",
+      "volcert-a-worker",
+      "volcert-a-worker2",
+      "volcert-a-worker3",
+    ]);
+  });
+
+  test("every problem is listed: name prefix, worker count, relative path, unknown key", () => {
+    let err: unknown;
+    try {
+      parseShape({ name: "demo", workers: 5, extraMounts: [{ hostPath: "tmp", containerPath: "/x" }], wrokers: 1 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems.join("\n");
+    expect(problems).toContain('must start with "volcert-"');
+    expect(problems).toContain("workers");
+    expect(problems).toContain("extraMounts.0.hostPath: must be an absolute path");
+    expect(problems).toContain("wrokers");
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * Data checks: a seeded, reproducible byte pattern written inside a pod, with its SHA-256, so a
+ * later read (same pod, another pod, another node) can be compared byte for byte. The seed is
+ * recorded by the caller (report parameter) so a failure can be reproduced.
+ */
+import { randomBytes } from "node:crypto";
+
+export interface Pattern {
+  seed: string;
+  sizeBytes: number;
+}
+
+export function newPattern(sizeBytes = 1024 * 1024): Pattern {
+  return { seed: randomBytes(8).toString("hex"), sizeBytes };
+}
+
+/**
+ * Shell that writes the pattern to `file` and prints its sha256. The pattern is the seed-numbered
+ * line stream "<seed>:<n>\n", cut to size: deterministic from the seed alone, and different
+ * between seeds, so stale data from an earlier test can never match.
+ */
+export function writeScript(p: Pattern, file: string): string[] {
+  return [
+    "sh",
+    "-ec",
+    `seq 1 ${p.sizeBytes} | sed "s/^/${p.seed}:/" | head -c ${p.sizeBytes} > "$1" && sync "$1" && sha256sum "$1" | cut -d' ' -f1`,
+    "write-pattern",
+    file,
+  ];
+}
+
+export function readChecksumScript(file: string): string[] {
+  return ["sh", "-ec", `sha256sum "$1" | cut -d' ' -f1`, "read-checksum", file];
+}
+
+/** The expected checksum, computed locally from the seed (no trust in what the pod reported). */
+export async function expectedChecksum(p: Pattern): Promise<string> {
+  const { createHash } = await import("node:crypto");
+  const h = createHash("sha256");
+  let written = 0;
+  for (let n = 1; written < p.sizeBytes; n++) {
+    const line = Buffer.from(`${p.seed}:${n}\n`);
+    const take = Math.min(line.length, p.sizeBytes - written);
+    h.update(take === line.length ? line : line.subarray(0, take));
+    written += take;
+  }
+  return h.digest("hex");
+}

@@ -1,0 +1,39 @@
+/**
+ * One namespace per test (or per file), labelled with the run and test IDs so leftovers can be
+ * traced and swept. Deleting it waits (bounded) until it is really gone.
+ */
+import { randomBytes } from "node:crypto";
+import { waitFor } from "../../harness/core/wait.ts";
+import type { Kube } from "../../harness/k8s/kube.ts";
+
+export const LABEL_RUN = "volcert.io/run-id";
+export const LABEL_TEST = "volcert.io/test-id";
+
+export interface TestNamespace extends AsyncDisposable {
+  name: string;
+}
+
+export async function createNamespace(kube: Kube, testId: string, runId: string): Promise<TestNamespace> {
+  const name = `volcert-${testId.toLowerCase().replace(/[^a-z0-9-]/g, "-")}-${randomBytes(3).toString("hex")}`;
+  await kube.core.createNamespace({
+    body: { metadata: { name, labels: { [LABEL_RUN]: runId, [LABEL_TEST]: testId, "app.kubernetes.io/managed-by": "volcert" } } },
+  });
+  return {
+    name,
+    async [Symbol.asyncDispose]() {
+      await kube.core.deleteNamespace({ name }).catch(() => undefined);
+      await waitFor(
+        `namespace ${name} deleted`,
+        async () => {
+          try {
+            const ns = await kube.core.readNamespace({ name });
+            return { done: false, seen: `phase ${ns.status?.phase ?? "?"}` };
+          } catch {
+            return { done: true, seen: "gone" };
+          }
+        },
+        { timeoutMs: 120_000, intervalMs: 1000 },
+      );
+    },
+  };
+}
