@@ -7,9 +7,15 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InfraError } from "../../harness/core/errors.ts";
 import { exec, lastLines } from "../../harness/core/exec.ts";
+import { waitFor } from "../../harness/core/wait.ts";
 import { cacheRoot } from "../images/cache.ts";
 import type { KindCluster } from "../cluster.ts";
 import { CLUSTER_PREFIX, kindConfig, type ClusterShape } from "./shape.ts";
+
+interface NodeStatusView {
+  metadata: { name: string };
+  status?: { conditions?: { type: string; status: string }[] };
+}
 
 export function clusterStateDir(name: string): string {
   return join(cacheRoot(), "clusters", name);
@@ -61,6 +67,7 @@ export class KindProvider {
         `kind could not create cluster ${shape.name}:\n${lastLines(r.stderr || r.stdout, 12)}\n  node logs: ${logsDir}\n  full log: ${opts.logFile}`,
       );
     }
+    await this.waitForNodesReady(kubeconfigPath, shape.workers + 1, opts.waitMs ?? 5 * 60_000);
     await writeFile(join(dir, "created.json"), `${JSON.stringify({ createdAt: new Date().toISOString(), shape }, null, 2)}\n`);
     if (!shape.defaultStorageClass) {
       await exec(this.tools.kubectl, ["--kubeconfig", kubeconfigPath, "delete", "storageclass", "standard", "--ignore-not-found"], {
@@ -69,6 +76,21 @@ export class KindProvider {
       });
     }
     return this.handle(shape.name);
+  }
+
+  /** kind --wait only covers the control plane; suites need every node. */
+  private async waitForNodesReady(kubeconfigPath: string, expected: number, timeoutMs: number): Promise<void> {
+    await waitFor(
+      `all ${expected} nodes Ready`,
+      async () => {
+        const r = await exec(this.tools.kubectl, ["--kubeconfig", kubeconfigPath, "get", "nodes", "-o", "json"], { timeoutMs: 30_000 });
+        const nodes = (JSON.parse(r.stdout) as { items: NodeStatusView[] }).items;
+        const states = nodes.map((n) => `${n.metadata.name}=${n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? "Ready" : "NotReady"}`);
+        const ready = states.filter((s) => s.endsWith("=Ready")).length;
+        return { done: nodes.length === expected && ready === expected, seen: states.join(", ") || "no nodes" };
+      },
+      { timeoutMs, intervalMs: 2000 },
+    );
   }
 
   /** A handle on an existing volcert kind cluster. */

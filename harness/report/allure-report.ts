@@ -6,8 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { exec } from "../core/exec.ts";
 import { InfraError } from "../core/errors.ts";
 import { imageNames, type Manifest } from "../../clusters/images/manifest.ts";
@@ -55,7 +55,8 @@ export async function generateReport(spec: ReportSpec): Promise<string> {
     `${JSON.stringify({ name: "volcert", type: "local", reportName: spec.name, buildName: spec.name }, null, 2)}\n`,
   );
   await mkdir(spec.outDir, { recursive: true });
-  const cli = join(dirname(createRequire(import.meta.url).resolve("allure/package.json")), "cli.js");
+  const cli = fileURLToPath(new URL("../../node_modules/allure/cli.js", import.meta.url));
+  if (!existsSync(cli)) throw new InfraError(`Allure 3 CLI not found at ${cli}`, { fix: "run `npm ci`" });
   await exec(process.execPath, [cli, "awesome", spec.resultsDir, "--single-file", "--output", spec.outDir, "--name", spec.name], {
     timeoutMs: 5 * 60_000,
     env: { ALLURE_NO_ANALYTICS: "true", NO_COLOR: "1" },
