@@ -75,6 +75,17 @@ images
   .description("list the build steps, their cache state and the images they produce")
   .action(async () => (await import("./image-commands.ts")).imagesList());
 
+const drivers = program.command("drivers").description("driver definition files");
+drivers
+  .command("validate")
+  .description("check driver files (volcert or upstream storage.testdriver format); lists every problem")
+  .argument("<files...>")
+  .action(async (files) => (await import("./driver-commands.ts")).driversValidate(files));
+drivers
+  .command("schema")
+  .description("print the JSON Schema of driver definition files (for editors)")
+  .action(async () => (await import("./driver-commands.ts")).driversSchema());
+
 try {
   await program.parseAsync();
 } catch (err) {

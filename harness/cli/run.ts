@@ -59,6 +59,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
         VOLCERT_KUBECTL: env.tools.kubectl,
         VOLCERT_CLUSTER: cluster.name,
         VOLCERT_CLUSTER_CREATED: String(cluster.createdByVolcert),
+        VOLCERT_EXPECTED_NODES: String(shape.workers + 1),
       }),
     );
     if (outcomes["e2e"].failed) {

@@ -11,6 +11,8 @@ export interface ClusterEnv {
   kube: Kube;
   createdByVolcert: boolean;
   runId: string;
+  /** Nodes the cluster was created with (control plane included). */
+  expectedNodes: number;
 }
 
 let cached: ClusterEnv | undefined;
@@ -29,6 +31,7 @@ export function clusterEnv(): ClusterEnv {
     kube: new Kube(kubeconfig, kubectl),
     createdByVolcert: process.env["VOLCERT_CLUSTER_CREATED"] === "true",
     runId: process.env["VOLCERT_RUN_ID"] ?? "local",
+    expectedNodes: Number(process.env["VOLCERT_EXPECTED_NODES"] ?? "3"),
   };
   return cached;
 }
