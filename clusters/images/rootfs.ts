@@ -82,7 +82,10 @@ export interface ImportSpec {
   logFile: string;
 }
 
-/** tar the rootfs (numeric owners, no pseudo filesystems) and `docker import` it. */
+/**
+ * tar the rootfs (numeric owners, no pseudo filesystems) and `docker import` it. The tree is
+ * deleted afterwards: the image is the cached output, and the tree would double the disk use.
+ */
 export async function importRootfs(spec: ImportSpec): Promise<void> {
   const changeArgs = spec.changes.flatMap((c) => ["--change", c]);
   await execPipeline(
@@ -90,4 +93,5 @@ export async function importRootfs(spec: ImportSpec): Promise<void> {
     [spec.dir, spec.image, ...changeArgs],
     { timeoutMs: 20 * 60_000, logFile: spec.logFile },
   );
+  await rm(spec.dir, { recursive: true, force: true });
 }

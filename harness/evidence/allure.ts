@@ -1,0 +1,41 @@
+/**
+ * The only module that talks to Allure. Suites label and attach through here, so the report's
+ * structure (test IDs, areas, drivers) is defined once.
+ */
+import * as allure from "allure-js-commons";
+
+export interface CaseLabels {
+  id: string;
+  area: string;
+  driver?: string;
+}
+
+export async function labelCase(l: CaseLabels): Promise<void> {
+  await allure.label("testId", l.id);
+  await allure.allureId(l.id);
+  await allure.epic(l.driver ? `driver ${l.driver}` : "cluster");
+  await allure.feature(l.area);
+  await allure.story(l.id);
+  if (l.driver) await allure.parameter("driver", l.driver);
+  await allure.tags(l.id.split("-")[0] ?? l.id);
+}
+
+export async function attachText(name: string, content: string, type: "text/plain" | "application/json" | "text/yaml" = "text/plain"): Promise<void> {
+  await Promise.resolve(allure.attachment(name, content, { contentType: type }));
+}
+
+export async function recordParameter(name: string, value: string): Promise<void> {
+  await allure.parameter(name, value);
+}
+
+export async function describeCase(markdown: string): Promise<void> {
+  await allure.description(markdown);
+}
+
+export async function logStep(name: string): Promise<void> {
+  await allure.logStep(name);
+}
+
+export function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return allure.step(name, fn) as Promise<T>;
+}
