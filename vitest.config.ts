@@ -31,7 +31,10 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["suites/**/*.e2e.test.ts"],
-          fileParallelism: false,
+          // Suite files run in parallel (each case has its own namespace, storage class name and
+          // volume names); cases inside a file run one after another. VOLCERT_PARALLEL sets how many.
+          fileParallelism: true,
+          maxWorkers: Number(process.env["VOLCERT_PARALLEL"] ?? "3"),
           testTimeout: 10 * 60_000,
           hookTimeout: 10 * 60_000,
           pool: "forks",

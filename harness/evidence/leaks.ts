@@ -5,12 +5,15 @@
  */
 import { exec } from "../core/exec.ts";
 import type { Kube } from "../k8s/kube.ts";
+import { leftoverVolumeDirs, VOLUME_ROOT } from "../drivers/intree.ts";
 import { nodeContainers } from "./collect.ts";
 
 export interface LeakScope {
   cluster: string;
   namespace: string;
   podUids: readonly string[];
+  /** Backing directories of static volumes the case created start with this. */
+  volumeDirPrefix?: string;
   /** Substrings identifying backing files of loop devices the case attached. */
   loopBackingMarkers?: readonly string[];
 }
@@ -22,10 +25,13 @@ export async function findLeaks(kube: Kube, scope: LeakScope): Promise<string[]>
   const pvs = await kube.kubectl(["get", "pv", "-o", "jsonpath={range .items[*]}{.metadata.name} {.spec.claimRef.namespace}{\"\\n\"}{end}"], { nothrow: true });
   for (const line of pvs.stdout.split("\n")) {
     const [pv, claimNs] = line.trim().split(" ");
-    if (pv && claimNs === scope.namespace) leaks.push(`PersistentVolume ${pv} still refers to a claim in ${scope.namespace}`);
+    if (pv && (claimNs === scope.namespace || pv.startsWith(`${scope.namespace}-`))) leaks.push(`PersistentVolume ${pv} (case ${scope.namespace}) still exists`);
   }
   const nodes = await nodeContainers(scope.cluster);
   for (const node of nodes) {
+    if (scope.volumeDirPrefix) {
+      for (const d of await leftoverVolumeDirs(node, scope.volumeDirPrefix)) leaks.push(`${node}: volume directory ${VOLUME_ROOT}/${d} left behind`);
+    }
     if (scope.podUids.length) {
       const mounts = await exec("docker", ["exec", node, "cat", "/proc/self/mountinfo"], { nothrow: true, timeoutMs: 30_000 });
       for (const uid of scope.podUids) {

@@ -1,0 +1,94 @@
+/**
+ * Static volumes for in-tree drivers: volcert plays the administrator. A backing directory is
+ * created inside a node container, then a PersistentVolume points at it: `hostPath` (no node
+ * affinity: the data is on one node but the scheduler does not know) or `local` (required node
+ * affinity to that node). Each volume is disposable: deleting it removes the PV and the directory.
+ */
+import { exec } from "../core/exec.ts";
+import { waitFor } from "../core/wait.ts";
+import type { Kube } from "../k8s/kube.ts";
+import type { DriverFile } from "./schema.ts";
+
+export const VOLUME_ROOT = "/var/lib/volcert-volumes";
+
+export interface StaticVolumeSpec {
+  name: string;
+  node: string;
+  capacity: string;
+  storageClassName: string;
+  accessModes?: string[];
+  volumeMode?: "Filesystem" | "Block";
+  reclaimPolicy?: "Retain" | "Delete" | "Recycle";
+  /** Pre-bind to this claim (namespace/name). */
+  claimRef?: { namespace: string; name: string };
+  labels?: Record<string, string>;
+  /** Create the backing directory (false: LP-05, a path that does not exist). */
+  createPath?: boolean;
+}
+
+export interface StaticVolume extends AsyncDisposable {
+  pvName: string;
+  node: string;
+  path: string;
+}
+
+export function staticPvManifest(d: DriverFile, s: StaticVolumeSpec, path: string): Record<string, unknown> {
+  const plugin = d.spec.inTree?.plugin ?? "hostPath";
+  const source =
+    plugin === "local"
+      ? {
+          local: { path },
+          nodeAffinity: {
+            required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [s.node] }] }] },
+          },
+        }
+      : { hostPath: { path, type: "Directory" } };
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: s.name, labels: { "app.kubernetes.io/managed-by": "volcert", ...s.labels } },
+    spec: {
+      capacity: { storage: s.capacity },
+      accessModes: s.accessModes ?? ["ReadWriteOnce"],
+      volumeMode: s.volumeMode ?? "Filesystem",
+      persistentVolumeReclaimPolicy: s.reclaimPolicy ?? "Retain",
+      storageClassName: s.storageClassName,
+      ...(s.claimRef ? { claimRef: { namespace: s.claimRef.namespace, name: s.claimRef.name } } : {}),
+      ...source,
+    },
+  };
+}
+
+export async function createStaticVolume(kube: Kube, d: DriverFile, s: StaticVolumeSpec): Promise<StaticVolume> {
+  const path = `${VOLUME_ROOT}/${s.name}`;
+  if (s.createPath !== false) {
+    await exec("docker", ["exec", s.node, "mkdir", "-p", path], { timeoutMs: 30_000 });
+    await exec("docker", ["exec", s.node, "chmod", "0777", path], { timeoutMs: 30_000 });
+  }
+  await kube.kubectl(["apply", "-f", "-"], { input: JSON.stringify(staticPvManifest(d, s, path)) });
+  return {
+    pvName: s.name,
+    node: s.node,
+    path,
+    async [Symbol.asyncDispose]() {
+      await kube.kubectl(["delete", "pv", s.name, "--ignore-not-found", "--wait=false"], { nothrow: true });
+      // A PV still bound keeps its protection finalizer until the claim is gone; drop it, the case is over.
+      await kube.kubectl(["patch", "pv", s.name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}'], { nothrow: true });
+      await waitFor(
+        `PersistentVolume ${s.name} deleted`,
+        async () => {
+          const r = await kube.kubectl(["get", "pv", s.name, "-o", "jsonpath={.status.phase}"], { nothrow: true });
+          return { done: !r.ok, seen: r.ok ? `phase ${r.stdout}` : "gone" };
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      await exec("docker", ["exec", s.node, "rm", "-rf", path], { nothrow: true, timeoutMs: 60_000 });
+    },
+  };
+}
+
+/** Backing directories on a node that no volume owns any more (leak check). */
+export async function leftoverVolumeDirs(node: string, prefix: string): Promise<string[]> {
+  const r = await exec("docker", ["exec", node, "sh", "-c", `ls -1 ${VOLUME_ROOT} 2>/dev/null || true`], { nothrow: true, timeoutMs: 30_000 });
+  return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith(prefix));
+}

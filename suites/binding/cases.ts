@@ -1,0 +1,150 @@
+/**
+ * BD: PersistentVolumeClaim binding with static volumes (the PV controller's contract). Each case
+ * uses its own storage class name (the namespace), so no case can bind another case's volumes.
+ */
+import { expect } from "vitest";
+import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
+import { recordParameter } from "../../harness/evidence/allure.ts";
+import { createClaim, readClaim, waitForClaimPhase, waitForPvPhase } from "../../harness/k8s/claims.ts";
+import { waitForPodReady } from "../../harness/k8s/pods.ts";
+import { waitFor } from "../../harness/core/wait.ts";
+import type { Case, CaseContext } from "../support/case.ts";
+import { podWithClaim, staticVolume } from "../support/volumes.ts";
+
+const area = "PVC binding";
+const requires = { types: ["in-tree" as const], capabilities: ["persistence" as const] };
+
+/** A pod on the volume's node writes a seeded pattern through the claim; the checksum must match. */
+async function podWrites(c: CaseContext, claim: string, node: string): Promise<void> {
+  const p = newPattern(128 * 1024);
+  await recordParameter(`seed (${claim})`, p.seed);
+  const name = `writer-${claim}`;
+  await c.createPod(podWithClaim(name, claim, { nodeName: node }));
+  await waitForPodReady(c.kube, c.ns, name);
+  const written = (await c.kube.execInPod(c.ns, name, writeScript(p, "/data/pattern"))).trim();
+  const read = (await c.kube.execInPod(c.ns, name, readChecksumScript("/data/pattern"))).trim();
+  const expected = await expectedChecksum(p);
+  expect(written).toBe(expected);
+  expect(read).toBe(expected);
+  await c.kube.kubectl(["delete", "pod", "-n", c.ns, name, "--wait=true", "--timeout=120s"]);
+}
+
+function orderCase(id: string, title: string, preBound: boolean, claimFirst: boolean): Case {
+  return {
+    meta: { id, area, title, requires, asserts: "claim and volume bind to each other within the timeout, and a pod writes through the claim" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      const makeVolume = () => staticVolume(c, "pv", { node, ...(preBound ? { claimRef: { namespace: c.ns, name: "claim" } } : {}) });
+      const makeClaim = () => createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      let pv;
+      if (claimFirst) {
+        await makeClaim();
+        expect((await readClaim(c.kube, c.ns, "claim")).phase).toBe("Pending");
+        pv = await makeVolume();
+      } else {
+        pv = await makeVolume();
+        await makeClaim();
+      }
+      const bound = await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+      expect(bound.volumeName).toBe(pv.pvName);
+      await podWrites(c, "claim", node);
+    },
+  };
+}
+
+export const BINDING_CASES: Case[] = [
+  orderCase("BD-01", "pre-bound PV, then the claim", true, false),
+  orderCase("BD-02", "claim, then a PV pre-bound to it", true, true),
+  orderCase("BD-03", "unbound PV, then a matching claim", false, false),
+  orderCase("BD-04", "claim, then a matching unbound PV", false, true),
+  {
+    meta: { id: "BD-05", area, title: "best fit, and selectors that match nothing", requires, asserts: "a 3Gi claim binds the 5Gi PV out of 1Gi/5Gi/10Gi; a claim whose label selector matches no PV stays Pending" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      for (const [suffix, size] of [["1g", "1Gi"], ["5g", "5Gi"], ["10g", "10Gi"]] as const) {
+        await staticVolume(c, suffix, { node, capacity: size, labels: { "volcert.io/case": c.ns, size } });
+      }
+      await createClaim(c.kube, c.ns, { name: "fit", storageClassName: c.ns, size: "3Gi" });
+      const bound = await waitForClaimPhase(c.kube, c.ns, "fit", "Bound");
+      expect(bound.volumeName).toBe(`${c.ns}-5g`);
+      await createClaim(c.kube, c.ns, { name: "nomatch", storageClassName: c.ns, size: "1Gi", selector: { size: "2Gi" } });
+      await createClaim(c.kube, c.ns, { name: "wrongmode", storageClassName: c.ns, size: "1Gi", accessModes: ["ReadWriteMany"] });
+      // Give the PV controller several sync periods to (wrongly) bind them.
+      await expect(waitForClaimPhase(c.kube, c.ns, "nomatch", "Bound", { timeoutMs: 20_000 })).rejects.toThrow(/not done/);
+      expect((await readClaim(c.kube, c.ns, "wrongmode")).phase).toBe("Pending");
+    },
+  },
+  {
+    meta: { id: "BD-06", area, title: "many to many: 2 PVs for 4 claims, 4 PVs for 2 claims", requires, asserts: "exactly min(PVs, claims) claims bind and no PV is bound twice" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      const check = async (pvs: number, claims: number, tag: string) => {
+        for (let i = 0; i < pvs; i++) await staticVolume(c, `${tag}pv${i}`, { node, storageClassName: `${c.ns}-${tag}` });
+        for (let i = 0; i < claims; i++) await createClaim(c.kube, c.ns, { name: `${tag}c${i}`, storageClassName: `${c.ns}-${tag}`, size: "1Gi" });
+        const expectedBound = Math.min(pvs, claims);
+        const states = await waitFor(
+          `${expectedBound} of ${claims} claims bound (${tag})`,
+          async () => {
+            const all = await Promise.all(Array.from({ length: claims }, (_, i) => readClaim(c.kube, c.ns, `${tag}c${i}`)));
+            const bound = all.filter((s) => s.phase === "Bound");
+            return { done: bound.length >= expectedBound, value: all, seen: all.map((s) => s.phase).join(",") };
+          },
+          { timeoutMs: 120_000, intervalMs: 1000 },
+        );
+        const volumes = states.filter((s) => s.phase === "Bound").map((s) => s.volumeName);
+        expect(volumes).toHaveLength(expectedBound);
+        expect(new Set(volumes).size, "a PV bound to two claims").toBe(volumes.length);
+      };
+      await check(2, 4, "a");
+      await check(4, 2, "b");
+    },
+  },
+  {
+    meta: { id: "BD-08", area, title: "protection finalizers keep in-use claims and bound PVs", requires, asserts: "a claim used by a pod stays Terminating until the pod is gone; a bound PV stays Terminating until its claim is gone" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      const pv = await staticVolume(c, "pv", { node });
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+      await c.createPod(podWithClaim("user", "claim", { nodeName: node }));
+      await waitForPodReady(c.kube, c.ns, "user");
+      await c.kube.kubectl(["delete", "pvc", "-n", c.ns, "claim", "--wait=false"]);
+      await c.kube.kubectl(["delete", "pv", pv.pvName, "--wait=false"]);
+      const claimObj = await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: "claim" });
+      expect(claimObj.metadata?.deletionTimestamp, "claim marked for deletion").toBeTruthy();
+      expect(claimObj.metadata?.finalizers).toContain("kubernetes.io/pvc-protection");
+      const pvObj = await c.kube.core.readPersistentVolume({ name: pv.pvName });
+      expect(pvObj.metadata?.finalizers).toContain("kubernetes.io/pv-protection");
+      await c.kube.kubectl(["delete", "pod", "-n", c.ns, "user", "--wait=true", "--timeout=120s"]);
+      await waitFor(
+        "claim gone once its pod is gone",
+        async () => {
+          const r = await c.kube.kubectl(["get", "pvc", "-n", c.ns, "claim"], { nothrow: true });
+          return { done: !r.ok, seen: r.ok ? "still present" : "gone" };
+        },
+        { timeoutMs: 120_000 },
+      );
+      await waitForPvPhase(c.kube, pv.pvName, "Gone");
+    },
+  },
+  {
+    meta: { id: "BD-09", area, title: "phase transitions Available → Bound → Released are timestamped", requires, asserts: "each PV phase is observed and lastPhaseTransitionTime moves forward" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      const pv = await staticVolume(c, "pv", { node, reclaimPolicy: "Retain" });
+      const stamp = async () => (await c.kube.core.readPersistentVolume({ name: pv.pvName })).status?.lastPhaseTransitionTime;
+      await waitForPvPhase(c.kube, pv.pvName, "Available");
+      const t1 = await stamp();
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      await waitForPvPhase(c.kube, pv.pvName, "Bound");
+      const t2 = await stamp();
+      await c.kube.kubectl(["delete", "pvc", "-n", c.ns, "claim", "--wait=true", "--timeout=120s"]);
+      await waitForPvPhase(c.kube, pv.pvName, "Released");
+      const t3 = await stamp();
+      await recordParameter("transitions", `Available ${String(t1)} → Bound ${String(t2)} → Released ${String(t3)}`);
+      expect(t1 && t2 && t3, "lastPhaseTransitionTime set in every phase").toBeTruthy();
+      expect(new Date(t2 as Date).getTime()).toBeGreaterThanOrEqual(new Date(t1 as Date).getTime());
+      expect(new Date(t3 as Date).getTime()).toBeGreaterThanOrEqual(new Date(t2 as Date).getTime());
+    },
+  },
+];

@@ -1,0 +1,46 @@
+/** Volume helpers for cases: static volumes named after the case, pods that mount claims. */
+import { imageNames, loadManifest } from "../../clusters/images/manifest.ts";
+import { HarnessBug } from "../../harness/core/errors.ts";
+import { createStaticVolume, type StaticVolume, type StaticVolumeSpec } from "../../harness/drivers/intree.ts";
+import type { V1Pod } from "../../harness/k8s/kube.ts";
+import type { CaseContext } from "./case.ts";
+
+export const WORKLOAD_IMAGE = imageNames(loadManifest()).workload;
+
+/** A static volume owned by the case: named `<namespace>-<suffix>`, class `<namespace>` unless given. */
+export async function staticVolume(c: CaseContext, suffix: string, spec: Partial<StaticVolumeSpec> & { node: string }): Promise<StaticVolume> {
+  if (!c.driver) throw new HarnessBug("static volumes need a driver");
+  return c.defer(
+    await createStaticVolume(c.kube, c.driver, {
+      name: `${c.ns}-${suffix}`,
+      capacity: "1Gi",
+      storageClassName: c.ns,
+      labels: { "volcert.io/case": c.ns },
+      ...spec,
+    }),
+  );
+}
+
+export function podWithClaim(name: string, claim: string, opts: { nodeName?: string; nodeSelector?: Record<string, string>; readOnly?: boolean; affinity?: NonNullable<V1Pod["spec"]>["affinity"] } = {}): V1Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels: { "app.kubernetes.io/managed-by": "volcert" } },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
+      ...(opts.nodeSelector ? { nodeSelector: opts.nodeSelector } : {}),
+      ...(opts.affinity ? { affinity: opts.affinity } : {}),
+      containers: [
+        {
+          name: "workload",
+          image: WORKLOAD_IMAGE,
+          imagePullPolicy: "IfNotPresent",
+          command: ["sleep", "infinity"],
+          volumeMounts: [{ name: "vol", mountPath: "/data", ...(opts.readOnly ? { readOnly: true } : {}) }],
+        },
+      ],
+      volumes: [{ name: "vol", persistentVolumeClaim: { claimName: claim, ...(opts.readOnly ? { readOnly: true } : {}) } }],
+    },
+  };
+}
