@@ -40,6 +40,18 @@ export default defineConfig({
           pool: "forks",
         },
       },
+      {
+        extends: true,
+        test: {
+          // volcert's own tests that need a cluster: the suites must fail against broken fixtures.
+          name: "selftest",
+          include: ["suites/selftest/**/*.selftest.test.ts"],
+          fileParallelism: false,
+          testTimeout: 15 * 60_000,
+          hookTimeout: 10 * 60_000,
+          pool: "forks",
+        },
+      },
     ],
   },
 });

@@ -14,7 +14,7 @@ import { formatDuration, say, step } from "../core/progress.ts";
 import { generateReport } from "../report/allure-report.ts";
 import { printAccess } from "./cluster-commands.ts";
 import { prepareEnvironment } from "./environment.ts";
-import { runVitestProject, type SuiteOutcome } from "./vitest-runner.ts";
+import { runVitestProject, summaryTable, type SuiteOutcome } from "./vitest-runner.ts";
 
 export interface RunOptions {
   mode: "run" | "test";
@@ -51,8 +51,9 @@ export async function runMain(opts: RunOptions): Promise<number> {
   );
   let report: string | null = null;
   try {
-    outcomes["e2e"] = await step("e2e suites on the real cluster", () =>
-      runVitestProject("e2e", {
+    const projects = opts.mode === "test" ? ["e2e", "selftest"] : ["e2e"];
+    outcomes["e2e"] = await step(`${projects.join(" + ")} suites on the real cluster`, () =>
+      runVitestProject(projects, {
         ...reportEnv,
         VOLCERT_JUNIT: join(REPORTS_DIR, "junit.xml"),
         VOLCERT_KUBECONFIG: cluster.kubeconfigPath,
@@ -87,6 +88,8 @@ function finish(outcomes: Record<string, SuiteOutcome>, started: number, report:
     for (const t of o.failedTests) console.log(`    ✘ ${t}`);
     failed += o.failed;
   }
+  const e2e = outcomes["e2e"];
+  if (e2e) console.log(`\nverdicts per driver and area (passed ✔ / failed ✘ / skipped –)\n${summaryTable(e2e.results)}`);
   if (report) console.log(`report: ${report}`);
   console.log(`${failed ? "FAILED" : "PASSED"} in ${formatDuration(Date.now() - started)}`);
   return failed ? 1 : 0;

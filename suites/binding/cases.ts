@@ -10,6 +10,7 @@ import { waitForPodReady } from "../../harness/k8s/pods.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import type { Case, CaseContext } from "../support/case.ts";
 import { podWithClaim, staticVolume } from "../support/volumes.ts";
+import { waitForFirstConsumer } from "../local-pv/cases.ts";
 
 const area = "PVC binding";
 const requires = { types: ["in-tree" as const], capabilities: ["persistence" as const] };
@@ -98,6 +99,10 @@ export const BINDING_CASES: Case[] = [
       await check(2, 4, "a");
       await check(4, 2, "b");
     },
+  },
+  {
+    meta: { id: "BD-07", area, title: "WaitForFirstConsumer: the claim binds once a pod uses it, on that pod's node", requires: { ...requires, capabilities: ["persistence" as const, "topology" as const] }, asserts: "the claim stays Pending until a pod uses it, then binds to a volume on the pod's node" },
+    body: waitForFirstConsumer,
   },
   {
     meta: { id: "BD-08", area, title: "protection finalizers keep in-use claims and bound PVs", requires, asserts: "a claim used by a pod stays Terminating until the pod is gone; a bound PV stays Terminating until its claim is gone" },

@@ -1,0 +1,47 @@
+/**
+ * volcert's own guarantee that its suites can fail: each deliberately broken fixture driver is run
+ * through the cases that target its defect, and those cases must fail (for the right reason).
+ * Evidence is still attached to the report by the case runner.
+ */
+import { describe, expect, test } from "vitest";
+import { BINDING_CASES } from "../binding/cases.ts";
+import { LOCAL_PV_CASES } from "../local-pv/cases.ts";
+import { runCase, type Case } from "../support/case.ts";
+import { loadDriverAt } from "../support/drivers.ts";
+
+function pick(cases: Case[], id: string): Case {
+  const c = cases.find((x) => x.meta.id === id);
+  if (!c) throw new Error(`no case ${id}`);
+  return c;
+}
+
+interface Expectation {
+  driver: string;
+  caseDef: Case;
+  /** What the failure must say: the defect, not some unrelated breakage. */
+  because: RegExp;
+}
+
+const expectations: Expectation[] = [
+  // Local-style volumes without node affinity: the pod goes where it prefers, not where the data is.
+  { driver: "intree-local-no-affinity", caseDef: pick(LOCAL_PV_CASES, "LP-01"), because: /not done|scheduled onto the node that holds the data/ },
+  { driver: "intree-local-no-affinity", caseDef: pick(LOCAL_PV_CASES, "LP-03"), because: /not done|Unschedulable/ },
+];
+
+describe("broken fixture drivers make the suites that target their defect fail", () => {
+  for (const e of expectations) {
+    test(`SELF ${e.caseDef.meta.id} fails against ${e.driver}`, async (t) => {
+      const driver = loadDriverAt(e.driver);
+      expect(driver.metadata.description ?? "", "fixture must be marked BROKEN").toMatch(/^BROKEN/);
+      const outcome = await runCase(e.caseDef.meta, e.caseDef.body, driver, t).then(
+        () => "passed",
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      );
+      expect(outcome, `${e.caseDef.meta.id} must fail against ${e.driver}`).not.toBe("passed");
+      expect(outcome).toMatch(e.because);
+    });
+  }
+  test("the binding cases used above exist (guards against renamed IDs)", () => {
+    expect(BINDING_CASES.map((c) => c.meta.id)).toContain("BD-07");
+  });
+});
