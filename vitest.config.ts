@@ -31,10 +31,11 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["suites/**/*.e2e.test.ts"],
-          // Suite files run in parallel (each case has its own namespace, storage class name and
-          // volume names); cases inside a file run one after another. VOLCERT_PARALLEL sets how many.
+          // Cases are independent (own namespace, storage class name and volume names): suite files
+          // run in parallel and cases inside a file run concurrently. VOLCERT_PARALLEL bounds both.
           fileParallelism: true,
-          maxWorkers: Number(process.env["VOLCERT_PARALLEL"] ?? "3"),
+          maxWorkers: Math.min(3, Number(process.env["VOLCERT_PARALLEL"] ?? "4")),
+          maxConcurrency: Number(process.env["VOLCERT_PARALLEL"] ?? "4"),
           testTimeout: 10 * 60_000,
           hookTimeout: 10 * 60_000,
           pool: "forks",

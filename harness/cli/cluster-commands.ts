@@ -80,7 +80,9 @@ export async function sweep(): Promise<void> {
   const loops = await exec("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"], { nothrow: true });
   for (const line of loops.stdout.split("\n")) {
     const [dev, file] = line.trim().split(/\s+/);
-    if (dev && file?.startsWith(loopDir)) {
+    // Loop devices outlive the node containers that attached them: the flex-loop driver's backing
+    // files (path as seen inside the node) and anything under volcert's cache.
+    if (dev && file && (file.startsWith(loopDir) || file.startsWith("/var/lib/volcert-flex-loop/"))) {
       say(`detaching leftover loop device ${dev} (${file})`);
       await exec("losetup", ["--detach", dev], { nothrow: true });
       removed++;

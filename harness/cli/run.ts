@@ -13,6 +13,9 @@ import { describeError } from "../core/errors.ts";
 import { formatDuration, say, step } from "../core/progress.ts";
 import { generateReport } from "../report/allure-report.ts";
 import { printAccess } from "./cluster-commands.ts";
+import { installDrivers } from "../drivers/install.ts";
+import { loadDriverFile } from "../drivers/load.ts";
+import { fixtureDriverFiles, isBrokenFixture } from "../../suites/support/drivers.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { runVitestProject, summaryTable, type SuiteOutcome } from "./vitest-runner.ts";
 
@@ -50,6 +53,14 @@ export async function runMain(opts: RunOptions): Promise<number> {
     provider.create(shape, { logFile: clusterLogFile(shape.name) }),
   );
   let report: string | null = null;
+  const drivers = await Promise.all(
+    fixtureDriverFiles().map(async (f) => ({ name: f.name, loaded: await loadDriverFile(f.file) })),
+  );
+  // The main job certifies the reference drivers; volcert's own tests also install the broken fixtures.
+  const wanted = drivers.filter((d) => opts.mode === "test" || !isBrokenFixture(d.loaded.definition));
+  const installed = await step(`install drivers: ${wanted.map((d) => d.name).join(", ")}`, async () =>
+    installDrivers(wanted.map((d) => ({ definition: d.loaded.definition, baseDir: d.loaded.baseDir })), await cluster.nodeContainers()),
+  );
   try {
     const projects = opts.mode === "test" ? ["e2e", "selftest"] : ["e2e"];
     outcomes["e2e"] = await step(`${projects.join(" + ")} suites on the real cluster`, () =>
@@ -61,6 +72,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
         VOLCERT_CLUSTER: cluster.name,
         VOLCERT_CLUSTER_CREATED: String(cluster.createdByVolcert),
         VOLCERT_EXPECTED_NODES: String(shape.workers + 1),
+        VOLCERT_DRIVERS: wanted.filter((d) => !isBrokenFixture(d.loaded.definition)).map((d) => d.name).join(","),
       }),
     );
     if (outcomes["e2e"].failed) {
@@ -74,6 +86,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
       return null;
     });
   } finally {
+    if (!opts.keepCluster) await Promise.resolve(installed[Symbol.asyncDispose]()).catch(() => undefined);
     if (opts.keepCluster) printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
     else await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
   }

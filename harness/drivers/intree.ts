@@ -34,8 +34,10 @@ export interface StaticVolume extends AsyncDisposable {
 
 export function staticPvManifest(d: DriverFile, s: StaticVolumeSpec, path: string): Record<string, unknown> {
   const plugin = d.spec.inTree?.plugin ?? "hostPath";
-  const source =
-    plugin === "local"
+  const flex = d.spec.flexVolume;
+  const source = flex
+    ? { flexVolume: { driver: flex.driver, fsType: d.spec.supportedFsTypes.find((f) => f) ?? "ext4", options: flex.options } }
+    : plugin === "local"
       ? {
           local: { path },
           nodeAffinity: {
@@ -61,7 +63,7 @@ export function staticPvManifest(d: DriverFile, s: StaticVolumeSpec, path: strin
 
 export async function createStaticVolume(kube: Kube, d: DriverFile, s: StaticVolumeSpec): Promise<StaticVolume> {
   const path = `${VOLUME_ROOT}/${s.name}`;
-  if (s.createPath !== false) {
+  if (s.createPath !== false && !d.spec.flexVolume) {
     await exec("docker", ["exec", s.node, "mkdir", "-p", path], { timeoutMs: 30_000 });
     await exec("docker", ["exec", s.node, "chmod", "0777", path], { timeoutMs: 30_000 });
   }
@@ -82,7 +84,8 @@ export async function createStaticVolume(kube: Kube, d: DriverFile, s: StaticVol
         },
         { timeoutMs: 60_000, intervalMs: 1000 },
       );
-      await exec("docker", ["exec", s.node, "rm", "-rf", path], { nothrow: true, timeoutMs: 60_000 });
+      const paths = [path, ...(d.spec.flexVolume?.cleanupPaths ?? []).map((p) => p.replaceAll("{volume}", s.name))];
+      await exec("docker", ["exec", s.node, "rm", "-rf", ...paths], { nothrow: true, timeoutMs: 60_000 });
     },
   };
 }

@@ -60,6 +60,8 @@ const FlexVolume = z
     driver: z.string().regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, 'expected "<vendor>/<driver>"'),
     executable: relPath,
     options: z.record(z.string(), z.string()).default({}),
+    /** Node paths holding a volume's data, removed when volcert deletes the volume ("{volume}" = PV name). */
+    cleanupPaths: z.array(z.string().startsWith("/", "must be an absolute node path")).default([]),
   })
   .strict();
 

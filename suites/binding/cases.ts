@@ -13,7 +13,8 @@ import { podWithClaim, staticVolume } from "../support/volumes.ts";
 import { waitForFirstConsumer } from "../local-pv/cases.ts";
 
 const area = "PVC binding";
-const requires = { types: ["in-tree" as const], capabilities: ["persistence" as const] };
+// Static binding needs volumes an administrator can create by hand: in-tree and FlexVolume sources.
+const requires = { types: ["in-tree" as const, "flexvolume" as const], capabilities: ["persistence" as const] };
 
 /** A pod on the volume's node writes a seeded pattern through the claim; the checksum must match. */
 async function podWrites(c: CaseContext, claim: string, node: string): Promise<void> {

@@ -53,7 +53,9 @@ export function registerCases(cases: readonly Case[], drivers?: readonly DriverF
 
 export function defineCase(meta: CaseMeta, body: (c: CaseContext) => Promise<void>, driver?: DriverFile): void {
   const title = `${meta.id} ${meta.title}${driver ? ` [${driver.metadata.name}]` : ""}`;
-  test(title, async (t) => runCase(meta, body, driver, t));
+  // Cases are independent (own namespace, storage class name, volume names): run them concurrently,
+  // up to the e2e project's maxConcurrency (VOLCERT_PARALLEL).
+  test.concurrent(title, async (t) => runCase(meta, body, driver, t));
 }
 
 /** Runs one case body with the full lifecycle; exported so volcert's self-tests can run a case against a broken driver. */
@@ -110,7 +112,7 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
       throw err;
     }
     await disposeAll();
-    const leaks = await findLeaks(env.kube, { cluster: env.name, namespace: ns.name, podUids, volumeDirPrefix: ns.name });
+    const leaks = await findLeaks(env.kube, { cluster: env.name, namespace: ns.name, podUids, volumeDirPrefix: ns.name, loopBackingMarkers: [`/${ns.name}-`] });
     if (leaks.length) {
       await attachText("leaks", leaks.join("\n"));
       await attachEvidence();

@@ -21,11 +21,18 @@ export function isBrokenFixture(d: DriverFile): boolean {
   return (d.metadata.description ?? "").startsWith("BROKEN");
 }
 
+/** Reference driver directories (name → driver file), broken fixtures included. */
+export function fixtureDriverFiles(): { name: string; file: string }[] {
+  return readdirSync(DRIVERS_DIR, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(DRIVERS_DIR, e.name, "driver.yaml")))
+    .map((e) => ({ name: e.name, file: join(DRIVERS_DIR, e.name, "driver.yaml") }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
 export function selectedDrivers(): DriverFile[] {
   const chosen = process.env["VOLCERT_DRIVERS"];
   if (chosen) return chosen.split(",").map((s) => s.trim()).filter(Boolean).map(loadDriverAt);
-  return readdirSync(DRIVERS_DIR, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(DRIVERS_DIR, e.name, "driver.yaml")))
-    .map((e) => loadDriverAt(e.name))
+  return fixtureDriverFiles()
+    .map((f) => loadDriverAt(f.name))
     .filter((d) => !isBrokenFixture(d));
 }

@@ -1,0 +1,46 @@
+/**
+ * FlexVolume installer: copies the driver executable into every node's kubelet plugin directory
+ * (<vendor>~<driver>/<driver>), then waits until each kubelet has probed it (its dynamic plugin
+ * prober calls `init`). Uninstall removes it again.
+ */
+import { resolve } from "node:path";
+import { exec } from "../core/exec.ts";
+import { waitFor } from "../core/wait.ts";
+import type { DriverFile } from "./schema.ts";
+
+export const FLEX_PLUGIN_DIR = "/usr/libexec/kubernetes/kubelet-plugins/volume/exec";
+
+export function flexPaths(d: DriverFile): { dir: string; file: string; pluginName: string } {
+  const [vendor, name] = (d.spec.flexVolume?.driver ?? "/").split("/") as [string, string];
+  const dir = `${FLEX_PLUGIN_DIR}/${vendor}~${name}`;
+  return { dir, file: `${dir}/${name}`, pluginName: `flexvolume-${vendor}/${name}` };
+}
+
+export async function installFlexVolume(d: DriverFile, baseDir: string, nodes: readonly string[], timeoutMs = 120_000): Promise<void> {
+  const flex = d.spec.flexVolume;
+  if (!flex) return;
+  const { dir, file, pluginName } = flexPaths(d);
+  for (const node of nodes) {
+    await exec("docker", ["exec", node, "mkdir", "-p", dir], { timeoutMs: 30_000 });
+    await exec("docker", ["cp", resolve(baseDir, flex.executable), `${node}:${file}.tmp`], { timeoutMs: 60_000 });
+    await exec("docker", ["exec", node, "sh", "-c", 'chmod 0755 "$1.tmp" && mv "$1.tmp" "$1"', "sh", file], { timeoutMs: 30_000 });
+  }
+  for (const node of nodes) {
+    await waitFor(
+      `kubelet on ${node} probed FlexVolume driver ${flex.driver}`,
+      async () => {
+        const init = await exec("docker", ["exec", node, file, "init"], { nothrow: true, timeoutMs: 30_000 });
+        const log = await exec("docker", ["exec", node, "sh", "-c", `journalctl -u kubelet --no-pager -o cat | grep -F '${pluginName}' | tail -n 1`], { nothrow: true, timeoutMs: 30_000 });
+        const ok = init.stdout.includes('"Success"') && /Loaded volume plugin|plugin.*probe/i.test(log.stdout);
+        return { done: ok, seen: `init: ${init.stdout.trim() || init.stderr.trim()}; kubelet: ${log.stdout.trim() || "no log line for " + pluginName + " yet"}` };
+      },
+      { timeoutMs, intervalMs: 2000 },
+    );
+  }
+}
+
+export async function uninstallFlexVolume(d: DriverFile, nodes: readonly string[]): Promise<void> {
+  if (!d.spec.flexVolume) return;
+  const { dir } = flexPaths(d);
+  for (const node of nodes) await exec("docker", ["exec", node, "rm", "-rf", dir], { nothrow: true, timeoutMs: 30_000 });
+}
