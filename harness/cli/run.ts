@@ -13,7 +13,7 @@ import { describeError } from "../core/errors.ts";
 import { formatDuration, say, step } from "../core/progress.ts";
 import { generateReport } from "../report/allure-report.ts";
 import { printAccess } from "./cluster-commands.ts";
-import { installDrivers } from "../drivers/install.ts";
+import { installDrivers, type InstalledDrivers } from "../drivers/install.ts";
 import { loadDriverFile } from "../drivers/load.ts";
 import { fixtureDriverFiles, isBrokenFixture } from "../../suites/support/drivers.ts";
 import { prepareEnvironment } from "./environment.ts";
@@ -46,6 +46,12 @@ export async function runMain(opts: RunOptions): Promise<number> {
     if (opts.unitOnly) return finish(outcomes, started, null);
   }
 
+  // Driver files are validated before any cluster work: a bad file costs nothing but its error list.
+  const drivers = await Promise.all(
+    fixtureDriverFiles().map(async (f) => ({ name: f.name, loaded: await loadDriverFile(f.file) })),
+  );
+  // The main job certifies the reference drivers; volcert's own tests also install the broken fixtures.
+  const wanted = drivers.filter((d) => opts.mode === "test" || !isBrokenFixture(d.loaded.definition));
   const env = await prepareEnvironment();
   const shape = parseShape({ name: opts.name ?? `volcert-${opts.mode}-${runId.slice(-4)}`, workers: opts.workers });
   const provider = new KindProvider(env.tools);
@@ -53,15 +59,11 @@ export async function runMain(opts: RunOptions): Promise<number> {
     provider.create(shape, { logFile: clusterLogFile(shape.name) }),
   );
   let report: string | null = null;
-  const drivers = await Promise.all(
-    fixtureDriverFiles().map(async (f) => ({ name: f.name, loaded: await loadDriverFile(f.file) })),
-  );
-  // The main job certifies the reference drivers; volcert's own tests also install the broken fixtures.
-  const wanted = drivers.filter((d) => opts.mode === "test" || !isBrokenFixture(d.loaded.definition));
-  const installed = await step(`install drivers: ${wanted.map((d) => d.name).join(", ")}`, async () =>
-    installDrivers(wanted.map((d) => ({ definition: d.loaded.definition, baseDir: d.loaded.baseDir })), await cluster.nodeContainers()),
-  );
+  let installed: InstalledDrivers | null = null;
   try {
+    installed = await step(`install drivers: ${wanted.map((d) => d.name).join(", ")}`, async () =>
+      installDrivers(wanted.map((d) => ({ definition: d.loaded.definition, baseDir: d.loaded.baseDir })), await cluster.nodeContainers()),
+    );
     const projects = opts.mode === "test" ? ["e2e", "selftest"] : ["e2e"];
     outcomes["e2e"] = await step(`${projects.join(" + ")} suites on the real cluster`, () =>
       runVitestProject(projects, {
@@ -86,7 +88,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
       return null;
     });
   } finally {
-    if (!opts.keepCluster) await Promise.resolve(installed[Symbol.asyncDispose]()).catch(() => undefined);
+    if (!opts.keepCluster && installed) await Promise.resolve(installed[Symbol.asyncDispose]()).catch(() => undefined);
     if (opts.keepCluster) printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
     else await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
   }
