@@ -8,8 +8,8 @@ import { clusterLogFile, clusterStateDir, KindProvider } from "../../clusters/ki
 import { CLUSTER_PREFIX, parseShape } from "../../clusters/kind/shape.ts";
 import { listContainersByLabel, removeContainer } from "../docker/client.ts";
 import { ensureDockerEngine } from "../docker/engine.ts";
+import { detachOrphanLoops } from "../drivers/loops.ts";
 import { ConfigError } from "../core/errors.ts";
-import { exec } from "../core/exec.ts";
 import { say, step } from "../core/progress.ts";
 import { prepareEnvironment, toolsFor } from "./environment.ts";
 
@@ -76,17 +76,9 @@ export async function sweep(): Promise<void> {
     await removeContainer(c.id);
     removed++;
   }
-  const loopDir = join(cacheRoot(), "loop");
-  const loops = await exec("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"], { nothrow: true });
-  for (const line of loops.stdout.split("\n")) {
-    const [dev, file] = line.trim().split(/\s+/);
-    // Loop devices outlive the node containers that attached them: the flex-loop driver's backing
-    // files (path as seen inside the node) and anything under volcert's cache.
-    if (dev && file && (file.startsWith(loopDir) || file.startsWith("/var/lib/volcert-flex-loop/"))) {
-      say(`detaching leftover loop device ${dev} (${file})`);
-      await exec("losetup", ["--detach", dev], { nothrow: true });
-      removed++;
-    }
+  for (const l of await detachOrphanLoops()) {
+    say(`detached leftover loop device ${l.device} (${l.file})`);
+    removed++;
   }
   const stateRoot = join(cacheRoot(), "clusters");
   if (existsSync(stateRoot)) {

@@ -14,6 +14,7 @@ import { formatDuration, say, step } from "../core/progress.ts";
 import { generateReport } from "../report/allure-report.ts";
 import { printAccess } from "./cluster-commands.ts";
 import { installDrivers, type InstalledDrivers } from "../drivers/install.ts";
+import { detachOrphanLoops } from "../drivers/loops.ts";
 import { loadDriverFile } from "../drivers/load.ts";
 import { fixtureDriverFiles, isBrokenFixture } from "../../suites/support/drivers.ts";
 import { prepareEnvironment } from "./environment.ts";
@@ -90,7 +91,10 @@ export async function runMain(opts: RunOptions): Promise<number> {
   } finally {
     if (!opts.keepCluster && installed) await Promise.resolve(installed[Symbol.asyncDispose]()).catch(() => undefined);
     if (opts.keepCluster) printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
-    else await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
+    else {
+      await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
+      for (const l of await detachOrphanLoops()) say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
+    }
   }
   return finish(outcomes, started, report);
 }

@@ -1,0 +1,26 @@
+/**
+ * Loop devices belong to the host kernel, not to the node container that attached them: deleting a
+ * kind cluster does not detach them. A device whose backing file is one of volcert's and is marked
+ * "(deleted)" has lost its owner (the volume or the whole node is gone), so it is safe to detach.
+ */
+import { exec } from "../core/exec.ts";
+
+export const VOLCERT_LOOP_MARKERS = ["/var/lib/volcert-flex-loop/", "/volcert/loop/"];
+
+export function orphanLoops(losetupList: string, markers: readonly string[] = VOLCERT_LOOP_MARKERS): { device: string; file: string }[] {
+  const out: { device: string; file: string }[] = [];
+  for (const line of losetupList.split("\n")) {
+    const m = /^(\/dev\/loop\d+)\s+(.*?)\s*$/.exec(line.trim());
+    if (!m) continue;
+    const [, device, file] = m as unknown as [string, string, string];
+    if (markers.some((k) => file.includes(k)) && file.endsWith("(deleted)")) out.push({ device, file });
+  }
+  return out;
+}
+
+export async function detachOrphanLoops(): Promise<{ device: string; file: string }[]> {
+  const r = await exec("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"], { nothrow: true });
+  const found = orphanLoops(r.stdout);
+  for (const l of found) await exec("losetup", ["--detach", l.device], { nothrow: true });
+  return found;
+}
