@@ -13,3 +13,9 @@ describe("orphaned loop devices", () => {
     expect(orphanLoops(recorded)).toEqual([{ device: "/dev/loop0", file: "/var/lib/volcert-flex-loop/volcert-bd-01-5d366d-pv.img (deleted)" }]);
   });
 });
+
+describe("after the node container is deleted", () => {
+  test("the kernel reports the path relative to the node's former /var volume (recorded)", () => {
+    expect(orphanLoops("/dev/loop0 /lib/volcert-flex-loop/volcert-bd-01-5d366d-pv.img (deleted)\n")).toHaveLength(1);
+  });
+});

@@ -5,7 +5,9 @@
  */
 import { exec } from "../core/exec.ts";
 
-export const VOLCERT_LOOP_MARKERS = ["/var/lib/volcert-flex-loop/", "/volcert/loop/"];
+// After the node container is gone the kernel shows the path relative to its former volume
+// (/lib/volcert-flex-loop/...), so match the directory name, not the full node path.
+export const VOLCERT_LOOP_MARKERS = ["/volcert-flex-loop/", "/volcert/loop/"];
 
 export function orphanLoops(losetupList: string, markers: readonly string[] = VOLCERT_LOOP_MARKERS): { device: string; file: string }[] {
   const out: { device: string; file: string }[] = [];
