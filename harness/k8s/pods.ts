@@ -47,3 +47,20 @@ export async function waitForPodReady(kube: Kube, namespace: string, name: strin
     { timeoutMs, intervalMs: 1000 },
   );
 }
+
+/** Deletes a pod and waits (named, bounded) until it is gone; on timeout says what state it is stuck in. */
+export async function deletePodAndWait(kube: Kube, namespace: string, name: string, timeoutMs = 120_000): Promise<void> {
+  await kube.kubectl(["delete", "pod", "-n", namespace, name, "--wait=false"]);
+  await waitFor(
+    `pod ${namespace}/${name} gone after deletion`,
+    async () => {
+      try {
+        const pod = await kube.core.readNamespacedPod({ namespace, name });
+        return { done: false, seen: `still there (Terminating since ${String(pod.metadata?.deletionTimestamp ?? "?")}); ${describePod(pod)}` };
+      } catch {
+        return { done: true, seen: "gone" };
+      }
+    },
+    { timeoutMs, intervalMs: 1000 },
+  );
+}

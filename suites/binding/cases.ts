@@ -6,7 +6,7 @@ import { expect } from "vitest";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, readClaim, waitForClaimPhase, waitForPvPhase } from "../../harness/k8s/claims.ts";
-import { waitForPodReady } from "../../harness/k8s/pods.ts";
+import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import type { Case, CaseContext } from "../support/case.ts";
 import { podWithClaim, staticVolume } from "../support/volumes.ts";
@@ -28,7 +28,7 @@ async function podWrites(c: CaseContext, claim: string, node: string): Promise<v
   const expected = await expectedChecksum(p);
   expect(written).toBe(expected);
   expect(read).toBe(expected);
-  await c.kube.kubectl(["delete", "pod", "-n", c.ns, name, "--wait=true", "--timeout=120s"]);
+  await deletePodAndWait(c.kube, c.ns, name);
 }
 
 function orderCase(id: string, title: string, preBound: boolean, claimFirst: boolean): Case {
@@ -121,7 +121,7 @@ export const BINDING_CASES: Case[] = [
       expect(claimObj.metadata?.finalizers).toContain("kubernetes.io/pvc-protection");
       const pvObj = await c.kube.core.readPersistentVolume({ name: pv.pvName });
       expect(pvObj.metadata?.finalizers).toContain("kubernetes.io/pv-protection");
-      await c.kube.kubectl(["delete", "pod", "-n", c.ns, "user", "--wait=true", "--timeout=120s"]);
+      await deletePodAndWait(c.kube, c.ns, "user");
       await waitFor(
         "claim gone once its pod is gone",
         async () => {

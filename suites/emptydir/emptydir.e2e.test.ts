@@ -7,7 +7,7 @@ import { imageNames, loadManifest } from "../../clusters/images/manifest.ts";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import type { V1Pod } from "../../harness/k8s/kube.ts";
-import { waitForPodReady } from "../../harness/k8s/pods.ts";
+import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
 import { defineCase, type CaseContext } from "../support/case.ts";
 
 const image = imageNames(loadManifest()).workload;
@@ -103,7 +103,7 @@ describe("ED emptyDir sharing between containers", () => {
       await run(c, pod("ed05", [sleeper("app", "/data")]));
       const first = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "ed05" });
       await sh(c, "ed05", "app", "echo persisted-nowhere > /data/marker");
-      await c.kube.kubectl(["delete", "pod", "-n", c.ns, "ed05", "--wait=true", "--timeout=120s"]);
+      await deletePodAndWait(c.kube, c.ns, "ed05");
       await run(c, pod("ed05", [sleeper("app", "/data")], {}, { nodeName: first.spec?.nodeName as string }));
       const listing = (await sh(c, "ed05", "app", "ls -A /data")).trim();
       expect(listing).toBe("");

@@ -1,0 +1,121 @@
+/**
+ * AM: access modes, on volumes an administrator creates (in-tree and FlexVolume static PVs). Every
+ * data check is seeded; every "refuses" is checked by the exact error the kernel gives.
+ */
+import { expect } from "vitest";
+import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
+import { logStep, recordParameter } from "../../harness/evidence/allure.ts";
+import { createClaim, latestEvent, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
+import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
+import type { Case, CaseContext } from "../support/case.ts";
+import { podWithClaim, staticVolume } from "../support/volumes.ts";
+
+const area = "access modes";
+const requires = { types: ["in-tree" as const, "flexvolume" as const], capabilities: ["persistence" as const] };
+
+async function boundClaim(c: CaseContext, node: string, accessModes = ["ReadWriteOnce"]): Promise<void> {
+  await staticVolume(c, "pv", { node, accessModes });
+  await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi", accessModes });
+  await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+}
+
+async function startPod(c: CaseContext, name: string, node: string, readOnly = false): Promise<void> {
+  await c.createPod(podWithClaim(name, "claim", { nodeName: node, readOnly }));
+  await waitForPodReady(c.kube, c.ns, name);
+}
+
+async function deletePod(c: CaseContext, name: string): Promise<void> {
+  await deletePodAndWait(c.kube, c.ns, name);
+}
+
+const checksum = async (c: CaseContext, pod: string, file: string) => (await c.kube.execInPod(c.ns, pod, readChecksumScript(file))).trim();
+
+export const ACCESS_MODE_CASES: Case[] = [
+  {
+    meta: { id: "AM-01", area, title: "RWO: a second pod on the same node reads what the first wrote; the mount is rw", requires, asserts: "seeded data written by pod 1 is read identically by pod 2 on the same node; /data is mounted read-write" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      await boundClaim(c, node);
+      const p = newPattern();
+      await recordParameter("seed", p.seed);
+      await startPod(c, "first", node);
+      const opts = (await c.kube.execInPod(c.ns, "first", ["sh", "-c", "awk '$2 == \"/data\" { print $4 }' /proc/mounts"])).trim();
+      expect(opts.split(",")).toContain("rw");
+      expect((await c.kube.execInPod(c.ns, "first", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      await startPod(c, "second", node);
+      expect(await checksum(c, "second", "/data/pattern")).toBe(await expectedChecksum(p));
+    },
+  },
+  {
+    meta: { id: "AM-02", area, title: "data survives pod re-creation (same node; other node unless singleNodeVolume)", requires, asserts: "after the writer pod is deleted, a new pod on the same node reads the same bytes; for multi-node drivers, a pod on another node does too" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      await boundClaim(c, node);
+      const p = newPattern();
+      await recordParameter("seed", p.seed);
+      await startPod(c, "writer", node);
+      await c.kube.execInPod(c.ns, "writer", writeScript(p, "/data/pattern"));
+      await deletePod(c, "writer");
+      await startPod(c, "same-node", node);
+      expect(await checksum(c, "same-node", "/data/pattern")).toBe(await expectedChecksum(p));
+      if (c.driver?.spec.capabilities.singleNodeVolume) {
+        await logStep("other-node part: not applicable, the driver declares singleNodeVolume (data cannot follow a pod to another node)");
+        return;
+      }
+      await deletePod(c, "same-node");
+      await startPod(c, "other-node", c.workers[1] as string);
+      expect(await checksum(c, "other-node", "/data/pattern")).toBe(await expectedChecksum(p));
+    },
+  },
+  {
+    meta: { id: "AM-03", area, title: "several pods on one node share a volume", requires: { ...requires, capabilities: ["persistence" as const, "multipods" as const] }, asserts: "three pods on one node each read the previous pod's data; deleting one leaves the others reading and writing" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      await boundClaim(c, node);
+      const names = ["pod-a", "pod-b", "pod-c"];
+      for (const n of names) await startPod(c, n, node);
+      let previous: { file: string; sum: string } | null = null;
+      for (const n of names) {
+        if (previous) expect(await checksum(c, n, previous.file), `${n} reads the previous pod's data`).toBe(previous.sum);
+        const p = newPattern(64 * 1024);
+        await recordParameter(`seed ${n}`, p.seed);
+        previous = { file: `/data/${n}`, sum: (await c.kube.execInPod(c.ns, n, writeScript(p, `/data/${n}`))).trim() };
+        expect(previous.sum).toBe(await expectedChecksum(p));
+      }
+      await deletePod(c, "pod-b");
+      expect(await checksum(c, "pod-a", "/data/pod-c")).toBe(previous?.sum);
+      await c.kube.execInPod(c.ns, "pod-c", ["sh", "-c", "echo still-writable > /data/after-delete && cat /data/after-delete"]);
+    },
+  },
+  {
+    meta: { id: "AM-05", area, title: "a read-only mount refuses writes (EROFS) and serves reads", requires, asserts: "with readOnly on the volumeMount and on the claim source, writes fail with 'Read-only file system' and the data written earlier reads back intact" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      await boundClaim(c, node);
+      const p = newPattern();
+      await recordParameter("seed", p.seed);
+      await startPod(c, "writer", node);
+      await c.kube.execInPod(c.ns, "writer", writeScript(p, "/data/pattern"));
+      await deletePod(c, "writer");
+      await startPod(c, "reader", node, true);
+      expect(await checksum(c, "reader", "/data/pattern")).toBe(await expectedChecksum(p));
+      const write = await c.kube.kubectl(["exec", "-n", c.ns, "reader", "--", "sh", "-c", "echo x > /data/new"], { nothrow: true });
+      expect(write.ok, "write through a readOnly mount").toBe(false);
+      expect(write.stderr).toMatch(/Read-only file system/);
+    },
+  },
+  {
+    meta: { id: "AM-08", area, title: "a claim for an access mode no volume offers stays Pending", requires, asserts: "a ReadWriteMany claim never binds to a ReadWriteOnce-only volume; it stays Pending with an event saying why" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      await staticVolume(c, "pv", { node, accessModes: ["ReadWriteOnce"] });
+      await createClaim(c.kube, c.ns, { name: "rwx", storageClassName: c.ns, size: "1Gi", accessModes: ["ReadWriteMany"] });
+      await expect(waitForClaimPhase(c.kube, c.ns, "rwx", "Bound", { timeoutMs: 20_000 })).rejects.toThrow(/not done/);
+      const state = await readClaim(c.kube, c.ns, "rwx");
+      expect(state.phase).toBe("Pending");
+      expect(state.volumeName).toBe("");
+      // With no StorageClass object of that name the controller reports why it cannot provision either.
+      expect(await latestEvent(c.kube, c.ns, "PersistentVolumeClaim", "rwx")).toMatch(/FailedBinding|no persistent volumes available|ProvisioningFailed/);
+    },
+  },
+];
