@@ -3,7 +3,7 @@
  * touches the user's ~/.kube/config: each cluster's kubeconfig lives in volcert's state directory.
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InfraError } from "../../harness/core/errors.ts";
 import { exec, lastLines } from "../../harness/core/exec.ts";
@@ -140,14 +140,6 @@ export class KindProvider {
     await mkdir(dir, { recursive: true });
     await exec(this.tools.kind, ["export", "logs", "--name", name, dir], { timeoutMs: 5 * 60_000 });
     return dir;
-  }
-}
-
-export async function readCreatedShape(name: string): Promise<ClusterShape | null> {
-  try {
-    return (JSON.parse(await readFile(join(clusterStateDir(name), "created.json"), "utf8")) as { shape: ClusterShape }).shape;
-  } catch {
-    return null;
   }
 }
 

@@ -3,7 +3,7 @@
  * later read (same pod, another pod, another node) can be compared byte for byte. The seed is
  * recorded by the caller (report parameter) so a failure can be reproduced.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 export interface Pattern {
   seed: string;
@@ -35,7 +35,6 @@ export function readChecksumScript(file: string): string[] {
 
 /** The expected checksum, computed locally from the seed (no trust in what the pod reported). */
 export async function expectedChecksum(p: Pattern): Promise<string> {
-  const { createHash } = await import("node:crypto");
   const h = createHash("sha256");
   let written = 0;
   for (let n = 1; written < p.sizeBytes; n++) {
