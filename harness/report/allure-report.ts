@@ -57,7 +57,8 @@ export async function generateReport(spec: ReportSpec): Promise<string> {
   await mkdir(spec.outDir, { recursive: true });
   const cli = fileURLToPath(new URL("../../node_modules/allure/cli.js", import.meta.url));
   if (!existsSync(cli)) throw new InfraError(`Allure 3 CLI not found at ${cli}`, { fix: "run `npm ci`" });
-  await exec(process.execPath, [cli, "awesome", spec.resultsDir, "--single-file", "--output", spec.outDir, "--name", spec.name], {
+  // Group as a vendor reads it: driver (epic) → area (feature) → test ID (story).
+  await exec(process.execPath, [cli, "awesome", spec.resultsDir, "--single-file", "--output", spec.outDir, "--name", spec.name, "--group-by", "epic,feature,story"], {
     timeoutMs: 5 * 60_000,
     env: { ALLURE_NO_ANALYTICS: "true", NO_COLOR: "1" },
   });
