@@ -12,8 +12,9 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.round(s - m * 60)).padStart(2, "0")}s`;
+  const total = Math.round(s);
+  const m = Math.floor(total / 60);
+  return `${m}m${String(total - m * 60).padStart(2, "0")}s`;
 }
 
 export const step: Step = async (label, fn) => {
