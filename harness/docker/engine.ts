@@ -8,7 +8,7 @@
  * 3. Anywhere else: an InfraError naming what to start.
  */
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { InfraError } from "../core/errors.ts";
 import { exec, lastLines, spawnDaemon } from "../core/exec.ts";
@@ -175,8 +175,23 @@ async function startDockerd(configChanged: boolean, log: (m: string) => void): P
       return;
     }
   }
+  await removeStalePidFile("/var/run/docker.pid", "dockerd", log);
   log(`no init system manages Docker here; starting dockerd in the background (log: ${DOCKERD_LOG})`);
   await spawnDaemon("dockerd", [], DOCKERD_LOG);
+}
+
+/**
+ * A machine that was stopped without shutting dockerd down keeps /var/run/docker.pid; if that pid
+ * now belongs to another process, dockerd refuses to start. Remove the file only in that case.
+ */
+async function removeStalePidFile(path: string, program: string, log: (m: string) => void): Promise<void> {
+  if (!existsSync(path)) return;
+  const pid = (await readFile(path, "utf8")).trim();
+  const comm = (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim();
+  if (comm !== program) {
+    log(`removing stale ${path} (pid ${pid} is ${comm ? `"${comm}"` : "not running"})`);
+    await rm(path, { force: true });
+  }
 }
 
 async function logTail(): Promise<string> {
