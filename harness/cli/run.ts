@@ -16,7 +16,7 @@ import { printAccess } from "./cluster-commands.ts";
 import { installDrivers, type InstalledDrivers } from "../drivers/install.ts";
 import { detachOrphanLoops } from "../drivers/loops.ts";
 import { loadDriverFile } from "../drivers/load.ts";
-import { fixtureDriverFiles, isBrokenFixture } from "../../suites/support/drivers.ts";
+import { fixtureDriverFiles, isBrokenFixture } from "../drivers/fixtures.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { runVitestProject, summaryTable, type SuiteOutcome } from "./vitest-runner.ts";
 

@@ -1,0 +1,23 @@
+/**
+ * The driver definitions shipped in fixtures/drivers: the reference drivers a main run certifies,
+ * and the deliberately broken fixtures (description starting with "BROKEN") that only volcert's
+ * self-tests use.
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { DriverFile } from "./schema.ts";
+
+export const DRIVERS_DIR = fileURLToPath(new URL("../../fixtures/drivers/", import.meta.url));
+
+export function isBrokenFixture(d: DriverFile): boolean {
+  return (d.metadata.description ?? "").startsWith("BROKEN");
+}
+
+/** Driver directories under fixtures/drivers (name → driver file), broken fixtures included. */
+export function fixtureDriverFiles(): { name: string; file: string }[] {
+  return readdirSync(DRIVERS_DIR, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(DRIVERS_DIR, e.name, "driver.yaml")))
+    .map((e) => ({ name: e.name, file: join(DRIVERS_DIR, e.name, "driver.yaml") }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
