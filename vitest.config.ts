@@ -1,10 +1,12 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Two projects:
+ * Projects (the CLI runs e2e and selftest together, then chaos alone):
  * - unit: fast, next to the code, recorded real outputs only, no cluster.
  * - e2e:  suites/ against a real cluster that the volcert CLI creates *before* starting Vitest and
  *         passes in through VOLCERT_KUBECONFIG (so listing tests never creates a cluster).
+ * - selftest: the suites must fail against the broken fixture drivers.
+ * - chaos: disruptive NF cases, strictly one at a time.
  */
 const resultsDir = process.env["VOLCERT_ALLURE_RESULTS"] ?? "reports/allure-results";
 
@@ -49,6 +51,21 @@ export default defineConfig({
           include: ["suites/selftest/**/*.selftest.test.ts"],
           fileParallelism: false,
           testTimeout: 15 * 60_000,
+          hookTimeout: 10 * 60_000,
+          pool: "forks",
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Disruptive cases (faults in nodes and the control plane): one at a time, after the
+          // other projects, so no fault ever lands on another case.
+          name: "chaos",
+          include: ["suites/chaos/**/*.chaos.test.ts", "suites/selftest/**/*.chaos.test.ts"],
+          fileParallelism: false,
+          maxWorkers: 1,
+          maxConcurrency: 1,
+          testTimeout: 20 * 60_000,
           hookTimeout: 10 * 60_000,
           pool: "forks",
         },

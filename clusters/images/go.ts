@@ -1,6 +1,6 @@
 /**
  * Go builds for the image toolchain. All of them share one module cache and one build cache under
- * the volcert cache, use the machine's Go (>= 1.24) and never a workspace, and build static
+ * the volcert cache, use the machine's Go (>= 1.26) and never a workspace, and build static
  * binaries.
  */
 import { join } from "node:path";
@@ -8,7 +8,7 @@ import { InfraError } from "../../harness/core/errors.ts";
 import { exec } from "../../harness/core/exec.ts";
 import { cachePaths } from "./cache.ts";
 
-const MIN_GO = [1, 24] as const;
+const MIN_GO = [1, 26] as const;
 
 export function goEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -32,12 +32,12 @@ export async function checkGo(): Promise<string> {
   const v = r.ok ? parseGoVersion(r.stdout) : null;
   if (!v) {
     throw new InfraError(`Go is needed to build volcert's images but \`go env GOVERSION\` failed: ${r.stderr.trim() || "not found"}`, {
-      fix: "install Go 1.24 or newer (https://go.dev/dl or Debian backports) and put it on PATH",
+      fix: "install Go 1.26 or newer (https://go.dev/dl or Debian backports) and put it on PATH",
     });
   }
   if (v[0] < MIN_GO[0] || (v[0] === MIN_GO[0] && v[1] < MIN_GO[1])) {
-    throw new InfraError(`Go ${r.stdout.trim()} is too old: Kubernetes 1.34 needs Go ${MIN_GO.join(".")} or newer`, {
-      fix: "install a newer Go, or set GOTOOLCHAIN=go1.24.x so go fetches one through the module proxy",
+    throw new InfraError(`Go ${r.stdout.trim()} is too old: volcert's Go modules (CSI sidecars, our drivers) need Go ${MIN_GO.join(".")} or newer`, {
+      fix: "install a newer Go, or set GOTOOLCHAIN=go1.26.0 so go fetches one through the module proxy",
     });
   }
   return r.stdout.trim();

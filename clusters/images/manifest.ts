@@ -26,7 +26,9 @@ export const ManifestSchema = z
     crictl: tag,
     pause: plain,
     debian: z.object({ suite: z.literal("bookworm"), mirror: z.string().url() }).strict(),
-    volcert: z.object({ netd: plain, workload: plain }).strict(),
+    csi: z.object({ provisioner: tag }).strict(),
+    recyclerImage: z.string().regex(/^registry\.k8s\.io\/build-image\/debian-base:[\w.-]+$/, "expected registry.k8s.io/build-image/debian-base:<tag>"),
+    volcert: z.object({ netd: plain, workload: plain, csiHostpath: plain }).strict(),
   })
   .strict();
 
@@ -76,6 +78,8 @@ export interface ImageNames {
   pause: string;
   netd: string;
   workload: string;
+  csiProvisioner: string;
+  csiHostpath: string;
   runtimeBase: string;
   nodeRootfs: string;
   nodeBase: string;
@@ -95,6 +99,8 @@ export function imageNames(m: Manifest): ImageNames {
     pause: `registry.k8s.io/pause:${m.pause}`,
     netd: `volcert/netd:${m.volcert.netd}`,
     workload: `volcert/workload:${m.volcert.workload}`,
+    csiProvisioner: `volcert/csi-provisioner:${m.csi.provisioner}`,
+    csiHostpath: `volcert/csi-hostpath:${m.volcert.csiHostpath}`,
     runtimeBase: `volcert/runtime:${m.debian.suite}`,
     nodeRootfs: `volcert/node-rootfs:${m.debian.suite}`,
     nodeBase: `volcert/node-base:${m.debian.suite}`,

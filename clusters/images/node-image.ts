@@ -60,6 +60,9 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
     const have = new Set(listed.stdout.split("\n").map((l) => l.trim()));
     const missing = images.filter((i) => !have.has(i) && !have.has(`docker.io/${i}`));
     if (missing.length) throw new InfraError(`images missing from the node's containerd after import: ${missing.join(", ")}`);
+    // kube-controller-manager's PV recycler pod image, served by our Debian workload image.
+    const workloadRef = have.has(names.workload) ? names.workload : `docker.io/${names.workload}`;
+    await inNode(["ctr", "--namespace=k8s.io", "images", "tag", "--force", workloadRef, spec.manifest.recyclerImage]);
 
     await exec("docker", ["exec", name, "pkill", "-x", "containerd"], log);
     await waitFor(

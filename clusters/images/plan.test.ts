@@ -12,6 +12,7 @@ describe("build plan", () => {
     expect(requiredVersion(gomod("kubernetes"), "k8s.io/kubernetes")).toBe(m.kubernetes.version);
     expect(requiredVersion(gomod("etcd"), "go.etcd.io/etcd/server/v3")).toBe(m.etcd);
     expect(requiredVersion(gomod("crictl"), "sigs.k8s.io/cri-tools")).toBe(m.crictl);
+    expect(requiredVersion(gomod("provisioner"), "github.com/kubernetes-csi/external-provisioner/v6")).toBe(m.csi.provisioner);
   });
 
   test("the Kubernetes wrapper maps staging modules onto the release's v0 tags", () => {
@@ -33,6 +34,13 @@ describe("build plan", () => {
     const b = stepKeys(buildPlan({ ...m, volcert: { ...m.volcert, workload: "9.9.9" } }));
     const changed = [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
     expect(changed).toEqual(["image-node", "rootfs-workload"]);
+  });
+
+  test("a new CSI driver version rebuilds its binary and the CSI images, never the node image", () => {
+    const a = stepKeys(buildPlan(m));
+    const b = stepKeys(buildPlan({ ...m, volcert: { ...m.volcert, csiHostpath: "9.9.9" } }));
+    const changed = [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
+    expect(changed).toEqual(["go-csi-hostpath", "image-csi"]);
   });
 
   test("selecting a target pulls in its dependencies only", () => {

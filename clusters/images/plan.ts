@@ -16,6 +16,8 @@ import { assembleNodeImage } from "./node-image.ts";
 import { debootstrap, importRootfs, PACKAGES, trimRootfs } from "./rootfs.ts";
 
 export const IMAGES_DIR = fileURLToPath(new URL(".", import.meta.url));
+/** Our reference CSI driver's Go module (a fixture driver, built into an image like the others). */
+const CSI_HOSTPATH_DIR = fileURLToPath(new URL("../../fixtures/drivers/csi-hostpath/plugin", import.meta.url));
 const gomod = (name: string) => join(IMAGES_DIR, "gomod", name);
 
 export type Lane = "cpu" | "io" | "docker";
@@ -78,6 +80,35 @@ export function buildPlan(m: Manifest): BuildStep[] {
         await goBuild({ moduleDir: join(IMAGES_DIR, "pause"), packages: { ".": "pause" }, ldflags: `-X main.version=${m.pause}-volcert`, outDir: io.dir, logFile: io.logFile });
         await goBuild({ moduleDir: join(IMAGES_DIR, "netd"), packages: { ".": "netd" }, ldflags: `-X main.version=${m.volcert.netd}`, outDir: io.dir, logFile: io.logFile });
       },
+    },
+    {
+      id: "go-csi-provisioner",
+      title: `external-provisioner ${m.csi.provisioner}`,
+      lane: "cpu",
+      deps: [],
+      inputs: { provisioner: m.csi.provisioner, gomod: hashPath(gomod("provisioner")) },
+      images: [],
+      run: async (io) => {
+        await requireModuleVersion(gomod("provisioner"), "github.com/kubernetes-csi/external-provisioner/v6", m.csi.provisioner);
+        const src = await copyModule("provisioner", io.key);
+        await goBuild({
+          moduleDir: src,
+          packages: { "github.com/kubernetes-csi/external-provisioner/v6/cmd/csi-provisioner": "csi-provisioner" },
+          ldflags: `-X main.version=${m.csi.provisioner}`,
+          outDir: io.dir,
+          logFile: io.logFile,
+        });
+      },
+    },
+    {
+      id: "go-csi-hostpath",
+      title: `volcert csi-hostpath driver ${m.volcert.csiHostpath}`,
+      lane: "cpu",
+      deps: [],
+      inputs: { src: hashPath(CSI_HOSTPATH_DIR), version: m.volcert.csiHostpath },
+      images: [],
+      run: (io) =>
+        goBuild({ moduleDir: CSI_HOSTPATH_DIR, packages: { ".": "csi-hostpath" }, ldflags: `-X main.version=${m.volcert.csiHostpath}`, outDir: io.dir, logFile: io.logFile }),
     },
     {
       id: "go-kind",
@@ -262,12 +293,28 @@ export function buildPlan(m: Manifest): BuildStep[] {
         lines: ["COPY netd /usr/local/bin/netd", 'ENTRYPOINT ["/usr/local/bin/netd"]'],
       },
     ]),
+    // Loaded into a cluster by the CSI installer, not baked into the node image: a driver image is
+    // what a vendor swaps, and rebuilding it must not rebuild the node.
+    componentStep("image-csi", "CSI images (external-provisioner, csi-hostpath)", ["go-csi-provisioner", "go-csi-hostpath", "rootfs-runtime"], [
+      {
+        image: n.csiProvisioner,
+        from: n.runtimeBase,
+        files: { "csi-provisioner": ["go-csi-provisioner", "csi-provisioner"] },
+        lines: ["COPY csi-provisioner /csi-provisioner", 'ENTRYPOINT ["/csi-provisioner"]'],
+      },
+      {
+        image: n.csiHostpath,
+        from: n.runtimeBase,
+        files: { "csi-hostpath": ["go-csi-hostpath", "csi-hostpath"] },
+        lines: ["COPY csi-hostpath /usr/local/bin/csi-hostpath", 'ENTRYPOINT ["/usr/local/bin/csi-hostpath"]'],
+      },
+    ]),
     {
       id: "image-node",
       title: `node image ${n.node}`,
       lane: "docker",
       deps: ["image-node-base", "go-kubernetes", "image-control-plane", "image-etcd", "image-coredns", "image-pause", "image-netd", "rootfs-workload"],
-      inputs: { assemble: hashPath(join(IMAGES_DIR, "node-image.ts")), netd: hashPath(join(IMAGES_DIR, "netd-manifest.ts")) },
+      inputs: { assemble: hashPath(join(IMAGES_DIR, "node-image.ts")), netd: hashPath(join(IMAGES_DIR, "netd-manifest.ts")), recycler: m.recyclerImage },
       images: [n.node],
       run: (io) => assembleNodeImage({ manifest: m, key: io.key, binDir: io.depDir("go-kubernetes"), logFile: io.logFile }),
     },

@@ -18,10 +18,25 @@ program
   .description("main job: build what is missing, create a fresh cluster, run the suites, write the report")
   .option("--keep-cluster", "keep the cluster afterwards (prints how to reach it)")
   .option("--name <name>", "cluster name (default: volcert-run-<id>)")
+  .option("--reuse", "run on the existing volcert cluster --name instead of creating one (it is kept afterwards)")
+  .option("--driver <names...>", "only these reference drivers (directory names under fixtures/drivers)")
+  .option("--case <ids...>", "only these test IDs or areas, e.g. --case DP-02 RP")
+  .option("--no-chaos", "skip the disruptive NF suite")
+  .option("--allow-disruptive", "allow NF cases on a cluster volcert did not create (--reuse of a foreign cluster)")
   .addOption(workersOption())
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
-    process.exitCode = await runMain({ mode: "run", keepCluster: !!opts.keepCluster, name: opts.name, workers: opts.workers });
+    process.exitCode = await runMain({
+      mode: "run",
+      chaos: opts.chaos,
+      allowDisruptive: !!opts.allowDisruptive,
+      keepCluster: !!opts.keepCluster || !!opts.reuse,
+      name: opts.name,
+      workers: opts.workers,
+      reuse: !!opts.reuse,
+      ...(opts.driver ? { drivers: opts.driver } : {}),
+      ...(opts.case ? { cases: opts.case } : {}),
+    });
   });
 
 program
@@ -29,9 +44,24 @@ program
   .description("volcert's own tests: unit tests, then the e2e suites on a fresh real cluster")
   .option("--unit-only", "run only the unit tests (no Docker, no cluster)")
   .option("--keep-cluster", "keep the e2e cluster afterwards")
+  .option("--name <name>", "cluster name (default: volcert-test-<id>)")
+  .option("--reuse", "run on the existing volcert cluster --name instead of creating one (it is kept afterwards)")
+  .option("--driver <names...>", "only these drivers (directory names under fixtures/drivers, broken fixtures included)")
+  .option("--case <ids...>", "only these test IDs or areas, e.g. --case DP-02 RP SELF")
+  .option("--no-chaos", "skip the disruptive NF suite")
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
-    process.exitCode = await runMain({ mode: "test", keepCluster: !!opts.keepCluster, unitOnly: !!opts.unitOnly, workers: 2 });
+    process.exitCode = await runMain({
+      mode: "test",
+      chaos: opts.chaos,
+      keepCluster: !!opts.keepCluster || !!opts.reuse,
+      unitOnly: !!opts.unitOnly,
+      workers: 2,
+      name: opts.name,
+      reuse: !!opts.reuse,
+      ...(opts.driver ? { drivers: opts.driver } : {}),
+      ...(opts.case ? { cases: opts.case } : {}),
+    });
   });
 
 const cluster = program.command("cluster").description("create, list and delete volcert's kind clusters");

@@ -9,16 +9,17 @@ import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { clusterLogFile, KindProvider } from "../../clusters/kind/provider.ts";
 import { parseShape } from "../../clusters/kind/shape.ts";
-import { describeError } from "../core/errors.ts";
+import { ConfigError, describeError } from "../core/errors.ts";
 import { formatDuration, say, step } from "../core/progress.ts";
 import { generateReport } from "../report/allure-report.ts";
 import { printAccess } from "./cluster-commands.ts";
 import { installDrivers, type InstalledDrivers } from "../drivers/install.ts";
+import { Kube } from "../k8s/kube.ts";
 import { detachOrphanLoops } from "../drivers/loops.ts";
 import { loadDriverFile } from "../drivers/load.ts";
 import { fixtureDriverFiles, isBrokenFixture } from "../drivers/fixtures.ts";
 import { prepareEnvironment } from "./environment.ts";
-import { runVitestProject, summaryTable, type SuiteOutcome } from "./vitest-runner.ts";
+import { areaTimes, runVitestProject, summaryTable, type SuiteOutcome } from "./vitest-runner.ts";
 
 export interface RunOptions {
   mode: "run" | "test";
@@ -26,6 +27,24 @@ export interface RunOptions {
   workers: number;
   name?: string | undefined;
   unitOnly?: boolean;
+  /** Use the existing cluster `name` (never created or deleted by this run). */
+  reuse?: boolean;
+  /** Restrict the run to these drivers (names under fixtures/drivers). */
+  drivers?: string[];
+  /** Restrict the run to these test IDs ("DP-02") or areas ("RP"). */
+  cases?: string[];
+  /** Run the disruptive NF cases (default true). */
+  chaos?: boolean;
+  /** Allow disruptive cases on a cluster volcert did not create. */
+  allowDisruptive?: boolean;
+}
+
+/** Vitest name filter for --case: titles start with the test ID. */
+export function caseFilter(ids: readonly string[]): string {
+  const bad = ids.filter((i) => !/^[A-Z]{2,6}(-\d{2})?$/.test(i));
+  if (bad.length) throw new ConfigError("--case takes test IDs (DP-02) or areas (DP)", bad.map((b) => `${b}: not an ID or area`));
+  // Full names start with the describe block ("DP dynamic provisioning DP-05 ..."), so no ^ anchor.
+  return `(?:^|\\s)(?:${ids.join("|")})(?:-\\d{2})?\\s`;
 }
 
 export const REPORTS_DIR = resolve("reports");
@@ -52,33 +71,53 @@ export async function runMain(opts: RunOptions): Promise<number> {
     fixtureDriverFiles().map(async (f) => ({ name: f.name, loaded: await loadDriverFile(f.file) })),
   );
   // The main job certifies the reference drivers; volcert's own tests also install the broken fixtures.
-  const wanted = drivers.filter((d) => opts.mode === "test" || !isBrokenFixture(d.loaded.definition));
+  let wanted = drivers.filter((d) => opts.mode === "test" || !isBrokenFixture(d.loaded.definition));
+  if (opts.drivers) {
+    const unknown = opts.drivers.filter((n) => !drivers.some((d) => d.name === n));
+    if (unknown.length) throw new ConfigError("unknown driver", unknown.map((u) => `${u} (known: ${drivers.map((d) => d.name).join(", ")})`));
+    wanted = drivers.filter((d) => opts.drivers?.includes(d.name));
+  }
+  const testNamePattern = opts.cases ? caseFilter(opts.cases) : undefined;
   const env = await prepareEnvironment();
   const shape = parseShape({ name: opts.name ?? `volcert-${opts.mode}-${runId.slice(-4)}`, workers: opts.workers });
   const provider = new KindProvider(env.tools);
-  const cluster = await step(`fresh kind cluster ${shape.name} (1 control plane + ${shape.workers} workers)`, () =>
-    provider.create(shape, { logFile: clusterLogFile(shape.name) }),
-  );
+  const cluster = opts.reuse
+    ? await step(`reuse kind cluster ${shape.name}`, () => provider.attach(shape.name))
+    : await step(`fresh kind cluster ${shape.name} (1 control plane + ${shape.workers} workers)`, () =>
+        provider.create(shape, { logFile: clusterLogFile(shape.name) }),
+      );
   let report: string | null = null;
   let installed: InstalledDrivers | null = null;
   try {
     installed = await step(`install drivers: ${wanted.map((d) => d.name).join(", ")}`, async () =>
-      installDrivers(wanted.map((d) => ({ definition: d.loaded.definition, baseDir: d.loaded.baseDir })), await cluster.nodeContainers()),
-    );
-    const projects = opts.mode === "test" ? ["e2e", "selftest"] : ["e2e"];
-    outcomes["e2e"] = await step(`${projects.join(" + ")} suites on the real cluster`, () =>
-      runVitestProject(projects, {
-        ...reportEnv,
-        VOLCERT_JUNIT: join(REPORTS_DIR, "junit.xml"),
-        VOLCERT_KUBECONFIG: cluster.kubeconfigPath,
-        VOLCERT_KUBECTL: env.tools.kubectl,
-        VOLCERT_CLUSTER: cluster.name,
-        VOLCERT_CLUSTER_CREATED: String(cluster.createdByVolcert),
-        VOLCERT_EXPECTED_NODES: String(shape.workers + 1),
-        VOLCERT_DRIVERS: wanted.filter((d) => !isBrokenFixture(d.loaded.definition)).map((d) => d.name).join(","),
+      installDrivers(wanted.map((d) => ({ definition: d.loaded.definition, baseDir: d.loaded.baseDir })), {
+        kube: new Kube(cluster.kubeconfigPath, env.tools.kubectl),
+        nodes: await cluster.nodeContainers(),
+        loadImages: (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
       }),
     );
-    if (outcomes["e2e"].failed) {
+    const projects = opts.mode === "test" ? ["e2e", "selftest"] : ["e2e"];
+    const nodeCount = (await cluster.nodeContainers()).length;
+    const suiteEnv = {
+      ...reportEnv,
+      VOLCERT_JUNIT: join(REPORTS_DIR, "junit.xml"),
+      VOLCERT_KUBECONFIG: cluster.kubeconfigPath,
+      VOLCERT_KUBECTL: env.tools.kubectl,
+      VOLCERT_CLUSTER: cluster.name,
+      VOLCERT_CLUSTER_CREATED: String(cluster.createdByVolcert),
+      VOLCERT_EXPECTED_NODES: String(nodeCount),
+      VOLCERT_RESULTS_DIR: runDir,
+      VOLCERT_ALLOW_DISRUPTIVE: String(!!opts.allowDisruptive),
+      VOLCERT_DRIVERS: wanted.filter((d) => !isBrokenFixture(d.loaded.definition)).map((d) => d.name).join(","),
+    };
+    outcomes["e2e"] = await step(`${projects.join(" + ")} suites on the real cluster`, () => runVitestProject(projects, suiteEnv, testNamePattern));
+    if (opts.chaos !== false) {
+      // Disruptive cases run alone, after everything else, one at a time.
+      outcomes["chaos"] = await step("chaos suite (NF, one case at a time)", () =>
+        runVitestProject("chaos", { ...suiteEnv, VOLCERT_JUNIT: join(REPORTS_DIR, "junit-chaos.xml") }, testNamePattern, opts.mode === "test" ? [] : ["suites/chaos/"]),
+      );
+    }
+    if (outcomes["e2e"].failed || outcomes["chaos"]?.failed) {
       const logs = await provider.exportLogs(cluster.name, join(runDir, "cluster-logs")).catch(() => null);
       if (logs) say(`cluster logs exported to ${logs}`);
     }
@@ -107,8 +146,21 @@ function finish(outcomes: Record<string, SuiteOutcome>, started: number, report:
     for (const t of o.failedTests) console.log(`    ✘ ${t}`);
     failed += o.failed;
   }
-  const e2e = outcomes["e2e"];
-  if (e2e) console.log(`\nverdicts per driver and area (passed ✔ / failed ✘ / skipped –)\n${summaryTable(e2e.results)}`);
+  const onCluster = ["e2e", "chaos"].map((k) => outcomes[k]).filter((o): o is SuiteOutcome => !!o);
+  const results = onCluster.flatMap((o) => o.results);
+  const ran = (os: SuiteOutcome[]) => os.reduce((n, o) => n + o.passed + o.failed, 0);
+  if (outcomes["unit"] && ran([outcomes["unit"]]) === 0) {
+    console.log("  unit: no test ran: that is not a pass");
+    failed++;
+  }
+  if (onCluster.length && ran(onCluster) === 0) {
+    console.log("  no case ran on the cluster (all skipped or filtered out): that is not a pass");
+    failed++;
+  }
+  if (results.length) {
+    console.log(`\nverdicts per driver and area (passed ✔ / failed ✘ / skipped –)\n${summaryTable(results)}`);
+    console.log(`\ntime per area (e2e cases run concurrently, so their walls overlap; NF runs alone)\n${areaTimes(results)}`);
+  }
   if (report) console.log(`report: ${report}`);
   console.log(`${failed ? "FAILED" : "PASSED"} in ${formatDuration(Date.now() - started)}`);
   return failed ? 1 : 0;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { parseCaseTitle, summaryTable } from "./vitest-runner.ts";
+import { areaTimes, parseCaseTitle, summaryTable } from "./vitest-runner.ts";
 
 describe("run summary", () => {
   test("case titles carry ID, area and driver", () => {
@@ -18,5 +18,14 @@ describe("run summary", () => {
     expect(t.split("\n")[0]).toMatch(/^driver\s+ED\s+LP/);
     expect(t).toMatch(/a\s+1✔ 1✘ 0–/);
     expect(t).toMatch(/b\s+0✔ 0✘ 1–/);
+  });
+
+  test("area times: wall from first start to last end, and the summed durations", () => {
+    const t = areaTimes([
+      { name: "DP-01 x [a]", state: "passed", file: "", startTime: 1000, durationMs: 4000 },
+      { name: "DP-02 y [a]", state: "failed", file: "", startTime: 2000, durationMs: 6000 },
+      { name: "DP-03 z [a]", state: "skipped", file: "", startTime: 0, durationMs: 0 },
+    ]);
+    expect(t).toMatch(/DP\s+2 cases\s+wall\s+7 s\s+summed\s+10 s/);
   });
 });

@@ -10,17 +10,23 @@ export interface SuiteOutcome {
   skipped: number;
   failedTests: string[];
   /** Results per test: full name → state; used for the driver × area summary. */
-  results: { name: string; state: string; file: string }[];
+  results: { name: string; state: string; file: string; startTime?: number; durationMs?: number }[];
 }
 
-export async function runVitestProject(project: string | string[], env: Record<string, string>, filters: string[] = []): Promise<SuiteOutcome> {
+export async function runVitestProject(project: string | string[], env: Record<string, string>, testNamePattern?: string, files: string[] = []): Promise<SuiteOutcome> {
   Object.assign(process.env, env);
-  const vitest = await startVitest("test", filters, { project: Array.isArray(project) ? project : [project], watch: false, run: true });
+  const vitest = await startVitest("test", files, {
+    project: Array.isArray(project) ? project : [project],
+    watch: false,
+    run: true,
+    ...(testNamePattern ? { testNamePattern } : {}),
+  });
   const outcome: SuiteOutcome = { passed: 0, failed: 0, skipped: 0, failedTests: [], results: [] };
   for (const mod of vitest.state.getTestModules()) {
     for (const t of mod.children.allTests()) {
       const state = t.result().state;
-      outcome.results.push({ name: t.name, state, file: mod.moduleId });
+      const diag = t.diagnostic();
+      outcome.results.push({ name: t.name, state, file: mod.moduleId, ...(diag ? { startTime: diag.startTime, durationMs: diag.duration } : {}) });
       if (state === "passed") outcome.passed++;
       else if (state === "failed") {
         outcome.failed++;
@@ -71,4 +77,27 @@ export function summaryTable(results: SuiteOutcome["results"]): string {
     }).join("")}`);
   }
   return lines.join("\n");
+}
+
+/**
+ * Per-area time: wall (first case start → last case end; cases of an area overlap with each
+ * other and with other areas) and the sum of case durations. Skipped cases take no time.
+ */
+export function areaTimes(results: SuiteOutcome["results"]): string {
+  const areas = new Map<string, { start: number; end: number; sum: number; cases: number }>();
+  for (const r of results) {
+    const c = parseCaseTitle(r.name);
+    if (!c || r.startTime === undefined || r.durationMs === undefined || r.state === "skipped") continue;
+    const a = areas.get(c.area) ?? { start: Number.POSITIVE_INFINITY, end: 0, sum: 0, cases: 0 };
+    a.start = Math.min(a.start, r.startTime);
+    a.end = Math.max(a.end, r.startTime + r.durationMs);
+    a.sum += r.durationMs;
+    a.cases++;
+    areas.set(c.area, a);
+  }
+  const s = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
+  return [...areas.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([area, a]) => `  ${area.padEnd(6)} ${String(a.cases).padStart(3)} cases  wall ${s(a.end - a.start).padStart(6)}  summed ${s(a.sum).padStart(6)}`)
+    .join("\n");
 }

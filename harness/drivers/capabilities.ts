@@ -12,6 +12,12 @@ export interface Requirement {
   dynamic?: boolean;
   types?: DriverFile["spec"]["type"][];
   accessModes?: DriverFile["spec"]["accessModes"];
+  /** The driver names at least one filesystem type (supportedFsTypes beyond ""). */
+  fsTypes?: boolean;
+  /** The driver names mount options it supports. */
+  mountOptions?: boolean;
+  /** The driver says where a volume's data lives on the node (volumeDataPaths), so deletion can be checked there. */
+  dataPaths?: boolean;
 }
 
 export function skipReason(d: DriverFile, req: Requirement): string | null {
@@ -21,5 +27,8 @@ export function skipReason(d: DriverFile, req: Requirement): string | null {
   for (const c of req.lacking ?? []) if (d.spec.capabilities[c]) return `not applicable: driver declares "${c}"`;
   if (req.dynamic && !d.spec.storageClasses.length) return "driver offers no StorageClass (no dynamic provisioning)";
   for (const m of req.accessModes ?? []) if (!d.spec.accessModes.includes(m)) return `driver does not offer access mode ${m}`;
+  if (req.fsTypes && !d.spec.supportedFsTypes.some(Boolean)) return "driver declares no filesystem type (supportedFsTypes)";
+  if (req.mountOptions && !d.spec.supportedMountOptions.length) return "driver declares no mount options (supportedMountOptions)";
+  if (req.dataPaths && !d.spec.volumeDataPaths.length) return "driver does not say where volume data lives on the node (volumeDataPaths), so deletion of the data cannot be checked";
   return null;
 }

@@ -1,9 +1,10 @@
 /**
  * Installs the drivers of a run into a cluster, by kind: in-tree needs nothing (volumes are static
- * PVs made per case); FlexVolume copies the executable to every node; CSI is not supported yet
- * (see the closing note of issue 3). Returns a disposable that uninstalls.
+ * PVs made per case); FlexVolume copies the executable to every node; CSI applies manifests and
+ * loads images. Returns a disposable that uninstalls, in reverse order.
  */
-import { ConfigError } from "../core/errors.ts";
+import type { Kube } from "../k8s/kube.ts";
+import { installCsi, uninstallCsi } from "./csi.ts";
 import { installFlexVolume, uninstallFlexVolume } from "./flexvolume.ts";
 import type { DriverFile } from "./schema.ts";
 
@@ -11,20 +12,35 @@ export interface InstalledDrivers extends AsyncDisposable {
   drivers: DriverFile[];
 }
 
-export async function installDrivers(drivers: readonly { definition: DriverFile; baseDir: string }[], nodes: readonly string[]): Promise<InstalledDrivers> {
-  const unsupported = drivers.filter((d) => d.definition.spec.type === "csi");
-  if (unsupported.length) {
-    throw new ConfigError("CSI driver installation is not implemented yet", unsupported.map((d) => `${d.definition.metadata.name}: spec.type csi`));
-  }
-  const done: DriverFile[] = [];
-  for (const d of drivers) {
-    if (d.definition.spec.type === "flexvolume") await installFlexVolume(d.definition, d.baseDir, nodes);
-    done.push(d.definition);
+export interface InstallTarget {
+  kube: Kube;
+  nodes: readonly string[];
+  loadImages(images: readonly string[]): Promise<void>;
+}
+
+export async function installDrivers(drivers: readonly { definition: DriverFile; baseDir: string }[], target: InstallTarget): Promise<InstalledDrivers> {
+  const undo: { driver: DriverFile; uninstall: () => Promise<void> }[] = [];
+  const uninstallAll = async () => {
+    for (const u of undo.reverse()) await u.uninstall().catch(() => undefined);
+  };
+  try {
+    for (const { definition: d, baseDir } of drivers) {
+      if (d.spec.type === "flexvolume") {
+        await installFlexVolume(d, baseDir, target.nodes);
+        undo.push({ driver: d, uninstall: () => uninstallFlexVolume(d, target.nodes) });
+      } else if (d.spec.type === "csi") {
+        const done = await installCsi(d, baseDir, target);
+        undo.push({ driver: d, uninstall: () => uninstallCsi(d, done, target.kube) });
+      } else {
+        undo.push({ driver: d, uninstall: async () => undefined });
+      }
+    }
+  } catch (err) {
+    await uninstallAll();
+    throw err;
   }
   return {
-    drivers: done,
-    async [Symbol.asyncDispose]() {
-      for (const d of done) await uninstallFlexVolume(d, nodes);
-    },
+    drivers: undo.map((u) => u.driver),
+    [Symbol.asyncDispose]: uninstallAll,
   };
 }

@@ -96,6 +96,12 @@ export const DriverSpecSchema = z
     helm: Helm.optional(),
     storageClasses: z.array(StorageClassSpec).default([]),
     capabilities: Capabilities.default({}),
+    /**
+     * Node paths holding a provisioned volume's data ({volumeHandle}, {pv}). After a volume is
+     * deleted volcert checks every node for them (RP-01, RP-05, DP-07 and the leak check), so a
+     * driver that only deletes the API object is caught.
+     */
+    volumeDataPaths: z.array(z.string().startsWith("/", "must be an absolute node path")).default([]),
     supportedFsTypes: z.array(z.string()).default([""]),
     supportedMountOptions: z.array(z.string()).default([]),
     accessModes: z.array(accessMode).default(["ReadWriteOnce"]),

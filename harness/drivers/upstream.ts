@@ -94,6 +94,7 @@ export function fromUpstream(u: UpstreamTestDriver): { driver: DriverFile; notes
       type: "csi",
       csi: { driverName: info.Name, manifests: ["(installed outside volcert)"], imageRewrites: {}, node: { kind: "DaemonSet", name: "(unknown)", namespace: "(unknown)" }, expect: {} },
       storageClasses,
+      volumeDataPaths: [],
       capabilities: { ...info.Capabilities },
       supportedFsTypes: info.SupportedFsType ? Object.keys(info.SupportedFsType) : [""],
       supportedMountOptions: Object.keys(info.SupportedMountOption ?? {}),

@@ -7,6 +7,7 @@ import { exec, type ExecResult } from "../core/exec.ts";
 
 export type V1Pod = k8s.V1Pod;
 export type V1Node = k8s.V1Node;
+export type V1PersistentVolumeClaim = k8s.V1PersistentVolumeClaim;
 export type CoreEvent = k8s.CoreV1Event;
 
 export class Kube {

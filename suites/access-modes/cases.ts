@@ -1,6 +1,6 @@
 /**
- * AM: access modes, on volumes an administrator creates (in-tree and FlexVolume static PVs). Every
- * data check is seeded; every "refuses" is checked by the exact error the kernel gives.
+ * AM: access modes, for static and dynamic drivers alike (support/case-claim.ts). Every data check
+ * is seeded; every "refuses" is checked by the exact error the kernel or the scheduler gives.
  */
 import { expect } from "vitest";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
@@ -9,20 +9,16 @@ import { createClaim, latestEvent, readClaim, waitForClaimPhase } from "../../ha
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
 import type { Case, CaseContext } from "../support/case.ts";
 import { podWithClaim, staticVolume } from "../support/volumes.ts";
+import { caseClaim, onNode, startPodOn } from "../support/case-claim.ts";
+import { driverTimeout } from "../../harness/drivers/timeouts.ts";
+import { waitFor } from "../../harness/core/wait.ts";
 
 const area = "access modes";
-const requires = { types: ["in-tree" as const, "flexvolume" as const], capabilities: ["persistence" as const] };
+const requires = { capabilities: ["persistence" as const] };
+const staticOnly = { types: ["in-tree" as const, "flexvolume" as const], capabilities: ["persistence" as const] };
 
-async function boundClaim(c: CaseContext, node: string, accessModes = ["ReadWriteOnce"]): Promise<void> {
-  await staticVolume(c, "pv", { node, accessModes });
-  await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi", accessModes });
-  await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
-}
-
-async function startPod(c: CaseContext, name: string, node: string, readOnly = false): Promise<void> {
-  await c.createPod(podWithClaim(name, "claim", { nodeName: node, readOnly }));
-  await waitForPodReady(c.kube, c.ns, name);
-}
+const boundClaim = (c: CaseContext, node: string, accessModes = ["ReadWriteOnce"]) => caseClaim(c, node, { accessModes });
+const startPod = (c: CaseContext, name: string, node: string, readOnly = false) => startPodOn(c, name, "claim", node, readOnly);
 
 async function deletePod(c: CaseContext, name: string): Promise<void> {
   await deletePodAndWait(c.kube, c.ns, name);
@@ -105,7 +101,7 @@ export const ACCESS_MODE_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "AM-08", area, title: "a claim for an access mode no volume offers stays Pending", requires, asserts: "a ReadWriteMany claim never binds to a ReadWriteOnce-only volume; it stays Pending with an event saying why" },
+    meta: { id: "AM-08", area, title: "a claim for an access mode no volume offers stays Pending", requires: staticOnly, asserts: "a ReadWriteMany claim never binds to a ReadWriteOnce-only volume; it stays Pending with an event saying why" },
     body: async (c) => {
       const node = c.workers[0] as string;
       await staticVolume(c, "pv", { node, accessModes: ["ReadWriteOnce"] });
@@ -116,6 +112,32 @@ export const ACCESS_MODE_CASES: Case[] = [
       expect(state.volumeName).toBe("");
       // With no StorageClass object of that name the controller reports why it cannot provision either.
       expect(await latestEvent(c.kube, c.ns, "PersistentVolumeClaim", "rwx")).toMatch(/FailedBinding|no persistent volumes available|ProvisioningFailed/);
+    },
+  },
+  {
+    meta: { id: "AM-07", area, title: "ReadWriteOncePod: a second pod cannot use an in-use claim until the first is gone", requires: { ...requires, capabilities: ["persistence" as const, "readWriteOncePod" as const], accessModes: ["ReadWriteOncePod" as const] }, asserts: "with a ReadWriteOncePod claim in use, a second pod on the same node stays Pending (Unschedulable, the scheduler names ReadWriteOncePod); once the first pod is deleted the second starts and reads the first pod's data" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      await boundClaim(c, node, ["ReadWriteOncePod"]);
+      const p = newPattern(64 * 1024);
+      await recordParameter("seed", p.seed);
+      await startPod(c, "first", node);
+      await c.kube.execInPod(c.ns, "first", writeScript(p, "/data/pattern"));
+      await c.createPod(podWithClaim("second", "claim", onNode(node)));
+      const blocked = await waitFor(
+        "second pod reported Unschedulable because of ReadWriteOncePod",
+        async () => {
+          const pod = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "second" });
+          const cond = pod.status?.conditions?.find((x) => x.type === "PodScheduled");
+          return { done: pod.status?.phase === "Running" || cond?.reason === "Unschedulable", value: { phase: pod.status?.phase, message: cond?.message ?? "" }, seen: `phase ${pod.status?.phase}; PodScheduled ${cond?.reason ?? "?"}: ${cond?.message ?? ""}` };
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      expect(blocked.phase, "the second pod must not run while the first uses the RWOP claim").toBe("Pending");
+      expect(blocked.message).toMatch(/ReadWriteOncePod/);
+      await deletePod(c, "first");
+      await waitForPodReady(c.kube, c.ns, "second", driverTimeout(c.driver, "podStart"));
+      expect(await checksum(c, "second", "/data/pattern")).toBe(await expectedChecksum(p));
     },
   },
 ];

@@ -7,7 +7,11 @@ import { exec } from "../../harness/core/exec.ts";
 import { flexPaths } from "../../harness/drivers/flexvolume.ts";
 import { attachText } from "../../harness/evidence/allure.ts";
 import { nodeContainers } from "../../harness/evidence/collect.ts";
-import type { Case } from "../support/case.ts";
+import { stringify } from "yaml";
+import { ConfigError } from "../../harness/core/errors.ts";
+import { parseDriverText } from "../../harness/drivers/load.ts";
+import { recordParameter } from "../../harness/evidence/allure.ts";
+import type { Case, CaseContext } from "../support/case.ts";
 
 const area = "installation";
 
@@ -38,6 +42,66 @@ export const INSTALL_CASES: Case[] = [
         expect(mode.stdout.trim(), `${file} on ${node}`).toBe("755 root");
       }
       await attachText("init replies", found.join("\n"));
+    },
+  },
+  {
+    meta: {
+      id: "IN-02",
+      area,
+      title: "declared capabilities match what the cluster shows (CSIDriver, CSINode, StorageClass)",
+      requires: { types: ["csi"] },
+      asserts: "the CSIDriver object's attachRequired, fsGroupPolicy and volumeLifecycleModes equal the driver file's csi.expect; every node's CSINode lists the driver (with a topology key when the driver declares topology); each StorageClass's allowVolumeExpansion agrees with controllerExpansion. A mismatch shows both values",
+    },
+    body: async (c) => {
+      const d = c.driver!;
+      const csi = d.spec.csi!;
+      const found: string[] = [];
+      const obj = await c.kube.storage.readCSIDriver({ name: csi.driverName });
+      const actual = { attachRequired: obj.spec.attachRequired, fsGroupPolicy: obj.spec.fsGroupPolicy, volumeLifecycleModes: obj.spec.volumeLifecycleModes };
+      found.push(`CSIDriver ${csi.driverName}: ${JSON.stringify(actual)}`);
+      for (const [key, want] of Object.entries(csi.expect)) {
+        expect(actual[key as keyof typeof actual], `CSIDriver ${csi.driverName} ${key}: driver file says ${JSON.stringify(want)}, cluster says ${JSON.stringify(actual[key as keyof typeof actual])}`).toEqual(want);
+      }
+      const nodes = (await c.kube.core.listNode()).items.map((n) => n.metadata?.name as string);
+      for (const node of nodes) {
+        const entry = (await c.kube.storage.readCSINode({ name: node })).spec.drivers.find((x) => x.name === csi.driverName);
+        found.push(`CSINode ${node}: ${entry ? `nodeID ${entry.nodeID}, topologyKeys ${JSON.stringify(entry.topologyKeys ?? [])}` : "not registered"}`);
+        expect(entry, `CSINode ${node} lists ${csi.driverName}`).toBeDefined();
+        if (d.spec.capabilities.topology) expect(entry?.topologyKeys ?? [], `driver declares topology; CSINode ${node} topologyKeys`).not.toEqual([]);
+      }
+      for (const sc of d.spec.storageClasses) {
+        const live = await c.kube.storage.readStorageClass({ name: sc.name });
+        found.push(`StorageClass ${sc.name}: allowVolumeExpansion ${String(live.allowVolumeExpansion ?? false)}`);
+        expect(live.allowVolumeExpansion ?? false, `StorageClass ${sc.name} allowVolumeExpansion vs capability controllerExpansion=${String(!!d.spec.capabilities.controllerExpansion)}`).toBe(!!d.spec.capabilities.controllerExpansion);
+        expect(live.provisioner, `StorageClass ${sc.name} provisioner`).toBe(csi.driverName);
+      }
+      await attachText("what the cluster shows", found.join("\n"));
+    },
+  },
+  {
+    meta: {
+      id: "IN-03",
+      area,
+      title: "a definition with an unknown key or a wrong type is rejected before any cluster work",
+      asserts: "the driver's own definition with a misspelled capability (persistance) and a wrong type (timeoutMultiplier: \"fast\") is rejected with a ConfigError that lists both problems and suggests \"persistence\"",
+    },
+    body: async (c: CaseContext) => {
+      const doc = JSON.parse(JSON.stringify(c.driver)) as { spec: { capabilities: Record<string, unknown>; timeoutMultiplier: unknown } };
+      doc.spec.capabilities["persistance"] = true;
+      doc.spec.timeoutMultiplier = "fast";
+      const text = stringify(doc);
+      await attachText("rejected definition", text, "text/yaml");
+      let error: unknown;
+      try {
+        parseDriverText(text, "mutated.yaml");
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join("\n");
+      await recordParameter("problems", problems);
+      expect(problems).toMatch(/capabilities\.persistance: unknown key; did you mean "persistence"\?/);
+      expect(problems).toMatch(/timeoutMultiplier/);
     },
   },
 ];

@@ -12,7 +12,9 @@ import { createClaim, latestEvent, readClaim, waitForClaimPhase } from "../../ha
 import { describePod } from "../../harness/k8s/kube.ts";
 import { waitForPodReady } from "../../harness/k8s/pods.ts";
 import type { Case, CaseContext } from "../support/case.ts";
-import { podWithClaim, staticVolume } from "../support/volumes.ts";
+import { podWithClaim, staticVolume, WORKLOAD_IMAGE } from "../support/volumes.ts";
+import { exec } from "../../harness/core/exec.ts";
+import { VOLUME_ROOT } from "../../harness/drivers/intree.ts";
 
 const area = "local PV scheduling";
 const requires = { types: ["in-tree" as const], capabilities: ["topology" as const, "persistence" as const] };
@@ -134,4 +136,161 @@ export const LOCAL_PV_CASES: Case[] = [
       expect((await readClaim(c.kube, c.ns, "claim")).phase).toBe("Bound");
     },
   },
+  {
+    meta: { id: "LP-06", area, title: "a StatefulSet spreads over nodes with anti-affinity, and packs onto one with affinity", requires, asserts: "with required pod anti-affinity each replica runs on its own worker and is bound to the local PV of that worker; with required pod affinity all replicas land on the one worker that has free local PVs, each bound to a PV there" },
+    body: async (c) => {
+      const { home } = placement(c);
+      await storageClassWFFC(c);
+      const pvNode = new Map<string, string>();
+      for (const w of c.workers) pvNode.set((await staticVolume(c, `spread-${w.slice(-8)}`, { node: w })).pvName, w);
+      const spread = await runStatefulSet(c, "spread", c.workers.length, "podAntiAffinity");
+      expect(new Set(spread.map((r) => r.node)).size, "one replica per worker").toBe(c.workers.length);
+      for (const r of spread) expect(pvNode.get(r.pv), `${r.pod} is bound to the PV of its own node`).toBe(r.node);
+      await deleteStatefulSet(c, "spread");
+      for (let i = 0; i < 2; i++) pvNode.set((await staticVolume(c, `packed-${i}`, { node: home })).pvName, home);
+      const packed = await runStatefulSet(c, "packed", 2, "podAffinity");
+      for (const r of packed) {
+        expect(r.node, `${r.pod} lands on ${home}, the only worker with free local PVs`).toBe(home);
+        expect(pvNode.get(r.pv)).toBe(home);
+      }
+      await deleteStatefulSet(c, "packed");
+    },
+  },
+  {
+    meta: { id: "LP-07", area, title: "a local PV on a loop device: formatted in Filesystem mode, raw in Block mode", requires, asserts: "a local PV whose path is a loop device (created in the node) with fsType ext4 is formatted by the kubelet and mounted as ext4 in the pod, and seeded data reads back; the same kind of PV in Block mode reaches the pod as a raw block device that round-trips a seeded pattern with direct I/O" },
+    body: async (c) => {
+      if (c.driver?.spec.inTree?.plugin !== "local") c.test.skip(`needs the in-tree local plugin; ${c.driver?.metadata.name} is ${c.driver?.spec.inTree?.plugin ?? c.driver?.spec.type}`);
+      const { home } = placement(c);
+      await storageClassWFFC(c);
+      const fsDev = await loopDevice(c, home, "fs");
+      const blockDev = await loopDevice(c, home, "block");
+      await localDevicePv(c, "fs", home, fsDev, "Filesystem");
+      await localDevicePv(c, "block", home, blockDev, "Block");
+      await createClaim(c.kube, c.ns, { name: "fs", storageClassName: c.ns, size: "64Mi" });
+      await createClaim(c.kube, c.ns, { name: "block", storageClassName: c.ns, size: "64Mi", volumeMode: "Block" });
+      await c.createPod(podWithClaim("fs", "fs", { nodeSelector: { "kubernetes.io/hostname": home } }));
+      await c.createPod({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "block" },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          nodeSelector: { "kubernetes.io/hostname": home },
+          containers: [{ name: "workload", image: WORKLOAD_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"], volumeDevices: [{ name: "vol", devicePath: "/dev/xvda" }] }],
+          volumes: [{ name: "vol", persistentVolumeClaim: { claimName: "block" } }],
+        },
+      });
+      await waitForPodReady(c.kube, c.ns, "fs");
+      expect((await c.kube.execInPod(c.ns, "fs", ["findmnt", "-n", "-o", "FSTYPE", "--target", "/data"])).trim(), `filesystem the kubelet put on ${fsDev}`).toBe("ext4");
+      const p = newPattern(256 * 1024);
+      await recordParameter("seed", p.seed);
+      expect((await c.kube.execInPod(c.ns, "fs", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      await waitForPodReady(c.kube, c.ns, "block");
+      expect((await c.kube.execInPod(c.ns, "block", ["sh", "-c", "test -b /dev/xvda && echo block"])).trim()).toBe("block");
+      const q = newPattern(1024 * 1024);
+      await recordParameter("seed (block)", q.seed);
+      const script = `seq 1 ${q.sizeBytes} | sed "s/^/${q.seed}:/" | head -c ${q.sizeBytes} | dd of=/dev/xvda bs=1M oflag=direct iflag=fullblock 2>/dev/null && dd if=/dev/xvda bs=1M count=1 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1`;
+      expect((await c.kube.execInPod(c.ns, "block", ["sh", "-ec", script])).trim()).toBe(await expectedChecksum(q));
+      // Raw means raw: the kubelet must not have put a filesystem on the Block-mode device.
+      const blkid = await exec("docker", ["exec", home, "blkid", "-o", "value", "-s", "TYPE", blockDev], { nothrow: true });
+      expect(blkid.stdout.trim(), `filesystem signature on ${blockDev}`).toBe("");
+    },
+  },
 ];
+
+/** A sparse file attached to a loop device inside the node; detached and removed when the case ends. */
+async function loopDevice(c: CaseContext, node: string, suffix: string): Promise<string> {
+  const file = `${VOLUME_ROOT}/${c.ns}-${suffix}.img`;
+  await exec("docker", ["exec", node, "sh", "-ec", 'mkdir -p "$(dirname "$1")" && truncate -s 64M "$1"', "sh", file]);
+  const dev = (await exec("docker", ["exec", node, "losetup", "--find", "--show", file])).stdout.trim();
+  c.defer({
+    [Symbol.asyncDispose]: async () => {
+      await exec("docker", ["exec", node, "losetup", "-d", dev], { nothrow: true });
+      await exec("docker", ["exec", node, "rm", "-f", file], { nothrow: true });
+    },
+  });
+  await recordParameter(`loop device (${suffix})`, `${dev} on ${node} backed by ${file}`);
+  return dev;
+}
+
+async function localDevicePv(c: CaseContext, suffix: string, node: string, device: string, volumeMode: "Filesystem" | "Block"): Promise<void> {
+  const name = `${c.ns}-${suffix}`;
+  await c.kube.kubectl(["apply", "-f", "-"], {
+    input: JSON.stringify({
+      apiVersion: "v1",
+      kind: "PersistentVolume",
+      metadata: { name, labels: { "app.kubernetes.io/managed-by": "volcert", "volcert.io/case": c.ns } },
+      spec: {
+        capacity: { storage: "64Mi" },
+        accessModes: ["ReadWriteOnce"],
+        volumeMode,
+        persistentVolumeReclaimPolicy: "Retain",
+        storageClassName: c.ns,
+        local: { path: device, ...(volumeMode === "Filesystem" ? { fsType: "ext4" } : {}) },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }] } },
+      },
+    }),
+  });
+  c.defer({
+    [Symbol.asyncDispose]: async () => {
+      await c.kube.kubectl(["delete", "pv", name, "--ignore-not-found", "--wait=false"], { nothrow: true });
+      await c.kube.kubectl(["patch", "pv", name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}'], { nothrow: true });
+    },
+  });
+}
+
+interface Replica {
+  pod: string;
+  node: string;
+  pv: string;
+}
+
+/** A StatefulSet of workload pods with one claim each on the case's class; waits until every replica is Ready. */
+async function runStatefulSet(c: CaseContext, name: string, replicas: number, rule: "podAffinity" | "podAntiAffinity"): Promise<Replica[]> {
+  const labels = { app: name };
+  await c.kube.kubectl(["apply", "-n", c.ns, "-f", "-"], {
+    input: JSON.stringify({
+      apiVersion: "apps/v1",
+      kind: "StatefulSet",
+      metadata: { name },
+      spec: {
+        serviceName: name,
+        replicas,
+        podManagementPolicy: "Parallel",
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...podWithClaim("x", "x").spec,
+            volumes: [],
+            affinity: { [rule]: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" }] } },
+          },
+        },
+        volumeClaimTemplates: [{ metadata: { name: "vol" }, spec: { storageClassName: c.ns, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+      },
+    }),
+  });
+  const pods = Array.from({ length: replicas }, (_, i) => `${name}-${i}`);
+  const out: Replica[] = [];
+  for (const pod of pods) {
+    const ready = await waitForPodReady(c.kube, c.ns, pod, 3 * 60_000);
+    const claim = await readClaim(c.kube, c.ns, `vol-${pod}`);
+    out.push({ pod, node: ready.spec?.nodeName ?? "", pv: claim.volumeName });
+  }
+  await recordParameter(`${name} placement`, out.map((r) => `${r.pod} on ${r.node} with ${r.pv}`).join("; "));
+  return out;
+}
+
+async function deleteStatefulSet(c: CaseContext, name: string): Promise<void> {
+  await c.kube.kubectl(["delete", "statefulset", "-n", c.ns, name, "--wait=true", "--cascade=foreground"], { timeoutMs: 3 * 60_000 });
+  const claims = (await c.kube.core.listNamespacedPersistentVolumeClaim({ namespace: c.ns })).items.map((x) => x.metadata?.name ?? "").filter((n) => n.startsWith(`vol-${name}-`));
+  if (claims.length) await c.kube.kubectl(["delete", "pvc", "-n", c.ns, ...claims, "--wait=true"], { timeoutMs: 3 * 60_000 });
+  await waitFor(
+    `claims of StatefulSet ${name} deleted`,
+    async () => {
+      const left = (await c.kube.core.listNamespacedPersistentVolumeClaim({ namespace: c.ns })).items.map((x) => x.metadata?.name ?? "").filter((n) => n.startsWith(`vol-${name}-`));
+      return { done: left.length === 0, seen: left.join(", ") || "none" };
+    },
+    { timeoutMs: 2 * 60_000, intervalMs: 1000 },
+  );
+}

@@ -7,6 +7,8 @@ import { describe, expect, test } from "vitest";
 import { ACCESS_MODE_CASES } from "../access-modes/cases.ts";
 import { BINDING_CASES } from "../binding/cases.ts";
 import { LOCAL_PV_CASES } from "../local-pv/cases.ts";
+import { RECLAIM_CASES } from "../reclaim/cases.ts";
+import { PROVISIONING_CASES } from "../provisioning/cases.ts";
 import { runCase, type Case } from "../support/case.ts";
 import { loadDriverAt } from "../support/drivers.ts";
 
@@ -32,6 +34,10 @@ const expectations: Expectation[] = [
   { driver: "flex-loop-leaky-unmount", caseDef: pick(BINDING_CASES, "BD-01"), because: /leak check failed[\s\S]*(mount of pod|loop device)|pod \S+ gone after deletion: not done/ },
   // One ext4 instance per pod for the same image: pods sharing a volume on a node see different data.
   { driver: "flex-loop-incoherent", caseDef: pick(ACCESS_MODE_CASES, "AM-03"), because: /reads the previous pod's data/ },
+  // A CSI DeleteVolume that answers success and keeps the data: the PV goes, the directory stays.
+  { driver: "csi-hostpath-leaky", caseDef: pick(RECLAIM_CASES, "RP-01"), because: /volume data removed from every node[\s\S]*still present/ },
+  // The same driver's NodePublishVolume drops the class's mount options.
+  { driver: "csi-hostpath-leaky", caseDef: pick(PROVISIONING_CASES, "DP-05"), because: /mount option noatime/ },
 ];
 
 describe("broken fixture drivers make the suites that target their defect fail", () => {

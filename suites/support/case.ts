@@ -9,10 +9,18 @@ import { skipReason, type Requirement } from "../../harness/drivers/capabilities
 import type { DriverFile } from "../../harness/drivers/schema.ts";
 import { attachText, describeCase, labelCase } from "../../harness/evidence/allure.ts";
 import { collectEvidence } from "../../harness/evidence/collect.ts";
-import { findLeaks } from "../../harness/evidence/leaks.ts";
+import { findLeaks, settleVolumes } from "../../harness/evidence/leaks.ts";
+import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import type { Kube, V1Pod } from "../../harness/k8s/kube.ts";
 import { clusterEnv } from "./cluster-env.ts";
 import { createNamespace } from "./namespace.ts";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { InfraError } from "../../harness/core/errors.ts";
+import type { Fault } from "../../harness/faults/fault.ts";
+import { waitForHealthyCluster } from "../../harness/faults/health.ts";
+import { Timeline } from "../../harness/faults/timeline.ts";
+import type { ClusterEnv } from "./cluster-env.ts";
 
 export interface CaseMeta {
   id: string;
@@ -21,6 +29,14 @@ export interface CaseMeta {
   /** What the case asserts, shown in the report. */
   asserts: string;
   requires?: Requirement;
+  /**
+   * Injects faults into nodes or the control plane. Runs only on clusters volcert created (unless
+   * VOLCERT_ALLOW_DISRUPTIVE=true), only in the serial chaos project, after a health check, and is
+   * followed by healing every fault and another health check.
+   */
+  disruptive?: boolean;
+  /** What the correct outcome is for this driver (node-local storage cannot follow a pod), shown in the report. */
+  expectation?: (d: DriverFile | undefined) => string;
 }
 
 export interface CaseContext {
@@ -33,6 +49,14 @@ export interface CaseContext {
   workers: string[];
   /** Creates a pod in the case namespace and remembers its UID for the leak check. */
   createPod(pod: V1Pod): Promise<V1Pod>;
+  /** Node paths of a provisioned volume's data: the leak check requires them gone after the case. */
+  trackVolumeData(paths: readonly string[]): void;
+  /** Disruptive cases: what happened when (attached to the report). */
+  timeline: Timeline;
+  /** Registers a fault: healed (idempotently) before anything else is cleaned up, pass or fail. */
+  guard(fault: Fault): Fault;
+  /** Nodes the cluster should have (for health checks). */
+  expectedNodes: number;
   /** Disposed (in reverse order) when the case ends, failed or not, after its namespace is gone. */
   defer<T extends AsyncDisposable>(resource: T): T;
   test: TestContext;
@@ -67,17 +91,23 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
       await describeCase(`**Skipped:** ${reason}\n\nAsserts: ${meta.asserts}`);
       t.skip(reason);
     }
-    await describeCase(`Asserts: ${meta.asserts}`);
     const env = clusterEnv();
+    const expectation = meta.expectation?.(driver);
+    await describeCase(`Asserts: ${meta.asserts}${expectation ? `\n\n**Expected for this driver:** ${expectation}` : ""}`);
+    if (meta.disruptive) await beforeDisruptive(meta, env, t);
     const ns = await createNamespace(env.kube, meta.id, env.runId);
     const podUids: string[] = [];
+    const dataPaths = new Set<string>();
     const deferred: AsyncDisposable[] = [];
+    const faults: Fault[] = [];
+    const timeline = new Timeline();
     const nodes = await env.kube.core.listNode();
     const workers = nodes.items
       .filter((n) => n.metadata?.labels?.["node-role.kubernetes.io/control-plane"] === undefined)
       .map((n) => n.metadata?.name as string)
       .sort();
     const disposeAll = async () => {
+      if (meta.disruptive) await afterDisruptive(meta, env, faults, timeline);
       await Promise.resolve(ns[Symbol.asyncDispose]()).catch(() => undefined);
       for (const r of deferred.reverse()) await Promise.resolve(r[Symbol.asyncDispose]()).catch(() => undefined);
     };
@@ -89,6 +119,15 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
       driver,
       workers,
       test: t,
+      timeline,
+      expectedNodes: env.expectedNodes,
+      guard(fault) {
+        faults.push(fault);
+        return fault;
+      },
+      trackVolumeData(paths) {
+        for (const p of paths) dataPaths.add(p);
+      },
       defer(resource) {
         deferred.push(resource);
         return resource;
@@ -102,21 +141,56 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
     const attachEvidence = async () => {
       for (const e of await collectEvidence(env.kube, ns.name, env.name)) await attachText(e.name, e.content, e.type);
     };
+    if (expectation) timeline.mark(`expectation: ${expectation}`);
     try {
       await body(ctx);
     } catch (err) {
       await attachEvidence().catch(async (e: unknown) => {
         await attachText("evidence collection failed", describeError(e));
       });
-      await disposeAll();
+      await disposeAll().catch(async (e: unknown) => attachText("cleanup after the failure also failed", describeError(e)));
       throw err;
     }
     await disposeAll();
-    const leaks = await findLeaks(env.kube, { cluster: env.name, namespace: ns.name, podUids, volumeDirPrefix: ns.name, loopBackingMarkers: [`/${ns.name}-`] });
+    // Dynamically provisioned volumes are deleted asynchronously once their claims are gone.
+    await settleVolumes(env.kube, ns.name, env.name, [...dataPaths], driverTimeout(driver, "pvDelete"));
+    const leaks = await findLeaks(env.kube, { cluster: env.name, namespace: ns.name, podUids, volumeDirPrefix: ns.name, loopBackingMarkers: [`/${ns.name}-`], dataPaths: [...dataPaths] });
     if (leaks.length) {
       await attachText("leaks", leaks.join("\n"));
       await attachEvidence();
       throw new Error(`leak check failed after ${meta.id}:\n${leaks.map((l) => `  - ${l}`).join("\n")}`);
     }
+  }
+}
+
+/** Where a run records that a fault could not be healed: every later disruptive case is infrastructure-broken. */
+function brokenMarker(): string {
+  return join(process.env["VOLCERT_RESULTS_DIR"] ?? "reports", "cluster-broken.txt");
+}
+
+async function beforeDisruptive(meta: CaseMeta, env: ClusterEnv, t: TestContext): Promise<void> {
+  if (!env.createdByVolcert && process.env["VOLCERT_ALLOW_DISRUPTIVE"] !== "true") {
+    t.skip("disruptive case on a cluster volcert did not create: pass --allow-disruptive to run it anyway");
+  }
+  const marker = brokenMarker();
+  if (existsSync(marker)) throw new InfraError(`cluster could not be healed earlier in this run, so ${meta.id} cannot judge the driver: ${readFileSync(marker, "utf8").trim()}`);
+  await waitForHealthyCluster(env.kube, env.expectedNodes, 3 * 60_000).catch((err: unknown) => {
+    throw new InfraError(`cluster unhealthy before ${meta.id}, not a driver failure: ${err instanceof Error ? err.message : String(err)}`);
+  });
+}
+
+async function afterDisruptive(meta: CaseMeta, env: ClusterEnv, faults: Fault[], timeline: Timeline): Promise<void> {
+  const problems: string[] = [];
+  for (const f of [...faults].reverse()) {
+    await f.heal().catch((err: unknown) => problems.push(`heal "${f.name}": ${err instanceof Error ? err.message : String(err)}`));
+  }
+  await waitForHealthyCluster(env.kube, env.expectedNodes).then(
+    () => timeline.mark("cluster healthy again"),
+    (err: unknown) => problems.push(err instanceof Error ? err.message : String(err)),
+  );
+  await attachText("fault timeline", timeline.text());
+  if (problems.length) {
+    writeFileSync(brokenMarker(), `after ${meta.id}: ${problems.join("; ")}\n`);
+    throw new InfraError(`the cluster could not be healed after ${meta.id}; later disruptive cases are marked infrastructure-broken:\n  - ${problems.join("\n  - ")}`);
   }
 }

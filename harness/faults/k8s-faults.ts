@@ -1,0 +1,57 @@
+/** Faults through the Kubernetes API and the node's container runtime: killed pods, restarted controllers, taints. */
+import { exec } from "../core/exec.ts";
+import { waitFor } from "../core/wait.ts";
+import type { Kube } from "../k8s/kube.ts";
+import { injectFault, type Fault } from "./fault.ts";
+import type { Timeline } from "./timeline.ts";
+
+/** Force-deletes a pod (no grace): its controller (DaemonSet, ...) replaces it. */
+export async function killPod(t: Timeline, kube: Kube, namespace: string, pod: string): Promise<void> {
+  t.mark(`inject: kill pod ${namespace}/${pod}`);
+  await kube.kubectl(["delete", "pod", "-n", namespace, pod, "--grace-period=0", "--force", "--wait=false"]);
+  t.mark(`killed pod ${namespace}/${pod}`);
+}
+
+/** Stops one container of a pod in the node's runtime (crictl); the kubelet restarts it. */
+export async function killContainer(t: Timeline, node: string, pod: string, container: string): Promise<void> {
+  t.mark(`inject: kill container ${container} of ${pod} on ${node}`);
+  const id = (await exec("docker", ["exec", node, "crictl", "ps", "-q", "--pod", await podSandbox(node, pod), "--name", `^${container}$`])).stdout.trim().split("\n")[0];
+  if (!id) throw new Error(`no running container ${container} of pod ${pod} on ${node}`);
+  await exec("docker", ["exec", node, "crictl", "stop", "--timeout", "0", id]);
+  t.mark(`killed container ${container} (${id.slice(0, 12)}) of ${pod}`);
+}
+
+async function podSandbox(node: string, pod: string): Promise<string> {
+  const id = (await exec("docker", ["exec", node, "crictl", "pods", "-q", "--name", `^${pod}$`, "--state", "ready"])).stdout.trim().split("\n")[0];
+  if (!id) throw new Error(`no ready sandbox for pod ${pod} on ${node}`);
+  return id;
+}
+
+/** Restarts kube-controller-manager (a static pod): stop its container, wait for a new one to run. */
+export async function restartControllerManager(t: Timeline, controlPlane: string): Promise<void> {
+  t.mark("inject: kube-controller-manager restart");
+  const before = (await exec("docker", ["exec", controlPlane, "crictl", "ps", "-q", "--name", "^kube-controller-manager$"])).stdout.trim();
+  if (!before) throw new Error(`kube-controller-manager is not running on ${controlPlane}`);
+  await exec("docker", ["exec", controlPlane, "crictl", "stop", "--timeout", "0", before]);
+  t.mark(`stopped kube-controller-manager container ${before.slice(0, 12)}`);
+  await waitFor(
+    "a new kube-controller-manager container running",
+    async () => {
+      const now = (await exec("docker", ["exec", controlPlane, "crictl", "ps", "-q", "--name", "^kube-controller-manager$"], { nothrow: true })).stdout.trim();
+      return { done: !!now && now !== before, seen: now ? `running ${now.slice(0, 12)}` : "none running" };
+    },
+    { timeoutMs: 120_000, intervalMs: 1000 },
+  );
+  t.mark("kube-controller-manager running again");
+}
+
+export const OUT_OF_SERVICE = "node.kubernetes.io/out-of-service";
+
+export function outOfServiceTaint(t: Timeline, kube: Kube, node: string): Promise<Fault> {
+  return injectFault(
+    t,
+    `taint ${OUT_OF_SERVICE}=nodeshutdown:NoExecute on ${node}`,
+    async () => void (await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}=nodeshutdown:NoExecute`, "--overwrite"])),
+    async () => void (await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}-`], { nothrow: true })),
+  );
+}

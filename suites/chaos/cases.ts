@@ -1,0 +1,262 @@
+/**
+ * NF: node failure and chaos, injected natively (kind nodes are containers): kubelet stopped or
+ * restarted, node frozen or cut off the network, CSI plugin and provisioner killed, controller
+ * manager restarted. Every case writes seeded data before the fault and checks it after, heals its
+ * faults whatever happens, and leaves a timeline in the report. The expected outcome depends on
+ * the driver (node-local storage cannot follow a pod to another node) and is stated per case.
+ */
+import { expect } from "vitest";
+import { exec } from "../../harness/core/exec.ts";
+import { waitFor } from "../../harness/core/wait.ts";
+import { expectedChecksum, newPattern, readChecksumScript, writeScript, type Pattern } from "../../harness/data/pattern.ts";
+import { driverTimeout } from "../../harness/drivers/timeouts.ts";
+import type { DriverFile } from "../../harness/drivers/schema.ts";
+import { recordParameter } from "../../harness/evidence/allure.ts";
+import { killContainer, killPod, restartControllerManager } from "../../harness/faults/k8s-faults.ts";
+import { disconnectNode, pauseNode, restartKubelet, stopKubelet } from "../../harness/faults/node-faults.ts";
+import { readClaim } from "../../harness/k8s/claims.ts";
+import { describePod, isNodeReady, isPodReady, type V1Pod } from "../../harness/k8s/kube.ts";
+import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
+import type { Case, CaseContext } from "../support/case.ts";
+import { caseClaim, onNode, startPodOn } from "../support/case-claim.ts";
+import { dataPaths, readPv, waitForDataGone, waitForProvisioned, waitForPvGone } from "../support/dynamic.ts";
+import { podWithClaim } from "../support/volumes.ts";
+
+const area = "node failure";
+const requires = { capabilities: ["persistence" as const] };
+
+const nodeLocal = (d: DriverFile | undefined) =>
+  d?.spec.capabilities.singleNodeVolume
+    ? "node-local storage (singleNodeVolume): the data stays on its node, so pods come back on that node, not elsewhere"
+    : "network storage: the data follows the pod";
+
+interface Written {
+  node: string;
+  claim: string;
+  pod: V1Pod;
+  pattern: Pattern;
+}
+
+/** A claim on the first worker, a pod using it, and a seeded pattern written through it. */
+async function podWithData(c: CaseContext, pod = "app", claimName = "claim"): Promise<Written> {
+  const node = c.workers[0] as string;
+  const claim = await caseClaim(c, node, { name: claimName });
+  const started = await startPodOn(c, pod, claim, node);
+  const pattern = newPattern(256 * 1024);
+  await recordParameter(`seed (${pod})`, pattern.seed);
+  expect((await c.kube.execInPod(c.ns, pod, writeScript(pattern, "/data/pattern"))).trim()).toBe(await expectedChecksum(pattern));
+  c.timeline.mark(`pod ${pod} (uid ${started.metadata?.uid}) wrote seed ${pattern.seed} on ${node}`);
+  return { node, claim, pod: started, pattern };
+}
+
+async function expectData(c: CaseContext, pod: string, p: Pattern): Promise<void> {
+  expect((await c.kube.execInPod(c.ns, pod, readChecksumScript("/data/pattern"))).trim(), `checksum read by ${pod}`).toBe(await expectedChecksum(p));
+  c.timeline.mark(`pod ${pod} read the data back intact`);
+}
+
+async function waitNode(c: CaseContext, node: string, ready: boolean, timeoutMs = 3 * 60_000): Promise<void> {
+  await waitFor(
+    `node ${node} ${ready ? "Ready" : "NotReady"}`,
+    async () => {
+      const n = await c.kube.core.readNode({ name: node });
+      const cond = n.status?.conditions?.find((x) => x.type === "Ready");
+      return { done: isNodeReady(n) === ready, seen: `Ready=${cond?.status} (${cond?.reason ?? ""})` };
+    },
+    { timeoutMs, intervalMs: 2000 },
+  );
+  c.timeline.mark(`node ${node} ${ready ? "Ready" : "NotReady"}`);
+}
+
+/** The same pod (same UID) still runs, with no container restart. */
+async function expectSamePodRunning(c: CaseContext, before: V1Pod): Promise<void> {
+  const name = before.metadata?.name as string;
+  const now = await waitForPodReady(c.kube, c.ns, name, driverTimeout(c.driver, "podStart"));
+  expect(now.metadata?.uid, `${name} is the same pod`).toBe(before.metadata?.uid);
+  const restarts = (p: V1Pod) => (p.status?.containerStatuses ?? []).reduce((n, s) => n + s.restartCount, 0);
+  expect(restarts(now), `${name} container restarts`).toBe(restarts(before));
+}
+
+/** Named wait until no mount of the pod is left on the node (the kubelet cleaned up after it). */
+async function waitMountsGone(c: CaseContext, node: string, uid: string): Promise<void> {
+  await waitFor(
+    `mounts of pod ${uid} cleaned up on ${node}`,
+    async () => {
+      const m = await exec("docker", ["exec", node, "cat", "/proc/self/mountinfo"], { timeoutMs: 30_000 });
+      const left = m.stdout.split("\n").filter((l) => l.includes(`/pods/${uid}/`)).map((l) => l.split(" ")[4]);
+      return { done: left.length === 0, seen: left.length ? `still mounted: ${left.join(", ")}` : "none" };
+    },
+    { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 2000 },
+  );
+  c.timeline.mark(`no mount of pod ${uid} left on ${node}`);
+}
+
+async function waitPodGone(c: CaseContext, pod: string): Promise<void> {
+  await waitFor(
+    `pod ${c.ns}/${pod} gone after deletion`,
+    async () => {
+      try {
+        const p = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: pod });
+        return { done: false, seen: `still there: ${describePod(p)}` };
+      } catch {
+        return { done: true, seen: "gone" };
+      }
+    },
+    { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 1000 },
+  );
+  c.timeline.mark(`pod ${pod} gone from the API`);
+}
+
+/** The CSI node plugin pod of the driver on a node. */
+async function pluginPod(c: CaseContext, node: string): Promise<string> {
+  const ns = c.driver?.spec.csi?.node.namespace as string;
+  const pods = (await c.kube.core.listNamespacedPod({ namespace: ns, fieldSelector: `spec.nodeName=${node}` })).items;
+  const owned = pods.filter((p) => p.metadata?.ownerReferences?.some((o) => o.kind === c.driver?.spec.csi?.node.kind && o.name === c.driver?.spec.csi?.node.name));
+  const name = owned.find(isPodReady)?.metadata?.name;
+  if (!name) throw new Error(`no ready ${c.driver?.spec.csi?.node.name} pod on ${node}`);
+  return name;
+}
+
+export const CHAOS_CASES: Case[] = [
+  {
+    meta: { id: "NF-01", area, title: "kubelet restart: the pod keeps running and the data stays readable", requires, disruptive: true, expectation: () => "the pod is not restarted and reads the same bytes after the kubelet comes back", asserts: "after `systemctl restart kubelet` on the pod's node, the node is Ready again, the same pod (same UID, no container restart) is Ready, and the data written before reads back byte for byte; new writes work" },
+    body: async (c) => {
+      const w = await podWithData(c);
+      await restartKubelet(c.timeline, w.node);
+      await waitNode(c, w.node, true);
+      await expectSamePodRunning(c, w.pod);
+      await expectData(c, "app", w.pattern);
+      await c.kube.execInPod(c.ns, "app", ["sh", "-ec", "echo after-restart > /data/after && cat /data/after"]);
+    },
+  },
+  {
+    meta: { id: "NF-02", area, title: "pod deleted while the kubelet is stopped: mount cleaned up when it returns", requires, disruptive: true, expectation: nodeLocal, asserts: "a pod deleted while its node's kubelet is stopped stays Terminating; once the kubelet is back the pod goes away, none of its mounts is left on the node, and a new pod on that node mounts the volume and reads the old data" },
+    body: async (c) => {
+      const w = await podWithData(c);
+      const uid = w.pod.metadata?.uid as string;
+      const kubelet = c.guard(await stopKubelet(c.timeline, w.node));
+      await c.kube.kubectl(["delete", "pod", "-n", c.ns, "app", "--wait=false"]);
+      c.timeline.mark("pod app deleted (graceful) while the kubelet is stopped");
+      const meanwhile = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "app" });
+      expect(meanwhile.metadata?.deletionTimestamp, "the pod waits for its kubelet (Terminating)").toBeDefined();
+      await kubelet.heal();
+      await waitNode(c, w.node, true);
+      await waitPodGone(c, "app");
+      await waitMountsGone(c, w.node, uid);
+      await startPodOn(c, "next", w.claim, w.node);
+      await expectData(c, "next", w.pattern);
+    },
+  },
+  {
+    meta: { id: "NF-03", area, title: "pod force-deleted while the kubelet is stopped: orphaned mount cleaned up", requires, disruptive: true, expectation: nodeLocal, asserts: "a pod force-deleted while its node's kubelet is stopped disappears from the API at once; a replacement is created at once; when the kubelet returns it cleans up the orphaned pod's mounts, and the replacement mounts the volume and reads the old data" },
+    body: async (c) => {
+      const w = await podWithData(c);
+      const uid = w.pod.metadata?.uid as string;
+      const kubelet = c.guard(await stopKubelet(c.timeline, w.node));
+      await c.kube.kubectl(["delete", "pod", "-n", c.ns, "app", "--grace-period=0", "--force", "--wait=false"]);
+      c.timeline.mark("pod app force-deleted while the kubelet is stopped");
+      await waitPodGone(c, "app");
+      await c.createPod(podWithClaim("next", w.claim, onNode(w.node)));
+      c.timeline.mark("replacement pod next created");
+      await kubelet.heal();
+      await waitNode(c, w.node, true);
+      await waitMountsGone(c, w.node, uid);
+      await waitForPodReady(c.kube, c.ns, "next", driverTimeout(c.driver, "podStart"));
+      await expectData(c, "next", w.pattern);
+    },
+  },
+  {
+    meta: { id: "NF-06", area, title: "node frozen then resumed: no double attach, no corruption", requires, disruptive: true, expectation: () => "the frozen node resumes with its pod and data as they were; at most one VolumeAttachment for the volume", asserts: "the pod's node is frozen (docker pause) for 20 s and resumed; the node is Ready, the same pod runs without restart, the data reads back intact, and the volume has at most one VolumeAttachment" },
+    body: async (c) => {
+      const w = await podWithData(c);
+      const frozen = c.guard(await pauseNode(c.timeline, w.node));
+      const until = Date.now() + 20_000;
+      await waitFor(
+        `node ${w.node} stays frozen for 20 s`,
+        async () => {
+          const state = (await exec("docker", ["inspect", "-f", "{{.State.Status}}", w.node])).stdout.trim();
+          if (state !== "paused") throw new Error(`node ${w.node} is ${state}, not paused`);
+          return { done: Date.now() >= until, seen: state };
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      await frozen.heal();
+      await waitNode(c, w.node, true);
+      await expectSamePodRunning(c, w.pod);
+      await expectData(c, "app", w.pattern);
+      const pv = (await readClaim(c.kube, c.ns, w.claim)).volumeName;
+      const attachments = (await c.kube.storage.listVolumeAttachment()).items.filter((v) => v.spec.source.persistentVolumeName === pv);
+      expect(attachments.length, `VolumeAttachments for ${pv}`).toBeLessThanOrEqual(1);
+    },
+  },
+  {
+    meta: { id: "NF-08", area, title: "CSI node plugin killed: running pods keep I/O, new mounts wait for it", requires: { ...requires, types: ["csi" as const] }, disruptive: true, expectation: () => "I/O through an existing mount does not depend on the plugin; a new mount on that node succeeds once the DaemonSet has replaced the plugin", asserts: "with the node plugin pod force-deleted, the running pod still writes and reads; a new claim and pod on that node become Ready (after the DaemonSet replaced the plugin) and pass a data check" },
+    body: async (c) => {
+      const w = await podWithData(c);
+      const plugin = await pluginPod(c, w.node);
+      await killPod(c.timeline, c.kube, c.driver?.spec.csi?.node.namespace as string, plugin);
+      const more = newPattern(64 * 1024);
+      expect((await c.kube.execInPod(c.ns, "app", writeScript(more, "/data/during"))).trim(), "I/O while the plugin is down").toBe(await expectedChecksum(more));
+      c.timeline.mark("running pod wrote and read while the plugin was down");
+      const late = await caseClaim(c, w.node, { name: "late" });
+      await startPodOn(c, "late", late, w.node);
+      c.timeline.mark(`new pod mounted on ${w.node} after the plugin came back (${await pluginPod(c, w.node)})`);
+      const p = newPattern(64 * 1024);
+      expect((await c.kube.execInPod(c.ns, "late", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      await expectData(c, "app", w.pattern);
+    },
+  },
+  {
+    meta: { id: "NF-09", area, title: "CSI provisioner killed during provisioning: the claim binds exactly once", requires: { ...requires, types: ["csi" as const], dynamic: true }, disruptive: true, expectation: () => "the restarted provisioner finishes the job: one PV for the claim, no orphan", asserts: "the provisioner container serving the pod's node is killed right after the scheduler picked the node; the claim still binds, exactly one PV refers to it, and its pod passes a data check" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      const claim = await caseClaim(c, node);
+      await c.createPod(podWithClaim("app", claim, onNode(node)));
+      await waitFor(
+        "the scheduler picked a node for the claim (selected-node annotation)",
+        async () => {
+          const pvc = await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: claim });
+          const sel = pvc.metadata?.annotations?.["volume.kubernetes.io/selected-node"];
+          return { done: !!sel, seen: sel ?? `phase ${pvc.status?.phase}, not selected yet` };
+        },
+        { timeoutMs: 60_000, intervalMs: 250 },
+      );
+      await killContainer(c.timeline, node, await pluginPod(c, node), "csi-provisioner");
+      const { pv } = await waitForProvisioned(c, claim);
+      c.timeline.mark(`claim bound to ${pv.metadata.name}`);
+      const uid = (await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: claim })).metadata?.uid;
+      const all = JSON.parse((await c.kube.kubectl(["get", "pv", "-o", "json"])).stdout) as { items: { metadata: { name: string }; spec: { claimRef?: { uid?: string } } }[] };
+      expect(all.items.filter((x) => x.spec.claimRef?.uid === uid).map((x) => x.metadata.name), "PVs referring to the claim").toEqual([pv.metadata.name]);
+      await waitForPodReady(c.kube, c.ns, "app", driverTimeout(c.driver, "podStart"));
+      const p = newPattern(64 * 1024);
+      expect((await c.kube.execInPod(c.ns, "app", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+    },
+  },
+  {
+    meta: { id: "NF-10", area, title: "node cut off the network: NotReady, then converges on reconnect with the data intact", requires, disruptive: true, expectation: () => "the pod is not evicted during a short partition (default 300 s toleration) and keeps its data", asserts: "the pod's node is disconnected from the kind network until it is NotReady, then reconnected with its address; the node is Ready again, the same pod runs without restart, and the data reads back intact" },
+    body: async (c) => {
+      const w = await podWithData(c);
+      const cut = c.guard(await disconnectNode(c.timeline, w.node));
+      await waitNode(c, w.node, false);
+      await cut.heal();
+      await waitNode(c, w.node, true);
+      await expectSamePodRunning(c, w.pod);
+      await expectData(c, "app", w.pattern);
+    },
+  },
+  {
+    meta: { id: "NF-11", area, title: "kube-controller-manager restarted while a bound claim is deleted: the PV is still reclaimed", requires: { ...requires, dynamic: true, dataPaths: true }, disruptive: true, expectation: () => "the PV controller picks the Released volume up after its restart and the driver deletes it", asserts: "a claim with data is deleted and kube-controller-manager is restarted at once; the PV is still deleted and its data is gone from every node" },
+    body: async (c) => {
+      const w = await podWithData(c);
+      const pvName = (await readClaim(c.kube, c.ns, w.claim)).volumeName;
+      const paths = dataPaths(c, await readPv(c, pvName));
+      await deletePodAndWait(c.kube, c.ns, "app", driverTimeout(c.driver, "podDelete"));
+      await c.kube.kubectl(["delete", "pvc", "-n", c.ns, w.claim, "--wait=false"]);
+      c.timeline.mark(`claim ${w.claim} deleted`);
+      await restartControllerManager(c.timeline, `${c.cluster}-control-plane`);
+      await waitForPvGone(c, pvName);
+      c.timeline.mark(`PV ${pvName} deleted`);
+      await waitForDataGone(c, paths);
+      c.timeline.mark("volume data gone from every node");
+    },
+  },
+];

@@ -1,0 +1,245 @@
+/**
+ * DP: dynamic provisioning through the driver's StorageClass. Each case provisions on a class of
+ * its own (a clone of the driver's first class named after the case namespace), so no case sees
+ * another's volumes, and the leak check knows where each volume's data lives on the nodes.
+ */
+import { expect } from "vitest";
+import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
+import { attachText, recordParameter } from "../../harness/evidence/allure.ts";
+import { createClaim, readClaim } from "../../harness/k8s/claims.ts";
+import { deletePodAndWait } from "../../harness/k8s/pods.ts";
+import { waitFor } from "../../harness/core/wait.ts";
+import { driverTimeout } from "../../harness/drivers/timeouts.ts";
+import type { Case, CaseContext } from "../support/case.ts";
+import { caseStorageClass, dataPaths, podReady, quantityBytes, readPv, waitForDataGone, waitForProvisioned, waitForPvGone, type PvView } from "../support/dynamic.ts";
+import { podWithClaim, WORKLOAD_IMAGE } from "../support/volumes.ts";
+import { measureLatency } from "./latency.ts";
+
+const area = "dynamic provisioning";
+const requires = { dynamic: true, capabilities: ["persistence" as const] };
+
+/** A claim on the case's class and a pod that uses it (so WaitForFirstConsumer classes bind too). */
+export async function claimWithPod(c: CaseContext, opts: { claim?: string; pod?: string; size?: string; node?: string; accessModes?: string[] } = {}): Promise<{ claim: string; pod: string }> {
+  const claim = opts.claim ?? "claim";
+  const pod = opts.pod ?? `pod-${claim}`;
+  await createClaim(c.kube, c.ns, { name: claim, storageClassName: c.ns, size: opts.size ?? "64Mi", ...(opts.accessModes ? { accessModes: opts.accessModes } : {}) });
+  await c.createPod(podWithClaim(pod, claim, opts.node ? { nodeName: opts.node } : {}));
+  return { claim, pod };
+}
+
+const mountOf = async (c: CaseContext, pod: string, field: "FSTYPE" | "OPTIONS") =>
+  (await c.kube.execInPod(c.ns, pod, ["findmnt", "-n", "-o", field, "--target", "/data"])).trim();
+
+async function podNode(c: CaseContext, pod: string): Promise<string> {
+  return (await c.kube.core.readNamespacedPod({ namespace: c.ns, name: pod })).spec?.nodeName ?? "";
+}
+
+/** Where the second pod of a persistence check goes: the same node for node-local drivers, another node otherwise. */
+function secondNode(c: CaseContext, first: string): string {
+  if (c.driver?.spec.capabilities.singleNodeVolume) return first;
+  return c.workers.find((w) => w !== first) ?? first;
+}
+
+export const PROVISIONING_CASES: Case[] = [
+  {
+    meta: { id: "DP-01", area, title: "a claim on the driver's class binds to a correctly shaped PV", requires, asserts: "the claim binds; the PV's capacity ≥ the request, its access modes ⊆ the claim's, reclaimPolicy and mountOptions are the class's, claimRef names the claim (namespace, name, uid), and a pod starts with it" },
+    body: async (c) => {
+      const sc = await caseStorageClass(c);
+      const { claim, pod } = await claimWithPod(c, { size: "100Mi" });
+      const { pv } = await waitForProvisioned(c, claim);
+      await attachText("provisioned PV", JSON.stringify(pv, null, 2), "application/json");
+      const pvc = await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: claim });
+      expect(quantityBytes(pv.spec.capacity?.storage ?? "0")).toBeGreaterThanOrEqual(quantityBytes("100Mi"));
+      for (const m of pv.spec.accessModes ?? []) expect(pvc.spec?.accessModes).toContain(m);
+      expect(pv.spec.persistentVolumeReclaimPolicy).toBe(sc.reclaimPolicy);
+      expect(pv.spec.mountOptions ?? []).toEqual(sc.mountOptions);
+      expect(pv.spec.storageClassName).toBe(sc.name);
+      expect(pv.spec.claimRef).toMatchObject({ namespace: c.ns, name: claim, uid: pvc.metadata?.uid });
+      if (c.driver?.spec.csi) expect(pv.spec.csi?.driver).toBe(c.driver.spec.csi.driverName);
+      await podReady(c, pod);
+    },
+  },
+  {
+    meta: { id: "DP-02", area, title: "data written through a new volume is read back by a second pod", requires, asserts: "seeded data written by a first pod reads back byte for byte in a second pod started after the first is deleted (same node for node-local drivers, another node otherwise)" },
+    body: async (c) => {
+      await caseStorageClass(c);
+      const { claim, pod } = await claimWithPod(c);
+      await waitForProvisioned(c, claim);
+      await podReady(c, pod);
+      const p = newPattern();
+      await recordParameter("seed", p.seed);
+      expect((await c.kube.execInPod(c.ns, pod, writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      const node = secondNode(c, await podNode(c, pod));
+      await deletePodAndWait(c.kube, c.ns, pod, driverTimeout(c.driver, "podDelete"));
+      await c.createPod(podWithClaim("reader", claim, { nodeName: node }));
+      await podReady(c, "reader");
+      expect((await c.kube.execInPod(c.ns, "reader", readChecksumScript("/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+    },
+  },
+  {
+    meta: { id: "DP-03", area, title: "a script written into the volume can be executed", requires: { ...requires, capabilities: ["persistence" as const, "exec" as const] }, asserts: "a shell script written to the volume and made executable runs and prints its marker" },
+    body: async (c) => {
+      await caseStorageClass(c);
+      const { claim, pod } = await claimWithPod(c);
+      await waitForProvisioned(c, claim);
+      await podReady(c, pod);
+      await c.kube.execInPod(c.ns, pod, ["sh", "-ec", 'printf "#!/bin/sh\\necho volcert-exec-ok\\n" > /data/run.sh && chmod +x /data/run.sh']);
+      expect((await c.kube.execInPod(c.ns, pod, ["/data/run.sh"])).trim()).toBe("volcert-exec-ok");
+    },
+  },
+  {
+    meta: { id: "DP-04", area, title: "each supported fsType is what the pod gets mounted", requires: { ...requires, fsTypes: true }, asserts: "for every fsType in supportedFsTypes, a class with csi.storage.k8s.io/fstype gives a pod a mount of exactly that type" },
+    body: async (c) => {
+      const types = c.driver?.spec.supportedFsTypes.filter(Boolean) ?? [];
+      const base = c.driver?.spec.storageClasses[0];
+      for (const fs of types) {
+        const sc = await caseStorageClass(c, { parameters: { ...base?.parameters, "csi.storage.k8s.io/fstype": fs } });
+        const claim = `claim-${fs}`;
+        const { pod } = await claimWithPod(c, { claim });
+        await waitForProvisioned(c, claim);
+        await podReady(c, pod);
+        expect(await mountOf(c, pod, "FSTYPE"), `fsType of the mount for class ${sc.name} (${fs})`).toBe(fs);
+        await deletePodAndWait(c.kube, c.ns, pod);
+        await c.kube.kubectl(["delete", "pvc", "-n", c.ns, claim, "--wait=true"]);
+        await c.kube.kubectl(["delete", "storageclass", sc.name, "--ignore-not-found"]);
+      }
+    },
+  },
+  {
+    meta: { id: "DP-05", area, title: "the class's mount options appear in the pod's mount table", requires: { ...requires, mountOptions: true }, asserts: "every option of supportedMountOptions, set as the class's mountOptions, is in the options of the pod's /data mount" },
+    body: async (c) => {
+      const options = c.driver?.spec.supportedMountOptions ?? [];
+      await caseStorageClass(c, { mountOptions: options });
+      const { claim, pod } = await claimWithPod(c);
+      await waitForProvisioned(c, claim);
+      await podReady(c, pod);
+      const seen = (await mountOf(c, pod, "OPTIONS")).split(",");
+      await recordParameter("mount options seen", seen.join(","));
+      for (const o of options) expect(seen, `mount option ${o}`).toContain(o);
+    },
+  },
+  {
+    meta: { id: "DP-06", area, title: "sizes round up, never down; the smallest supported size works", requires, asserts: "claims for an odd size (1000001 bytes, 3333Ki) and for sizeRange.min bind to PVs of at least that size, and the claim's status capacity is at least the request" },
+    body: async (c) => {
+      await caseStorageClass(c);
+      const sizes = ["1000001", "3333Ki", c.driver?.spec.sizeRange.min ?? "1Mi"];
+      await recordParameter("sizes", sizes.join(", "));
+      for (const [i, size] of sizes.entries()) await createClaim(c.kube, c.ns, { name: `claim-${i}`, storageClassName: c.ns, size });
+      await c.createPod({
+        ...podWithClaim("user", "claim-0"),
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: "workload", image: WORKLOAD_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"], volumeMounts: sizes.map((_, i) => ({ name: `v${i}`, mountPath: `/data${i}` })) }],
+          volumes: sizes.map((_, i) => ({ name: `v${i}`, persistentVolumeClaim: { claimName: `claim-${i}` } })),
+        },
+      });
+      for (const [i, size] of sizes.entries()) {
+        const { claim, pv } = await waitForProvisioned(c, `claim-${i}`);
+        expect(quantityBytes(pv.spec.capacity?.storage ?? "0"), `PV capacity for a ${size} claim`).toBeGreaterThanOrEqual(quantityBytes(size));
+        expect(quantityBytes(claim.capacity || "0"), `claim status capacity for a ${size} claim`).toBeGreaterThanOrEqual(quantityBytes(size));
+      }
+      await podReady(c, "user");
+    },
+  },
+  {
+    meta: { id: "DP-07", area, title: "deleting a claim while it is provisioned leaves no orphan PV or data", requires: { ...requires, dataPaths: true }, asserts: "a claim deleted right after its pod is created (mid-provisioning) leaves no PV bound to it and no volume data on any node" },
+    body: async (c) => {
+      await caseStorageClass(c);
+      const { claim, pod } = await claimWithPod(c);
+      await c.kube.kubectl(["delete", "pvc", "-n", c.ns, claim, "--wait=false"]);
+      await c.kube.kubectl(["delete", "pod", "-n", c.ns, pod, "--wait=false"]);
+      // Watch the PVs that appear for the claim until none is left; remember each one's data paths.
+      const seenPvs = new Map<string, PvView>();
+      await waitFor(
+        `no PV left for the deleted claim ${c.ns}/${claim}`,
+        async () => {
+          const list = JSON.parse((await c.kube.kubectl(["get", "pv", "-o", "json"])).stdout) as { items: PvView[] };
+          const mine = list.items.filter((pv) => pv.spec.claimRef?.namespace === c.ns);
+          for (const pv of mine) seenPvs.set(pv.metadata.name, pv);
+          const claimLeft = (await c.kube.kubectl(["get", "pvc", "-n", c.ns, claim, "-o", "name"], { nothrow: true })).ok;
+          return { done: mine.length === 0 && !claimLeft, seen: `${claimLeft ? "claim still there; " : ""}PVs: ${mine.map((p) => `${p.metadata.name} (${p.status?.phase})`).join(", ") || "none"}` };
+        },
+        { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 500 },
+      );
+      await recordParameter("PVs that appeared", [...seenPvs.keys()].join(", ") || "none (deleted before provisioning started)");
+      const paths = [...seenPvs.values()].flatMap((pv) => dataPaths(c, pv));
+      c.trackVolumeData(paths);
+      if (paths.length) await waitForDataGone(c, paths);
+    },
+  },
+  {
+    meta: { id: "DP-08", area, title: "a Block-mode claim gives the pod a raw device", requires: { ...requires, capabilities: ["persistence" as const, "block" as const] }, asserts: "the pod sees a block device at the volumeDevices path, and seeded data written with direct I/O reads back identically" },
+    body: async (c) => {
+      await caseStorageClass(c);
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "64Mi", volumeMode: "Block" });
+      await c.createPod({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "block" },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: "workload", image: WORKLOAD_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"], volumeDevices: [{ name: "vol", devicePath: "/dev/xvda" }] }],
+          volumes: [{ name: "vol", persistentVolumeClaim: { claimName: "claim" } }],
+        },
+      });
+      await waitForProvisioned(c, "claim");
+      await podReady(c, "block");
+      expect((await c.kube.execInPod(c.ns, "block", ["sh", "-c", "test -b /dev/xvda && echo block"])).trim()).toBe("block");
+      const p = newPattern(1024 * 1024);
+      await recordParameter("seed", p.seed);
+      const script = `seq 1 ${p.sizeBytes} | sed "s/^/${p.seed}:/" | head -c ${p.sizeBytes} | dd of=/dev/xvda bs=1M oflag=direct iflag=fullblock 2>/dev/null && dd if=/dev/xvda bs=1M count=1 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1`;
+      expect((await c.kube.execInPod(c.ns, "block", ["sh", "-ec", script])).trim()).toBe(await expectedChecksum(p));
+    },
+  },
+  {
+    meta: { id: "DP-09", area, title: "a generic ephemeral volume is created with its pod and deleted with it", requires, asserts: "the pod's ephemeral claim <pod>-<volume> appears owned by the pod and binds; data can be written; after the pod is deleted the claim, the PV and the volume data are gone" },
+    body: async (c) => {
+      await caseStorageClass(c);
+      await c.createPod({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "eph" },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [{ name: "workload", image: WORKLOAD_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"], volumeMounts: [{ name: "scratch", mountPath: "/data" }] }],
+          volumes: [{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: { storageClassName: c.ns, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "64Mi" } } } } } }],
+        },
+      });
+      const { pv } = await waitForProvisioned(c, "eph-scratch");
+      const pvc = await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: "eph-scratch" });
+      expect(pvc.metadata?.ownerReferences?.map((o) => `${o.kind}/${o.name}`)).toEqual(["Pod/eph"]);
+      await podReady(c, "eph");
+      const p = newPattern(64 * 1024);
+      expect((await c.kube.execInPod(c.ns, "eph", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      await deletePodAndWait(c.kube, c.ns, "eph", driverTimeout(c.driver, "podDelete"));
+      await waitFor(
+        "ephemeral claim eph-scratch garbage-collected with its pod",
+        async () => {
+          const r = await c.kube.kubectl(["get", "pvc", "-n", c.ns, "eph-scratch", "-o", "jsonpath={.status.phase}"], { nothrow: true });
+          return { done: !r.ok, seen: r.ok ? `claim still there, phase ${r.stdout}` : "gone" };
+        },
+        { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 1000 },
+      );
+      const paths = dataPaths(c, pv);
+      await waitForPvGone(c, pv.metadata.name);
+      if (paths.length) await waitForDataGone(c, paths);
+    },
+  },
+  {
+    meta: { id: "DP-10", area, title: "provisioning and pod start latency (p50/p95)", requires, asserts: "N claims with a pod each (created together) all bind and all pods run; claim create → Bound and pod create → Running are measured per claim and reported as p50/p95 (figures, not a pass threshold)" },
+    body: async (c) => {
+      await caseStorageClass(c);
+      const n = Number(process.env["VOLCERT_DP10_CLAIMS"] ?? 6);
+      const figures = await measureLatency(c, n);
+      await attachText("latency.json", JSON.stringify(figures, null, 2), "application/json");
+      await recordParameter("claim → Bound p50/p95 (ms)", `${figures.bound.p50} / ${figures.bound.p95}`);
+      await recordParameter("pod → Running p50/p95 (ms)", `${figures.running.p50} / ${figures.running.p95}`);
+      expect(figures.bound.samples).toHaveLength(n);
+      expect(figures.running.samples).toHaveLength(n);
+      for (const i of Array.from({ length: n }, (_, k) => k)) await waitForProvisioned(c, `claim-${i}`);
+      expect((await readClaim(c.kube, c.ns, "claim-0")).phase).toBe("Bound");
+      const pv = await readPv(c, (await readClaim(c.kube, c.ns, "claim-0")).volumeName);
+      expect(pv.status?.phase).toBe("Bound");
+    },
+  },
+];

@@ -1,0 +1,160 @@
+/**
+ * RP: reclaim policies. Dynamic cases (Delete, Retain, PV deleted first) check the backing data on
+ * the nodes (driver volumeDataPaths), not only the API objects; static cases (Retain, Recycle) use
+ * volumes an administrator creates.
+ */
+import { expect } from "vitest";
+import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
+import { exec } from "../../harness/core/exec.ts";
+import { waitFor } from "../../harness/core/wait.ts";
+import { driverTimeout } from "../../harness/drivers/timeouts.ts";
+import { latestEvent, createClaim, readClaim, waitForClaimPhase, waitForPvPhase } from "../../harness/k8s/claims.ts";
+import { deletePodAndWait } from "../../harness/k8s/pods.ts";
+import { presentPaths } from "../../harness/evidence/leaks.ts";
+import { recordParameter } from "../../harness/evidence/allure.ts";
+import type { Case, CaseContext } from "../support/case.ts";
+import { caseStorageClass, dataPaths, podReady, waitForDataGone, waitForProvisioned, waitForPvGone } from "../support/dynamic.ts";
+import { podWithClaim, staticVolume } from "../support/volumes.ts";
+import { claimWithPod } from "../provisioning/cases.ts";
+
+const area = "reclaim policy";
+const dynamic = { dynamic: true, dataPaths: true, capabilities: ["persistence" as const] };
+const staticOnly = { types: ["in-tree" as const, "flexvolume" as const], capabilities: ["persistence" as const] };
+
+/** Provisions a volume with a pod, writes a seeded pattern, deletes the pod; returns the PV and the pattern. */
+async function provisionWithData(c: CaseContext) {
+  const { claim, pod } = await claimWithPod(c);
+  const { pv } = await waitForProvisioned(c, claim);
+  await podReady(c, pod);
+  const p = newPattern(256 * 1024);
+  await recordParameter("seed", p.seed);
+  expect((await c.kube.execInPod(c.ns, pod, writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+  const node = (await c.kube.core.readNamespacedPod({ namespace: c.ns, name: pod })).spec?.nodeName ?? "";
+  await deletePodAndWait(c.kube, c.ns, pod, driverTimeout(c.driver, "podDelete"));
+  return { claim, pv, pattern: p, node, paths: dataPaths(c, pv) };
+}
+
+async function deleteClaim(c: CaseContext, claim: string): Promise<void> {
+  await c.kube.kubectl(["delete", "pvc", "-n", c.ns, claim, "--wait=true"], { timeoutMs: driverTimeout(c.driver, "pvDelete") });
+}
+
+const clearClaimRef = (c: CaseContext, pv: string) => c.kube.kubectl(["patch", "pv", pv, "--type=json", "-p", '[{"op":"remove","path":"/spec/claimRef"}]']);
+
+/** Observes for `ms` that a claim stays Pending (a named, bounded observation, not a sleep). */
+async function staysPending(c: CaseContext, claim: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  const last = await waitFor(
+    `claim ${c.ns}/${claim} observed Pending for ${ms / 1000}s`,
+    async () => {
+      const s = await readClaim(c.kube, c.ns, claim);
+      return { done: s.phase !== "Pending" || Date.now() >= until, value: s, seen: `phase ${s.phase}` };
+    },
+    { timeoutMs: ms + 30_000, intervalMs: 1000 },
+  );
+  expect(last.phase, `claim ${claim} must stay Pending (it got volume ${last.volumeName || "none"})`).toBe("Pending");
+}
+
+export const RECLAIM_CASES: Case[] = [
+  {
+    meta: { id: "RP-01", area, title: "Delete (dynamic): deleting the claim removes the PV and the data on the node", requires: dynamic, asserts: "after the claim is deleted, the PV disappears and the volume's data path is gone from every node (checked in the node, not only in the API)" },
+    body: async (c) => {
+      await caseStorageClass(c, { reclaimPolicy: "Delete" });
+      const v = await provisionWithData(c);
+      expect(await presentPaths(c.cluster, v.paths), "volume data exists on the node before deletion").not.toEqual([]);
+      await deleteClaim(c, v.claim);
+      await waitForPvGone(c, v.pv.metadata.name);
+      await waitForDataGone(c, v.paths);
+    },
+  },
+  {
+    meta: { id: "RP-02", area, title: "Retain (dynamic): PV goes Released with the data; clearing claimRef makes it readable again", requires: dynamic, asserts: "after the claim is deleted the PV is Released and its data is still on the node; once claimRef is cleared a new claim binds it and reads the old bytes; switching the PV to Delete then removes PV and data" },
+    body: async (c) => {
+      await caseStorageClass(c, { reclaimPolicy: "Retain" });
+      const v = await provisionWithData(c);
+      const pv = v.pv.metadata.name;
+      // However the case ends, hand the volume back to the driver for deletion.
+      c.defer({
+        [Symbol.asyncDispose]: async () => {
+          await c.kube.kubectl(["patch", "pv", pv, "--type=merge", "-p", '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}'], { nothrow: true });
+          await c.kube.kubectl(["delete", "pv", pv, "--ignore-not-found", "--wait=false"], { nothrow: true });
+        },
+      });
+      await deleteClaim(c, v.claim);
+      await waitForPvPhase(c.kube, pv, "Released", driverTimeout(c.driver, "claimBound"));
+      expect(await presentPaths(c.cluster, v.paths), "a Retain volume's data must survive its claim").not.toEqual([]);
+      await clearClaimRef(c, pv);
+      await waitForPvPhase(c.kube, pv, "Available", driverTimeout(c.driver, "claimBound"));
+      await createClaim(c.kube, c.ns, { name: "again", storageClassName: c.ns, size: "64Mi", volumeName: pv });
+      await waitForClaimPhase(c.kube, c.ns, "again", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
+      await c.createPod(podWithClaim("reader", "again", { nodeName: v.node }));
+      await podReady(c, "reader");
+      expect((await c.kube.execInPod(c.ns, "reader", readChecksumScript("/data/pattern"))).trim()).toBe(await expectedChecksum(v.pattern));
+      await deletePodAndWait(c.kube, c.ns, "reader", driverTimeout(c.driver, "podDelete"));
+      await c.kube.kubectl(["patch", "pv", pv, "--type=merge", "-p", '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}']);
+      await deleteClaim(c, "again");
+      await waitForPvGone(c, pv);
+      await waitForDataGone(c, v.paths);
+    },
+  },
+  {
+    meta: { id: "RP-03", area, title: "Retain (static): a Released PV is not re-bound until claimRef is cleared", requires: staticOnly, asserts: "after its claim is deleted the PV is Released; a new matching claim stays Pending for 15 s; once an operator clears claimRef the PV becomes Available and the new claim binds to it" },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      const vol = await staticVolume(c, "pv", { node, reclaimPolicy: "Retain" });
+      await createClaim(c.kube, c.ns, { name: "first", storageClassName: c.ns, size: "1Gi" });
+      await waitForClaimPhase(c.kube, c.ns, "first", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
+      await deleteClaim(c, "first");
+      await waitForPvPhase(c.kube, vol.pvName, "Released", driverTimeout(c.driver, "claimBound"));
+      await createClaim(c.kube, c.ns, { name: "second", storageClassName: c.ns, size: "1Gi" });
+      await staysPending(c, "second", 15_000);
+      await clearClaimRef(c, vol.pvName);
+      const bound = await waitForClaimPhase(c.kube, c.ns, "second", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
+      expect(bound.volumeName).toBe(vol.pvName);
+    },
+  },
+  {
+    meta: { id: "RP-04", area, title: "Recycle (in-tree hostPath, deprecated upstream): the PV returns to Available, empty", requires: { types: ["in-tree" as const], capabilities: ["persistence" as const] }, asserts: "after the claim of a Recycle hostPath PV is deleted, kube-controller-manager's recycler scrubs it: the PV becomes Available and its directory on the node is empty; where that cannot be correct (several schedulable nodes) the case is reported unsupported with the upstream reason" },
+    body: async (c) => {
+      if (c.driver?.spec.inTree?.plugin !== "hostPath") c.test.skip(`Recycle is only implemented for hostPath (and NFS) upstream; ${c.driver?.metadata.name} uses ${c.driver?.spec.inTree?.plugin}`);
+      const nodes = (await c.kube.core.listNode()).items.filter((n) => !n.spec?.taints?.some((t) => t.effect === "NoSchedule"));
+      if (nodes.length > 1) {
+        c.test.skip(`unsupported here: the hostPath recycler pod is not pinned to the PV's node ("HostPath recycling only works in single node clusters", pkg/volume/hostpath), and this cluster has ${nodes.length} schedulable nodes; run with --workers 1 to exercise it`);
+      }
+      const node = nodes[0]?.metadata?.name as string;
+      const vol = await staticVolume(c, "pv", { node, reclaimPolicy: "Recycle" });
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+      await c.createPod(podWithClaim("writer", "claim", { nodeName: node }));
+      await podReady(c, "writer");
+      await c.kube.execInPod(c.ns, "writer", ["sh", "-ec", "echo old > /data/file && mkdir -p /data/dir && echo x > /data/dir/nested"]);
+      await deletePodAndWait(c.kube, c.ns, "writer");
+      await deleteClaim(c, "claim");
+      const phase = await waitFor(
+        `PV ${vol.pvName} recycled (Available) or failed`,
+        async () => {
+          const r = await c.kube.kubectl(["get", "pv", vol.pvName, "-o", "jsonpath={.status.phase}"]);
+          return { done: r.stdout === "Available" || r.stdout === "Failed", value: r.stdout, seen: `phase ${r.stdout}` };
+        },
+        { timeoutMs: 3 * 60_000, intervalMs: 2000 },
+      );
+      expect(phase, `recycling outcome; last event: ${await latestEvent(c.kube, "default", "PersistentVolume", vol.pvName)}`).toBe("Available");
+      const left = await exec("docker", ["exec", node, "ls", "-A", vol.path]);
+      expect(left.stdout.trim(), `contents of ${vol.path} on ${node} after recycling`).toBe("");
+    },
+  },
+  {
+    meta: { id: "RP-05", area, title: "deleting the PV before the claim still deletes the data (HonorPVReclaimPolicy)", requires: dynamic, asserts: "a bound PV deleted first stays (finalizers) while its claim exists; once the claim is deleted, the PV goes away and the driver deletes the data on the node" },
+    body: async (c) => {
+      await caseStorageClass(c, { reclaimPolicy: "Delete" });
+      const v = await provisionWithData(c);
+      const pv = v.pv.metadata.name;
+      await c.kube.kubectl(["delete", "pv", pv, "--wait=false"]);
+      const still = await c.kube.kubectl(["get", "pv", pv, "-o", "jsonpath={.metadata.deletionTimestamp} {.metadata.finalizers}"]);
+      await recordParameter("PV after delete while bound", still.stdout);
+      expect(still.stdout, "a bound PV is kept by its finalizers").toMatch(/\S+ \[.+\]/);
+      await deleteClaim(c, v.claim);
+      await waitForPvGone(c, pv);
+      await waitForDataGone(c, v.paths);
+    },
+  },
+];

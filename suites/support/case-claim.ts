@@ -1,0 +1,39 @@
+/**
+ * A claim for a case, whatever the driver kind: static drivers (in-tree, FlexVolume) get a PV made
+ * on `node` and a claim bound to it; dynamic drivers (CSI) get a claim on the case's StorageClass,
+ * provisioned when the first pod uses it. Pods are placed with a hostname node selector, never
+ * nodeName: a pod that bypasses the scheduler never triggers WaitForFirstConsumer provisioning.
+ */
+import { driverTimeout } from "../../harness/drivers/timeouts.ts";
+import { createClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
+import { waitForPodReady } from "../../harness/k8s/pods.ts";
+import type { V1Pod } from "../../harness/k8s/kube.ts";
+import type { CaseContext } from "./case.ts";
+import { caseStorageClass, waitForProvisioned } from "./dynamic.ts";
+import { podWithClaim, staticVolume } from "./volumes.ts";
+
+export async function caseClaim(c: CaseContext, node: string, opts: { name?: string; accessModes?: string[] } = {}): Promise<string> {
+  const name = opts.name ?? "claim";
+  const accessModes = opts.accessModes ?? ["ReadWriteOnce"];
+  if (c.driver?.spec.type === "csi") {
+    if (!c.driver.spec.storageClasses.length) throw new Error(`${c.driver.metadata.name} has no StorageClass`);
+    const existing = await c.kube.kubectl(["get", "storageclass", c.ns, "-o", "name"], { nothrow: true });
+    if (!existing.ok) await caseStorageClass(c);
+    await createClaim(c.kube, c.ns, { name, storageClassName: c.ns, size: "64Mi", accessModes });
+    return name;
+  }
+  await staticVolume(c, `pv-${name}`, { node, accessModes });
+  await createClaim(c.kube, c.ns, { name, storageClassName: c.ns, size: "1Gi", accessModes });
+  await waitForClaimPhase(c.kube, c.ns, name, "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
+  return name;
+}
+
+export const onNode = (node: string) => ({ nodeSelector: { "kubernetes.io/hostname": node } });
+
+/** Starts a workload pod using `claim` on `node` and waits until it is Ready (and, for CSI, the claim is provisioned). */
+export async function startPodOn(c: CaseContext, name: string, claim: string, node: string, readOnly = false): Promise<V1Pod> {
+  await c.createPod(podWithClaim(name, claim, { ...onNode(node), readOnly }));
+  const pod = await waitForPodReady(c.kube, c.ns, name, driverTimeout(c.driver, "podStart"));
+  if (c.driver?.spec.type === "csi") await waitForProvisioned(c, claim);
+  return pod;
+}

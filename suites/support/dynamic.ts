@@ -1,0 +1,100 @@
+/**
+ * Dynamic provisioning helpers: a StorageClass per case (a clone of the driver's first class,
+ * named after the case namespace, with the case's overrides), claims and pods on it, and checks of
+ * the volume's data on the nodes (driver's volumeDataPaths).
+ */
+import { HarnessBug } from "../../harness/core/errors.ts";
+import { waitFor } from "../../harness/core/wait.ts";
+import { storageClassManifest } from "../../harness/drivers/csi.ts";
+import type { StorageClassDef } from "../../harness/drivers/schema.ts";
+import { driverTimeout } from "../../harness/drivers/timeouts.ts";
+import { presentPaths } from "../../harness/evidence/leaks.ts";
+import { recordParameter } from "../../harness/evidence/allure.ts";
+import { waitForClaimPhase, type ClaimState } from "../../harness/k8s/claims.ts";
+import { waitForPodReady } from "../../harness/k8s/pods.ts";
+import type { CaseContext } from "./case.ts";
+
+/** Creates the case's StorageClass (deleted when the case ends) and returns its name. */
+export async function caseStorageClass(c: CaseContext, overrides: Partial<StorageClassDef> = {}): Promise<StorageClassDef> {
+  const d = c.driver;
+  const base = d?.spec.storageClasses[0];
+  if (!d || !base) throw new HarnessBug("dynamic cases need a driver with a StorageClass (gate them with requires.dynamic)");
+  const sc: StorageClassDef = { ...base, ...overrides, name: c.ns };
+  await c.kube.kubectl(["apply", "-f", "-"], { input: JSON.stringify(storageClassManifest(sc, d)) });
+  c.defer({ [Symbol.asyncDispose]: async () => void (await c.kube.kubectl(["delete", "storageclass", sc.name, "--ignore-not-found"], { nothrow: true })) });
+  await recordParameter("storage class", `${sc.name}: ${sc.provisioner}, ${sc.volumeBindingMode}, reclaim ${sc.reclaimPolicy}${sc.mountOptions.length ? `, mountOptions ${sc.mountOptions.join(",")}` : ""}`);
+  return sc;
+}
+
+export interface ProvisionedVolume {
+  claim: ClaimState;
+  pv: PvView;
+}
+
+export interface PvView {
+  metadata: { name: string; finalizers?: string[] };
+  spec: {
+    capacity?: { storage?: string };
+    accessModes?: string[];
+    persistentVolumeReclaimPolicy?: string;
+    mountOptions?: string[];
+    storageClassName?: string;
+    claimRef?: { namespace?: string; name?: string; uid?: string };
+    csi?: { driver?: string; volumeHandle?: string };
+  };
+  status?: { phase?: string };
+}
+
+export async function readPv(c: CaseContext, name: string): Promise<PvView> {
+  return JSON.parse((await c.kube.kubectl(["get", "pv", name, "-o", "json"])).stdout) as PvView;
+}
+
+/** Waits for the claim to bind (a pod must already use it under WaitForFirstConsumer) and remembers its volume for the data checks. */
+export async function waitForProvisioned(c: CaseContext, claim: string): Promise<ProvisionedVolume> {
+  const state = await waitForClaimPhase(c.kube, c.ns, claim, "Bound", { timeoutMs: driverTimeout(c.driver, "claimProvision") });
+  const pv = await readPv(c, state.volumeName);
+  const handle = pv.spec.csi?.volumeHandle;
+  if (handle) c.trackVolumeData(dataPaths(c, pv));
+  return { claim: state, pv };
+}
+
+export async function podReady(c: CaseContext, name: string): Promise<void> {
+  await waitForPodReady(c.kube, c.ns, name, driverTimeout(c.driver, "podStart"));
+}
+
+/** The node paths that hold a PV's data, from the driver's volumeDataPaths. */
+export function dataPaths(c: CaseContext, pv: PvView): string[] {
+  const handle = pv.spec.csi?.volumeHandle ?? pv.metadata.name;
+  return (c.driver?.spec.volumeDataPaths ?? []).map((p) => p.replaceAll("{volumeHandle}", handle).replaceAll("{pv}", pv.metadata.name));
+}
+
+/** Named, bounded wait until the volume data is gone from every node. */
+export async function waitForDataGone(c: CaseContext, paths: readonly string[]): Promise<void> {
+  await waitFor(
+    `volume data removed from every node (${paths.join(", ")})`,
+    async () => {
+      const left = await presentPaths(c.cluster, paths);
+      return { done: left.length === 0, seen: left.length ? `still present on ${left.join("; ")}` : "gone" };
+    },
+    { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 2000 },
+  );
+}
+
+export async function waitForPvGone(c: CaseContext, pv: string): Promise<void> {
+  await waitFor(
+    `PV ${pv} deleted`,
+    async () => {
+      const r = await c.kube.kubectl(["get", "pv", pv, "-o", "jsonpath={.status.phase} finalizers={.metadata.finalizers}"], { nothrow: true });
+      return { done: !r.ok && /not ?found/i.test(r.stderr), seen: r.ok ? `phase ${r.stdout}` : r.stderr.trim() };
+    },
+    { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 1000 },
+  );
+}
+
+/** Parses a Kubernetes quantity into bytes (binary and decimal suffixes). */
+export function quantityBytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(q.trim());
+  if (!m) throw new HarnessBug(`not a quantity: ${q}`);
+  const mult: Record<string, number> = { "": 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
+  return Number(m[1]) * (mult[m[2] ?? ""] as number);
+}
