@@ -40,6 +40,32 @@ program
   });
 
 program
+  .command("repro")
+  .description("engineers: run one test ID (against one driver), keep the cluster and the case's namespace and volumes, print the commands to inspect them")
+  .argument("<id>", "test ID, e.g. NF-02")
+  .option("--driver <name>", "the driver (directory name under fixtures/drivers); omit for driver-independent cases")
+  .option("--name <name>", "cluster name", "volcert-repro")
+  .option("--reuse", "run on the existing volcert cluster --name instead of creating one")
+  .option("--allow-disruptive", "allow an NF case on a cluster volcert did not create")
+  .addOption(workersOption())
+  .action(async (id, opts) => {
+    const { runMain } = await import("./run.ts");
+    const { ConfigError } = await import("../core/errors.ts");
+    if (!/^[A-Z]{2,6}-\d{2}$/.test(id)) throw new ConfigError(`repro takes one test ID such as NF-02, not "${id}"`);
+    process.exitCode = await runMain({
+      mode: "run",
+      keepCluster: true,
+      keepCase: true,
+      allowDisruptive: !!opts.allowDisruptive,
+      name: opts.name,
+      workers: opts.workers,
+      reuse: !!opts.reuse,
+      cases: [id],
+      ...(opts.driver ? { drivers: [opts.driver] } : {}),
+    });
+  });
+
+program
   .command("test")
   .description("volcert's own tests: unit tests, then the e2e suites on a fresh real cluster")
   .option("--unit-only", "run only the unit tests (no Docker, no cluster)")

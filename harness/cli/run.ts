@@ -13,6 +13,7 @@ import { ConfigError, describeError } from "../core/errors.ts";
 import { formatDuration, say, step } from "../core/progress.ts";
 import { generateReport } from "../report/allure-report.ts";
 import { printAccess } from "./cluster-commands.ts";
+import { printRepro } from "./repro.ts";
 import { installDrivers, type InstalledDrivers } from "../drivers/install.ts";
 import { Kube } from "../k8s/kube.ts";
 import { detachOrphanLoops } from "../drivers/loops.ts";
@@ -37,6 +38,8 @@ export interface RunOptions {
   chaos?: boolean;
   /** Allow disruptive cases on a cluster volcert did not create. */
   allowDisruptive?: boolean;
+  /** Repro mode: keep each case's namespace and volumes, print how to inspect them. */
+  keepCase?: boolean;
 }
 
 /** Vitest name filter for --case: titles start with the test ID. */
@@ -108,6 +111,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
       VOLCERT_EXPECTED_NODES: String(nodeCount),
       VOLCERT_RESULTS_DIR: runDir,
       VOLCERT_ALLOW_DISRUPTIVE: String(!!opts.allowDisruptive),
+      VOLCERT_KEEP_CASE: String(!!opts.keepCase),
       VOLCERT_DRIVERS: wanted.filter((d) => !isBrokenFixture(d.loaded.definition)).map((d) => d.name).join(","),
     };
     outcomes["e2e"] = await step(`${projects.join(" + ")} suites on the real cluster`, () => runVitestProject(projects, suiteEnv, testNamePattern));
@@ -130,6 +134,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
   } finally {
     if (!opts.keepCluster && installed) await Promise.resolve(installed[Symbol.asyncDispose]()).catch(() => undefined);
     if (opts.keepCluster) printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
+    if (opts.keepCase) printRepro(runDir, { cluster: cluster.name, kubeconfig: cluster.kubeconfigPath, kubectl: env.tools.kubectl }, wanted.map((d) => d.loaded.definition));
     else {
       await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
       for (const l of await detachOrphanLoops()) say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);

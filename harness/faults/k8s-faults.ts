@@ -55,3 +55,13 @@ export function outOfServiceTaint(t: Timeline, kube: Kube, node: string): Promis
     async () => void (await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}-`], { nothrow: true })),
   );
 }
+
+/** Cordons the node and evicts its pods (DaemonSet pods stay); healing uncordons it. */
+export function drainNode(t: Timeline, kube: Kube, node: string): Promise<Fault> {
+  return injectFault(
+    t,
+    `node ${node} drained`,
+    async () => void (await kube.kubectl(["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=180s"], { timeoutMs: 200_000 })),
+    async () => void (await kube.kubectl(["uncordon", node])),
+  );
+}

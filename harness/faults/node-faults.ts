@@ -3,6 +3,7 @@
  * freezing or stopping a node and cutting it off the network need neither SSH nor a cloud API.
  */
 import { exec } from "../core/exec.ts";
+import { nodeLoopDevices } from "../drivers/loops.ts";
 import { waitFor } from "../core/wait.ts";
 import { injectFault, type Fault } from "./fault.ts";
 import type { Timeline } from "./timeline.ts";
@@ -84,7 +85,13 @@ export async function stopNode(t: Timeline, node: string, network = "kind"): Pro
   return injectFault(
     t,
     `node container ${node} (${ip}) stopped`,
-    async () => void (await docker(["stop", "--time", "30", node])),
+    async () => {
+      const loops = await nodeLoopDevices(node);
+      await docker(["stop", "--time", "30", node]);
+      // A powered-off machine loses its loop devices with its kernel; a kind node's outlive it.
+      for (const dev of loops) await exec("losetup", ["--detach", dev], { nothrow: true });
+      if (loops.length) t.mark(`detached ${node}'s loop devices as its kernel would have lost them: ${loops.join(", ")}`);
+    },
     async () => {
       const state = (await docker(["inspect", "-f", "{{.State.Status}}", node])).stdout.trim();
       if (state === "running") return;

@@ -22,8 +22,8 @@ import { caseClaim, onNode, startPodOn } from "../support/case-claim.ts";
 import { dataPaths, readPv, waitForDataGone, waitForProvisioned, waitForPvGone } from "../support/dynamic.ts";
 import { podWithClaim } from "../support/volumes.ts";
 
-const area = "node failure";
-const requires = { capabilities: ["persistence" as const] };
+export const area = "node failure";
+export const requires = { capabilities: ["persistence" as const] };
 
 const nodeLocal = (d: DriverFile | undefined) =>
   d?.spec.capabilities.singleNodeVolume
@@ -54,7 +54,7 @@ async function expectData(c: CaseContext, pod: string, p: Pattern): Promise<void
   c.timeline.mark(`pod ${pod} read the data back intact`);
 }
 
-async function waitNode(c: CaseContext, node: string, ready: boolean, timeoutMs = 3 * 60_000): Promise<void> {
+export async function waitNode(c: CaseContext, node: string, ready: boolean, timeoutMs = 3 * 60_000): Promise<void> {
   await waitFor(
     `node ${node} ${ready ? "Ready" : "NotReady"}`,
     async () => {
@@ -77,7 +77,7 @@ async function expectSamePodRunning(c: CaseContext, before: V1Pod): Promise<void
 }
 
 /** Named wait until no mount of the pod is left on the node (the kubelet cleaned up after it). */
-async function waitMountsGone(c: CaseContext, node: string, uid: string): Promise<void> {
+export async function waitMountsGone(c: CaseContext, node: string, uid: string): Promise<void> {
   await waitFor(
     `mounts of pod ${uid} cleaned up on ${node}`,
     async () => {

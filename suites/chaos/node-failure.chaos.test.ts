@@ -2,7 +2,8 @@ import { describe } from "vitest";
 import { registerCases } from "../support/case.ts";
 import { selectedDrivers } from "../support/drivers.ts";
 import { CHAOS_CASES } from "./cases.ts";
+import { SHUTDOWN_CASES } from "./shutdown-cases.ts";
 
 describe("NF node failure", () => {
-  registerCases(CHAOS_CASES, selectedDrivers());
+  registerCases([...CHAOS_CASES, ...SHUTDOWN_CASES].sort((a, b) => a.meta.id.localeCompare(b.meta.id)), selectedDrivers());
 });

@@ -21,6 +21,7 @@ import type { Fault } from "../../harness/faults/fault.ts";
 import { waitForHealthyCluster } from "../../harness/faults/health.ts";
 import { Timeline } from "../../harness/faults/timeline.ts";
 import type { ClusterEnv } from "./cluster-env.ts";
+import { keepCaseResources, writeReproRecord } from "../../harness/repro/record.ts";
 
 export interface CaseMeta {
   id: string;
@@ -49,6 +50,8 @@ export interface CaseContext {
   workers: string[];
   /** Creates a pod in the case namespace and remembers its UID for the leak check. */
   createPod(pod: V1Pod): Promise<V1Pod>;
+  /** Remembers a pod a controller created (StatefulSet, Deployment) for the leak check. */
+  trackPod(pod: V1Pod): void;
   /** Node paths of a provisioned volume's data: the leak check requires them gone after the case. */
   trackVolumeData(paths: readonly string[]): void;
   /** Disruptive cases: what happened when (attached to the report). */
@@ -108,6 +111,7 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
       .sort();
     const disposeAll = async () => {
       if (meta.disruptive) await afterDisruptive(meta, env, faults, timeline);
+      if (keepCaseResources()) return; // repro mode: the namespace and volumes stay for inspection
       await Promise.resolve(ns[Symbol.asyncDispose]()).catch(() => undefined);
       for (const r of deferred.reverse()) await Promise.resolve(r[Symbol.asyncDispose]()).catch(() => undefined);
     };
@@ -132,6 +136,10 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
         deferred.push(resource);
         return resource;
       },
+      trackPod(pod) {
+        const uid = pod.metadata?.uid;
+        if (uid && !podUids.includes(uid)) podUids.push(uid);
+      },
       async createPod(pod) {
         const created = await env.kube.core.createNamespacedPod({ namespace: ns.name, body: pod });
         if (created.metadata?.uid) podUids.push(created.metadata.uid);
@@ -142,16 +150,24 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
       for (const e of await collectEvidence(env.kube, ns.name, env.name)) await attachText(e.name, e.content, e.type);
     };
     if (expectation) timeline.mark(`expectation: ${expectation}`);
+    const keep = async (outcome: "passed" | "failed", err?: unknown) => {
+      if (!keepCaseResources()) return;
+      const file = await writeReproRecord(env.kube, { id: meta.id, title: meta.title, driver: driver?.metadata.name, namespace: ns.name, outcome, error: err === undefined ? undefined : describeError(err) });
+      await attachText("kept for debugging", `namespace ${ns.name} and its volumes were kept (repro mode); record: ${file}`);
+    };
     try {
       await body(ctx);
     } catch (err) {
+      await keep("failed", err).catch(() => undefined);
       await attachEvidence().catch(async (e: unknown) => {
         await attachText("evidence collection failed", describeError(e));
       });
       await disposeAll().catch(async (e: unknown) => attachText("cleanup after the failure also failed", describeError(e)));
       throw err;
     }
+    await keep("passed");
     await disposeAll();
+    if (keepCaseResources()) return; // nothing was cleaned up, so there is nothing to leak-check
     // Dynamically provisioned volumes are deleted asynchronously once their claims are gone.
     await settleVolumes(env.kube, ns.name, env.name, [...dataPaths], driverTimeout(driver, "pvDelete"));
     const leaks = await findLeaks(env.kube, { cluster: env.name, namespace: ns.name, podUids, volumeDirPrefix: ns.name, loopBackingMarkers: [`/${ns.name}-`], dataPaths: [...dataPaths] });
