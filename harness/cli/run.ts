@@ -133,8 +133,8 @@ export async function runMain(opts: RunOptions): Promise<number> {
     });
   } finally {
     if (!opts.keepCluster && installed) await Promise.resolve(installed[Symbol.asyncDispose]()).catch(() => undefined);
-    if (opts.keepCluster) printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
     if (opts.keepCase) printRepro(runDir, { cluster: cluster.name, kubeconfig: cluster.kubeconfigPath, kubectl: env.tools.kubectl }, wanted.map((d) => d.loaded.definition));
+    if (opts.keepCluster) printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
     else {
       await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
       for (const l of await detachOrphanLoops()) say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);

@@ -65,17 +65,27 @@ export async function nodeAddress(node: string, network = "kind"): Promise<strin
   return r.stdout.trim();
 }
 
-/** Cuts the node off the kind network; reconnects it with the same address (the kubelet and certificates expect it). */
-export async function disconnectNode(t: Timeline, node: string, network = "kind"): Promise<Fault> {
+/**
+ * Cuts the node off the network: every packet in or out of its kind-network interface is dropped
+ * (a chain of our own in the node's iptables, jumped to first from INPUT, OUTPUT and FORWARD), as
+ * if its cable were pulled. Healing deletes the chain; the address, routes and kube-proxy's rules
+ * are never touched. (`docker network disconnect` was tried first: reconnecting with the same
+ * address needs `--ip`, which Docker refuses on kind's network because its IPv4 subnet is not
+ * user-configured, and a node whose address changes breaks its kubelet.)
+ */
+export async function partitionNode(t: Timeline, node: string, network = "kind"): Promise<Fault> {
   const ip = await nodeAddress(node, network);
+  if (!ip) throw new Error(`node ${node} has no address on network ${network}`);
+  const dev = (await docker(["exec", node, "ip", "-o", "-4", "addr", "show", "to", ip])).stdout.trim().split(/\s+/)[1];
+  if (!dev) throw new Error(`no interface with address ${ip} in node ${node}`);
+  const jumps = [`INPUT -i ${dev}`, `FORWARD -i ${dev}`, `OUTPUT -o ${dev}`, `FORWARD -o ${dev}`];
+  const inject = ["iptables -N VOLCERT-PARTITION 2>/dev/null || iptables -F VOLCERT-PARTITION", "iptables -A VOLCERT-PARTITION -j DROP", ...jumps.map((j) => `iptables -C ${j} -j VOLCERT-PARTITION 2>/dev/null || iptables -I ${j.replace(" ", " 1 ")} -j VOLCERT-PARTITION`)];
+  const heal = [...jumps.map((j) => `while iptables -D ${j} -j VOLCERT-PARTITION 2>/dev/null; do :; done`), "iptables -F VOLCERT-PARTITION 2>/dev/null || true", "iptables -X VOLCERT-PARTITION 2>/dev/null || true"];
   return injectFault(
     t,
-    `node ${node} (${ip}) disconnected from network ${network}`,
-    async () => void (await docker(["network", "disconnect", network, node])),
-    async () => {
-      if ((await nodeAddress(node, network).catch(() => "")) === ip) return;
-      await docker(["network", "connect", "--ip", ip, network, node]);
-    },
+    `node ${node} (${ip}, ${dev}) cut off the network (all packets dropped)`,
+    async () => void (await docker(["exec", node, "sh", "-ec", inject.join("\n")])),
+    async () => void (await docker(["exec", node, "sh", "-ec", heal.join("\n")])),
   );
 }
 
@@ -97,10 +107,9 @@ export async function stopNode(t: Timeline, node: string, network = "kind"): Pro
       if (state === "running") return;
       await docker(["start", node]);
       const now = await nodeAddress(node, network);
-      if (now !== ip) {
-        await docker(["network", "disconnect", network, node]);
-        await docker(["network", "connect", "--ip", ip, network, node]);
-      }
+      // Docker gives a restarted container its old address back when it is free; if it did not,
+      // the kubelet (--node-ip) cannot work, and reconnecting with --ip is refused on kind's network.
+      if (now !== ip) throw new Error(`node ${node} came back with address ${now}, not ${ip}; its kubelet is configured for ${ip}, so this cluster cannot be healed: delete it`);
     },
   );
 }

@@ -13,7 +13,7 @@ import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import type { DriverFile } from "../../harness/drivers/schema.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import { killContainer, killPod, restartControllerManager } from "../../harness/faults/k8s-faults.ts";
-import { disconnectNode, pauseNode, restartKubelet, stopKubelet } from "../../harness/faults/node-faults.ts";
+import { partitionNode, pauseNode, restartKubelet, stopKubelet } from "../../harness/faults/node-faults.ts";
 import { readClaim } from "../../harness/k8s/claims.ts";
 import { describePod, isNodeReady, isPodReady, type V1Pod } from "../../harness/k8s/kube.ts";
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
@@ -67,9 +67,25 @@ export async function waitNode(c: CaseContext, node: string, ready: boolean, tim
   c.timeline.mark(`node ${node} ${ready ? "Ready" : "NotReady"}`);
 }
 
+/**
+ * The kubelet serves the pod again: an exec through it works. Right after a kubelet restart the
+ * API still says Ready while the kubelet has not picked the pod up yet ("pod does not exist").
+ */
+async function waitExec(c: CaseContext, pod: string, node: string): Promise<void> {
+  await waitFor(
+    `kubelet on ${node} serves pod ${pod} again (exec works)`,
+    async () => {
+      const r = await c.kube.kubectl(["exec", "-n", c.ns, pod, "--", "true"], { nothrow: true, timeoutMs: 30_000 });
+      return { done: r.ok, seen: r.ok ? "exec works" : r.stderr.trim().split("\n").pop() ?? "exec failed" };
+    },
+    { timeoutMs: 2 * 60_000, intervalMs: 1000 },
+  );
+}
+
 /** The same pod (same UID) still runs, with no container restart. */
 async function expectSamePodRunning(c: CaseContext, before: V1Pod): Promise<void> {
   const name = before.metadata?.name as string;
+  await waitExec(c, name, before.spec?.nodeName as string);
   const now = await waitForPodReady(c.kube, c.ns, name, driverTimeout(c.driver, "podStart"));
   expect(now.metadata?.uid, `${name} is the same pod`).toBe(before.metadata?.uid);
   const restarts = (p: V1Pod) => (p.status?.containerStatuses ?? []).reduce((n, s) => n + s.restartCount, 0);
@@ -232,10 +248,10 @@ export const CHAOS_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "NF-10", area, title: "node cut off the network: NotReady, then converges on reconnect with the data intact", requires, disruptive: true, expectation: () => "the pod is not evicted during a short partition (default 300 s toleration) and keeps its data", asserts: "the pod's node is disconnected from the kind network until it is NotReady, then reconnected with its address; the node is Ready again, the same pod runs without restart, and the data reads back intact" },
+    meta: { id: "NF-10", area, title: "node cut off the network: NotReady, then converges on reconnect with the data intact", requires, disruptive: true, expectation: () => "the pod is not evicted during a short partition (default 300 s toleration) and keeps its data", asserts: "every packet in or out of the pod's node is dropped until the node is NotReady, then the network is restored; the node is Ready again, the same pod runs without restart, and the data reads back intact" },
     body: async (c) => {
       const w = await podWithData(c);
-      const cut = c.guard(await disconnectNode(c.timeline, w.node));
+      const cut = c.guard(await partitionNode(c.timeline, w.node));
       await waitNode(c, w.node, false);
       await cut.heal();
       await waitNode(c, w.node, true);
