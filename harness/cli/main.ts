@@ -23,12 +23,14 @@ program
   .option("--case <ids...>", "only these test IDs or areas, e.g. --case DP-02 RP")
   .option("--no-chaos", "skip the disruptive NF suite")
   .option("--allow-disruptive", "allow NF cases on a cluster volcert did not create (--reuse of a foreign cluster)")
+  .option("--chaos-driver <names...>", "run the NF suite only for these reference drivers")
   .addOption(workersOption())
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
     process.exitCode = await runMain({
       mode: "run",
       chaos: opts.chaos,
+      ...(opts.chaosDriver ? { chaosDrivers: opts.chaosDriver } : {}),
       allowDisruptive: !!opts.allowDisruptive,
       keepCluster: !!opts.keepCluster || !!opts.reuse,
       name: opts.name,
@@ -75,11 +77,13 @@ program
   .option("--driver <names...>", "only these drivers (directory names under fixtures/drivers, broken fixtures included)")
   .option("--case <ids...>", "only these test IDs or areas, e.g. --case DP-02 RP SELF")
   .option("--no-chaos", "skip the disruptive NF suite")
+  .option("--chaos-driver <names...>", "run the NF suite only for these reference drivers (CI uses csi-hostpath flex-loop)")
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
     process.exitCode = await runMain({
       mode: "test",
       chaos: opts.chaos,
+      ...(opts.chaosDriver ? { chaosDrivers: opts.chaosDriver } : {}),
       keepCluster: !!opts.keepCluster || !!opts.reuse,
       unitOnly: !!opts.unitOnly,
       workers: 2,

@@ -84,6 +84,39 @@ export const ACCESS_MODE_CASES: Case[] = [
     },
   },
   {
+    meta: { id: "AM-04", area, title: "RWX: pods on two nodes share one volume and see each other's writes", requires: { capabilities: ["persistence" as const, "RWX" as const], accessModes: ["ReadWriteMany" as const] }, asserts: "one ReadWriteMany claim is mounted by a pod on each of two workers; each reads, byte for byte, the seeded file the other wrote" },
+    body: async (c) => {
+      if (c.workers.length < 2) c.test.skip("needs two worker nodes");
+      const [a, b] = c.workers as [string, string];
+      await boundClaim(c, a, ["ReadWriteMany"]);
+      await startPod(c, "pod-a", a);
+      await startPod(c, "pod-b", b);
+      for (const [writer, reader] of [["pod-a", "pod-b"], ["pod-b", "pod-a"]] as const) {
+        const p = newPattern(128 * 1024);
+        await recordParameter(`seed ${writer}`, p.seed);
+        expect((await c.kube.execInPod(c.ns, writer, writeScript(p, `/data/${writer}`))).trim()).toBe(await expectedChecksum(p));
+        expect(await checksum(c, reader, `/data/${writer}`), `${reader} on another node reads what ${writer} wrote`).toBe(await expectedChecksum(p));
+      }
+    },
+  },
+  {
+    meta: { id: "AM-06", area, title: "ROX: a ReadOnlyMany claim binds and serves reads on two nodes", requires: { capabilities: ["persistence" as const, "capReadOnlyMany" as const], accessModes: ["ReadOnlyMany" as const] }, asserts: "a ReadOnlyMany claim binds; read-only pods on two workers both mount it, see the same listing, and get 'Read-only file system' on writes" },
+    body: async (c) => {
+      if (c.workers.length < 2) c.test.skip("needs two worker nodes");
+      const [a, b] = c.workers as [string, string];
+      await boundClaim(c, a, ["ReadOnlyMany"]);
+      await startPod(c, "reader-a", a, true);
+      await startPod(c, "reader-b", b, true);
+      const listing = (pod: string) => c.kube.execInPod(c.ns, pod, ["sh", "-c", "cd /data && ls -la --time-style=+ . | sort"]);
+      expect(await listing("reader-b"), "both nodes see the same volume").toBe(await listing("reader-a"));
+      for (const pod of ["reader-a", "reader-b"]) {
+        const write = await c.kube.kubectl(["exec", "-n", c.ns, pod, "--", "sh", "-c", "echo x > /data/new"], { nothrow: true });
+        expect(write.ok, `write from ${pod}`).toBe(false);
+        expect(write.stderr).toMatch(/Read-only file system/);
+      }
+    },
+  },
+  {
     meta: { id: "AM-05", area, title: "a read-only mount refuses writes (EROFS) and serves reads", requires, asserts: "with readOnly on the volumeMount and on the claim source, writes fail with 'Read-only file system' and the data written earlier reads back intact" },
     body: async (c) => {
       const node = c.workers[0] as string;
