@@ -29,7 +29,8 @@ export function reproCommands(r: ReproRecord, a: ReproAccess, driver: DriverFile
   for (const node of nodes) lines.push(...driverLog(driver, node, k));
   if (driver?.spec.type === "flexvolume" || driver?.spec.inTree?.plugin === "local") for (const node of nodes) lines.push(`docker exec ${node} losetup --list`);
   for (const node of nodes) lines.push(`docker exec -it ${node} bash   # a shell on the node`);
-  lines.push(`# when done: ${k} delete namespace ${r.namespace}; npm run volcert -- cluster down ${a.cluster}`);
+  const pvs = r.claims.map((c) => c.volume).filter(Boolean);
+  lines.push(`# when done: ${k} delete namespace ${r.namespace}${pvs.length ? `; ${k} delete pv ${pvs.join(" ")} --ignore-not-found` : ""}   # or the whole cluster: npm run volcert -- cluster down ${a.cluster}`);
   return lines;
 }
 
