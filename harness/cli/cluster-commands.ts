@@ -45,6 +45,8 @@ export async function clusterDown(names: string[]): Promise<void> {
   }
   const p = await provider();
   for (const n of names) await step(`delete cluster ${n}`, () => p.destroy(n));
+  // Loop devices belong to the host kernel and outlive the node containers that attached them.
+  for (const l of await detachOrphanLoops()) say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
 }
 
 export async function clusterList(): Promise<void> {
