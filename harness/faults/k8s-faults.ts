@@ -52,7 +52,10 @@ export function outOfServiceTaint(t: Timeline, kube: Kube, node: string): Promis
     t,
     `taint ${OUT_OF_SERVICE}=nodeshutdown:NoExecute on ${node}`,
     async () => void (await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}=nodeshutdown:NoExecute`, "--overwrite"])),
-    async () => void (await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}-`], { nothrow: true })),
+    async () => {
+      const r = await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}-`], { nothrow: true });
+      if (!r.ok && !/not found/.test(r.stderr)) throw new Error(`removing ${OUT_OF_SERVICE} from ${node} failed: ${r.stderr.trim()}`);
+    },
   );
 }
 
@@ -63,5 +66,24 @@ export function drainNode(t: Timeline, kube: Kube, node: string): Promise<Fault>
     `node ${node} drained`,
     async () => void (await kube.kubectl(["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=180s"], { timeoutMs: 200_000 })),
     async () => void (await kube.kubectl(["uncordon", node])),
+  );
+}
+
+/**
+ * Keeps a DaemonSet's pod off one node: a required node affinity excluding it is added to the pod
+ * template (the DaemonSet deletes the pod there and does not recreate it). Healing restores the
+ * template's original affinity. The change rolls the DaemonSet's pods on other nodes too.
+ */
+export async function keepDaemonSetOff(t: Timeline, kube: Kube, namespace: string, name: string, node: string): Promise<Fault> {
+  const ds = JSON.parse((await kube.kubectl(["get", "daemonset", "-n", namespace, name, "-o", "json"])).stdout) as { spec: { template: { spec: { affinity?: unknown } } } };
+  const original = ds.spec.template.spec.affinity;
+  const path = "/spec/template/spec/affinity";
+  const exclude = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "NotIn", values: [node] }] }] } } };
+  const patch = (ops: unknown[]) => kube.kubectl(["patch", "daemonset", "-n", namespace, name, "--type=json", "-p", JSON.stringify(ops)]);
+  return injectFault(
+    t,
+    `DaemonSet ${namespace}/${name} kept off ${node} (node affinity NotIn ${node})`,
+    async () => void (await patch([{ op: "add", path, value: exclude }])),
+    async () => void (await patch(original === undefined ? [{ op: "remove", path }] : [{ op: "replace", path, value: original }])),
   );
 }

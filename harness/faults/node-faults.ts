@@ -79,8 +79,14 @@ export async function partitionNode(t: Timeline, node: string, network = "kind")
   const dev = (await docker(["exec", node, "ip", "-o", "-4", "addr", "show", "to", ip])).stdout.trim().split(/\s+/)[1];
   if (!dev) throw new Error(`no interface with address ${ip} in node ${node}`);
   const jumps = [`INPUT -i ${dev}`, `FORWARD -i ${dev}`, `OUTPUT -o ${dev}`, `FORWARD -o ${dev}`];
-  const inject = ["iptables -N VOLCERT-PARTITION 2>/dev/null || iptables -F VOLCERT-PARTITION", "iptables -A VOLCERT-PARTITION -j DROP", ...jumps.map((j) => `iptables -C ${j} -j VOLCERT-PARTITION 2>/dev/null || iptables -I ${j.replace(" ", " 1 ")} -j VOLCERT-PARTITION`)];
-  const heal = [...jumps.map((j) => `while iptables -D ${j} -j VOLCERT-PARTITION 2>/dev/null; do :; done`), "iptables -F VOLCERT-PARTITION 2>/dev/null || true", "iptables -X VOLCERT-PARTITION 2>/dev/null || true"];
+  const ipt = "iptables -w 10";
+  const inject = [`${ipt} -N VOLCERT-PARTITION 2>/dev/null || ${ipt} -F VOLCERT-PARTITION`, `${ipt} -A VOLCERT-PARTITION -j DROP`, ...jumps.map((j) => `${ipt} -C ${j} -j VOLCERT-PARTITION 2>/dev/null || ${ipt} -I ${j.replace(" ", " 1 ")} -j VOLCERT-PARTITION`)];
+  // Deletes every jump and the chain, then proves it: a heal that did not take must fail, not pass.
+  const heal = [
+    ...jumps.map((j) => `while ${ipt} -C ${j} -j VOLCERT-PARTITION 2>/dev/null; do ${ipt} -D ${j} -j VOLCERT-PARTITION; done`),
+    `if ${ipt} -S VOLCERT-PARTITION >/dev/null 2>&1; then ${ipt} -F VOLCERT-PARTITION && ${ipt} -X VOLCERT-PARTITION; fi`,
+    `! ${ipt} -S VOLCERT-PARTITION >/dev/null 2>&1`,
+  ];
   return injectFault(
     t,
     `node ${node} (${ip}, ${dev}) cut off the network (all packets dropped)`,
@@ -92,6 +98,7 @@ export async function partitionNode(t: Timeline, node: string, network = "kind")
 /** Stops the node container (systemd halts it); starting it again keeps its address. */
 export async function stopNode(t: Timeline, node: string, network = "kind"): Promise<Fault> {
   const ip = await nodeAddress(node, network);
+  if (!ip) throw new Error(`node ${node} has no address on network ${network}`);
   return injectFault(
     t,
     `node container ${node} (${ip}) stopped`,

@@ -2,6 +2,7 @@
  * The exact commands an engineer needs to poke at a kept case: the API objects, the volume's
  * mounts on its node, the kubelet log, the driver's log, loop devices. Pure, so it is unit-tested.
  */
+import { quoteArg } from "../core/exec.ts";
 import type { DriverFile } from "../drivers/schema.ts";
 import type { ReproRecord } from "./record.ts";
 
@@ -15,7 +16,7 @@ export function reproCommands(r: ReproRecord, a: ReproAccess, driver: DriverFile
   const k = `"$KUBECTL"`;
   const lines = [
     `# ${r.id} ${r.title} [${r.driver ?? "no driver"}]: ${r.outcome}${r.error ? ` (${r.error.split("\n")[0]})` : ""}`,
-    `export KUBECONFIG=${a.kubeconfig} KUBECTL=${a.kubectl}`,
+    `export KUBECONFIG=${quoteArg(a.kubeconfig)} KUBECTL=${quoteArg(a.kubectl)}`,
     `${k} get pods,pvc,events -n ${r.namespace} -o wide`,
   ];
   for (const c of r.claims.filter((c) => c.volume)) lines.push(`${k} get pv ${c.volume} -o yaml`);

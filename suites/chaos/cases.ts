@@ -12,7 +12,7 @@ import { expectedChecksum, newPattern, readChecksumScript, writeScript, type Pat
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import type { DriverFile } from "../../harness/drivers/schema.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
-import { killContainer, killPod, restartControllerManager } from "../../harness/faults/k8s-faults.ts";
+import { keepDaemonSetOff, killContainer, restartControllerManager } from "../../harness/faults/k8s-faults.ts";
 import { partitionNode, pauseNode, restartKubelet, stopKubelet } from "../../harness/faults/node-faults.ts";
 import { readClaim } from "../../harness/k8s/claims.ts";
 import { describePod, isNodeReady, isPodReady, type V1Pod } from "../../harness/k8s/kube.ts";
@@ -113,8 +113,10 @@ async function waitPodGone(c: CaseContext, pod: string): Promise<void> {
       try {
         const p = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: pod });
         return { done: false, seen: `still there: ${describePod(p)}` };
-      } catch {
-        return { done: true, seen: "gone" };
+      } catch (err) {
+        // Only "not found" means gone; anything else (timeout, 5xx) is rethrown and waited through.
+        if ((err as { code?: number }).code === 404) return { done: true, seen: "gone" };
+        throw err;
       }
     },
     { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 1000 },
@@ -205,16 +207,39 @@ export const CHAOS_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "NF-08", area, title: "CSI node plugin killed: running pods keep I/O, new mounts wait for it", requires: { ...requires, types: ["csi" as const] }, disruptive: true, expectation: () => "I/O through an existing mount does not depend on the plugin; a new mount on that node succeeds once the DaemonSet has replaced the plugin", asserts: "with the node plugin pod force-deleted, the running pod still writes and reads; a new claim and pod on that node become Ready (after the DaemonSet replaced the plugin) and pass a data check" },
+    meta: { id: "NF-08", area, title: "CSI node plugin gone from a node: running pods keep I/O, new mounts wait for it", requires: { ...requires, types: ["csi" as const] }, disruptive: true, expectation: () => "I/O through an existing mount does not depend on the plugin; a new volume for that node waits while the plugin is gone and is mounted once it is back", asserts: "with the node plugin removed from the pod's node (its DaemonSet kept off that node, the plugin pod verified gone), the running pod still writes and reads; a new claim and pod for that node are not Ready for 20 s; once the plugin is back, the new pod becomes Ready and passes a data check, and the first pod's data is intact" },
     body: async (c) => {
       const w = await podWithData(c);
+      const ref = c.driver?.spec.csi?.node as { namespace: string; name: string };
       const plugin = await pluginPod(c, w.node);
-      await killPod(c.timeline, c.kube, c.driver?.spec.csi?.node.namespace as string, plugin);
+      const off = c.guard(await keepDaemonSetOff(c.timeline, c.kube, ref.namespace, ref.name, w.node));
+      await waitFor(
+        `node plugin pod ${plugin} gone from ${w.node}`,
+        async () => {
+          const left = (await c.kube.core.listNamespacedPod({ namespace: ref.namespace, fieldSelector: `spec.nodeName=${w.node}` })).items.filter((p) => p.metadata?.ownerReferences?.some((o) => o.name === ref.name));
+          return { done: left.length === 0, seen: left.map(describePod).join("; ") || "none" };
+        },
+        { timeoutMs: 2 * 60_000, intervalMs: 1000 },
+      );
+      c.timeline.mark(`no node plugin on ${w.node}`);
       const more = newPattern(64 * 1024);
-      expect((await c.kube.execInPod(c.ns, "app", writeScript(more, "/data/during"))).trim(), "I/O while the plugin is down").toBe(await expectedChecksum(more));
-      c.timeline.mark("running pod wrote and read while the plugin was down");
+      expect((await c.kube.execInPod(c.ns, "app", writeScript(more, "/data/during"))).trim(), "I/O while the plugin is gone").toBe(await expectedChecksum(more));
+      c.timeline.mark("running pod wrote and read while the plugin was gone");
       const late = await caseClaim(c, w.node, { name: "late" });
-      await startPodOn(c, "late", late, w.node);
+      await c.createPod(podWithClaim("late", late, onNode(w.node)));
+      const until = Date.now() + 20_000;
+      const readyTooSoon = await waitFor(
+        "the new pod waits while the plugin is gone (20 s)",
+        async () => {
+          const p = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "late" });
+          return { done: isPodReady(p) || Date.now() >= until, seen: describePod(p), value: isPodReady(p) };
+        },
+        { timeoutMs: 80_000, intervalMs: 1000 },
+      );
+      expect(readyTooSoon, "a new volume was mounted on a node without its CSI plugin").toBe(false);
+      c.timeline.mark("new pod still waiting after 20 s without the plugin");
+      await off.heal();
+      await waitForPodReady(c.kube, c.ns, "late", 2 * driverTimeout(c.driver, "podStart"));
       c.timeline.mark(`new pod mounted on ${w.node} after the plugin came back (${await pluginPod(c, w.node)})`);
       const p = newPattern(64 * 1024);
       expect((await c.kube.execInPod(c.ns, "late", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));

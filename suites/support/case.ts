@@ -110,10 +110,15 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
       .map((n) => n.metadata?.name as string)
       .sort();
     const disposeAll = async () => {
-      if (meta.disruptive) await afterDisruptive(meta, env, faults, timeline);
-      if (keepCaseResources()) return; // repro mode: the namespace and volumes stay for inspection
-      await Promise.resolve(ns[Symbol.asyncDispose]()).catch(() => undefined);
-      for (const r of deferred.reverse()) await Promise.resolve(r[Symbol.asyncDispose]()).catch(() => undefined);
+      try {
+        if (meta.disruptive) await afterDisruptive(meta, env, faults, timeline);
+      } finally {
+        // Even when healing failed, what the case created goes (unless repro mode keeps it for inspection).
+        if (!keepCaseResources()) {
+          await Promise.resolve(ns[Symbol.asyncDispose]()).catch(() => undefined);
+          for (const r of deferred.reverse()) await Promise.resolve(r[Symbol.asyncDispose]()).catch(() => undefined);
+        }
+      }
     };
     const ctx: CaseContext = {
       kube: env.kube,
@@ -165,8 +170,11 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
       await disposeAll().catch(async (e: unknown) => attachText("cleanup after the failure also failed", describeError(e)));
       throw err;
     }
-    await keep("passed");
-    await disposeAll();
+    try {
+      await keep("passed");
+    } finally {
+      await disposeAll();
+    }
     if (keepCaseResources()) return; // nothing was cleaned up, so there is nothing to leak-check
     // Dynamically provisioned volumes are deleted asynchronously once their claims are gone.
     await settleVolumes(env.kube, ns.name, env.name, [...dataPaths], driverTimeout(driver, "pvDelete"));
