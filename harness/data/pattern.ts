@@ -29,6 +29,20 @@ export function writeScript(p: Pattern, file: string): string[] {
   ];
 }
 
+/**
+ * The pattern written to a raw block device with direct I/O, then the first MiB read back and
+ * checksummed (the pattern must be 1 MiB for the checksum to compare with expectedChecksum).
+ */
+export function blockWriteScript(p: Pattern, device: string): string[] {
+  return [
+    "sh",
+    "-ec",
+    `seq 1 ${p.sizeBytes} | sed "s/^/${p.seed}:/" | head -c ${p.sizeBytes} | dd of="$1" bs=1M oflag=direct iflag=fullblock 2>/dev/null && dd if="$1" bs=1M count=1 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1`,
+    "write-block-pattern",
+    device,
+  ];
+}
+
 export function readChecksumScript(file: string): string[] {
   return ["sh", "-ec", `sha256sum "$1" | cut -d' ' -f1`, "read-checksum", file];
 }

@@ -6,13 +6,13 @@
  */
 import { expect } from "vitest";
 import { waitFor } from "../../harness/core/wait.ts";
-import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
+import { blockWriteScript, expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, latestEvent, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
 import { describePod } from "../../harness/k8s/kube.ts";
 import { waitForPodReady } from "../../harness/k8s/pods.ts";
 import type { Case, CaseContext } from "../support/case.ts";
-import { podWithClaim, staticVolume, WORKLOAD_IMAGE } from "../support/volumes.ts";
+import { blockPodWithClaim, podWithClaim, staticVolume } from "../support/volumes.ts";
 import { exec } from "../../harness/core/exec.ts";
 import { VOLUME_ROOT } from "../../harness/drivers/intree.ts";
 
@@ -169,17 +169,7 @@ export const LOCAL_PV_CASES: Case[] = [
       await createClaim(c.kube, c.ns, { name: "fs", storageClassName: c.ns, size: "64Mi" });
       await createClaim(c.kube, c.ns, { name: "block", storageClassName: c.ns, size: "64Mi", volumeMode: "Block" });
       await c.createPod(podWithClaim("fs", "fs", { nodeSelector: { "kubernetes.io/hostname": home } }));
-      await c.createPod({
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: { name: "block" },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          nodeSelector: { "kubernetes.io/hostname": home },
-          containers: [{ name: "workload", image: WORKLOAD_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"], volumeDevices: [{ name: "vol", devicePath: "/dev/xvda" }] }],
-          volumes: [{ name: "vol", persistentVolumeClaim: { claimName: "block" } }],
-        },
-      });
+      await c.createPod(blockPodWithClaim("block", "block", { nodeSelector: { "kubernetes.io/hostname": home } }));
       await waitForPodReady(c.kube, c.ns, "fs");
       expect((await c.kube.execInPod(c.ns, "fs", ["findmnt", "-n", "-o", "FSTYPE", "--target", "/data"])).trim(), `filesystem the kubelet put on ${fsDev}`).toBe("ext4");
       const p = newPattern(256 * 1024);
@@ -189,8 +179,7 @@ export const LOCAL_PV_CASES: Case[] = [
       expect((await c.kube.execInPod(c.ns, "block", ["sh", "-c", "test -b /dev/xvda && echo block"])).trim()).toBe("block");
       const q = newPattern(1024 * 1024);
       await recordParameter("seed (block)", q.seed);
-      const script = `seq 1 ${q.sizeBytes} | sed "s/^/${q.seed}:/" | head -c ${q.sizeBytes} | dd of=/dev/xvda bs=1M oflag=direct iflag=fullblock 2>/dev/null && dd if=/dev/xvda bs=1M count=1 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1`;
-      expect((await c.kube.execInPod(c.ns, "block", ["sh", "-ec", script])).trim()).toBe(await expectedChecksum(q));
+      expect((await c.kube.execInPod(c.ns, "block", blockWriteScript(q, "/dev/xvda"))).trim()).toBe(await expectedChecksum(q));
       // Raw means raw: the kubelet must not have put a filesystem on the Block-mode device.
       const blkid = await exec("docker", ["exec", home, "blkid", "-o", "value", "-s", "TYPE", blockDev], { nothrow: true });
       expect(blkid.stdout.trim(), `filesystem signature on ${blockDev}`).toBe("");

@@ -4,7 +4,7 @@
  * another's volumes, and the leak check knows where each volume's data lives on the nodes.
  */
 import { expect } from "vitest";
-import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
+import { blockWriteScript, expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
 import { attachText, recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, readClaim } from "../../harness/k8s/claims.ts";
 import { deletePodAndWait } from "../../harness/k8s/pods.ts";
@@ -12,7 +12,7 @@ import { waitFor } from "../../harness/core/wait.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import type { Case, CaseContext } from "../support/case.ts";
 import { caseStorageClass, dataPaths, podReady, quantityBytes, readPv, waitForDataGone, waitForProvisioned, waitForPvGone, type PvView } from "../support/dynamic.ts";
-import { podWithClaim, WORKLOAD_IMAGE } from "../support/volumes.ts";
+import { blockPodWithClaim, podWithClaim, WORKLOAD_IMAGE } from "../support/volumes.ts";
 import { measureLatency } from "./latency.ts";
 
 const area = "dynamic provisioning";
@@ -172,23 +172,13 @@ export const PROVISIONING_CASES: Case[] = [
     body: async (c) => {
       await caseStorageClass(c);
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "64Mi", volumeMode: "Block" });
-      await c.createPod({
-        apiVersion: "v1",
-        kind: "Pod",
-        metadata: { name: "block" },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [{ name: "workload", image: WORKLOAD_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"], volumeDevices: [{ name: "vol", devicePath: "/dev/xvda" }] }],
-          volumes: [{ name: "vol", persistentVolumeClaim: { claimName: "claim" } }],
-        },
-      });
+      await c.createPod(blockPodWithClaim("block", "claim"));
       await waitForProvisioned(c, "claim");
       await podReady(c, "block");
       expect((await c.kube.execInPod(c.ns, "block", ["sh", "-c", "test -b /dev/xvda && echo block"])).trim()).toBe("block");
       const p = newPattern(1024 * 1024);
       await recordParameter("seed", p.seed);
-      const script = `seq 1 ${p.sizeBytes} | sed "s/^/${p.seed}:/" | head -c ${p.sizeBytes} | dd of=/dev/xvda bs=1M oflag=direct iflag=fullblock 2>/dev/null && dd if=/dev/xvda bs=1M count=1 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1`;
-      expect((await c.kube.execInPod(c.ns, "block", ["sh", "-ec", script])).trim()).toBe(await expectedChecksum(p));
+      expect((await c.kube.execInPod(c.ns, "block", blockWriteScript(p, "/dev/xvda"))).trim()).toBe(await expectedChecksum(p));
     },
   },
   {

@@ -21,6 +21,21 @@ export async function staticVolume(c: CaseContext, suffix: string, spec: Partial
   );
 }
 
+/** A workload pod that gets `claim` (volumeMode Block) as a raw device at /dev/xvda. */
+export function blockPodWithClaim(name: string, claim: string, opts: { nodeSelector?: Record<string, string> } = {}): V1Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels: { "app.kubernetes.io/managed-by": "volcert" } },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      ...(opts.nodeSelector ? { nodeSelector: opts.nodeSelector } : {}),
+      containers: [{ name: "workload", image: WORKLOAD_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"], volumeDevices: [{ name: "vol", devicePath: "/dev/xvda" }] }],
+      volumes: [{ name: "vol", persistentVolumeClaim: { claimName: claim } }],
+    },
+  };
+}
+
 export function podWithClaim(name: string, claim: string, opts: { nodeName?: string; nodeSelector?: Record<string, string>; readOnly?: boolean; affinity?: NonNullable<V1Pod["spec"]>["affinity"] } = {}): V1Pod {
   return {
     apiVersion: "v1",
