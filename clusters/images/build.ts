@@ -42,7 +42,12 @@ export function stepKeys(steps: readonly BuildStep[]): Map<string, string> {
     const step = byId.get(id);
     if (!step) throw new HarnessBug(`build step ${trail.at(-1)} depends on unknown step ${id}`);
     if (trail.includes(id)) throw new HarnessBug(`build steps form a cycle: ${[...trail, id].join(" → ")}`);
-    const key = hashOf({ rev: TOOLCHAIN_REVISION, id, inputs: step.inputs, deps: step.deps.map((d) => keyOf(d, [...trail, id])) });
+    const key = hashOf({
+      rev: TOOLCHAIN_REVISION,
+      id,
+      inputs: step.inputs,
+      deps: step.deps.map((d) => keyOf(d, [...trail, id])),
+    });
     keys.set(id, key);
     return key;
   };
@@ -109,7 +114,11 @@ export async function buildImages(manifest: Manifest, opts: { targets?: string[]
     const existing = running.get(s.id);
     if (existing) return existing;
     const p = (async () => {
-      await Promise.all(s.deps.filter((d) => steps.some((x) => x.id === d)).map((d) => runStep(steps.find((x) => x.id === d) as BuildStep)));
+      await Promise.all(
+        s.deps
+          .filter((d) => steps.some((x) => x.id === d))
+          .map((d) => runStep(steps.find((x) => x.id === d) as BuildStep)),
+      );
       const key = keys.get(s.id) as string;
       if (fresh.get(s.id)) {
         results.push({ id: s.id, title: s.title, key, cached: true, durationMs: 0 });

@@ -35,7 +35,10 @@ export async function buildFromContext(spec: ContextImage): Promise<void> {
     await mkdir(join(dir, name, ".."), { recursive: true });
     await cp(src, join(dir, name), { recursive: true });
   }
-  await writeFile(join(dir, "Dockerfile"), `${spec.dockerfile.join("\n")}\nLABEL ${LABEL_MANAGED}=true ${LABEL_KEY}=${spec.key}\n`);
+  await writeFile(
+    join(dir, "Dockerfile"),
+    `${spec.dockerfile.join("\n")}\nLABEL ${LABEL_MANAGED}=true ${LABEL_KEY}=${spec.key}\n`,
+  );
   await exec("docker", ["build", "--quiet", "-t", spec.image, dir], {
     env: { DOCKER_BUILDKIT: "0" },
     timeoutMs: 20 * 60_000,

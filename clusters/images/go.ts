@@ -31,14 +31,20 @@ export async function checkGo(): Promise<string> {
   const r = await exec("go", ["env", "GOVERSION"], { nothrow: true, env: goEnv() });
   const v = r.ok ? parseGoVersion(r.stdout) : null;
   if (!v) {
-    throw new InfraError(`Go is needed to build volcert's images but \`go env GOVERSION\` failed: ${r.stderr.trim() || "not found"}`, {
-      fix: "install Go 1.26 or newer (https://go.dev/dl or Debian backports) and put it on PATH",
-    });
+    throw new InfraError(
+      `Go is needed to build volcert's images but \`go env GOVERSION\` failed: ${r.stderr.trim() || "not found"}`,
+      {
+        fix: "install Go 1.26 or newer (https://go.dev/dl or Debian backports) and put it on PATH",
+      },
+    );
   }
   if (v[0] < MIN_GO[0] || (v[0] === MIN_GO[0] && v[1] < MIN_GO[1])) {
-    throw new InfraError(`Go ${r.stdout.trim()} is too old: volcert's Go modules (CSI sidecars, our drivers) need Go ${MIN_GO.join(".")} or newer`, {
-      fix: "install a newer Go, or set GOTOOLCHAIN=go1.26.0 so go fetches one through the module proxy",
-    });
+    throw new InfraError(
+      `Go ${r.stdout.trim()} is too old: volcert's Go modules (CSI sidecars, our drivers) need Go ${MIN_GO.join(".")} or newer`,
+      {
+        fix: "install a newer Go, or set GOTOOLCHAIN=go1.26.0 so go fetches one through the module proxy",
+      },
+    );
   }
   return r.stdout.trim();
 }
@@ -77,7 +83,10 @@ export async function goBuild(spec: GoBuildSpec): Promise<void> {
 }
 
 /** `go install module/pkg@version` for modules without replace directives. */
-export async function goInstall(target: string, opts: { outDir: string; logFile: string; ldflags?: string; env?: Record<string, string> }): Promise<void> {
+export async function goInstall(
+  target: string,
+  opts: { outDir: string; logFile: string; ldflags?: string; env?: Record<string, string> },
+): Promise<void> {
   await exec("go", ["install", "-trimpath", "-ldflags", `${opts.ldflags ?? ""} -s -w`.trim(), target], {
     cwd: opts.outDir,
     env: goEnv({ GOBIN: opts.outDir, ...opts.env }),

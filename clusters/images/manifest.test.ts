@@ -1,9 +1,19 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { ConfigError } from "../../harness/core/errors.ts";
-import { checkKubeadmImages, imageNames, loadManifest, parseManifest, preloadedImages, stagingVersion } from "./manifest.ts";
+import {
+  checkKubeadmImages,
+  imageNames,
+  loadManifest,
+  parseManifest,
+  preloadedImages,
+  stagingVersion,
+} from "./manifest.ts";
 
-const kubeadmList = readFileSync(new URL("../../fixtures/recorded/kubeadm-config-images-list-v1.34.10.txt", import.meta.url), "utf8");
+const kubeadmList = readFileSync(
+  new URL("../../fixtures/recorded/kubeadm-config-images-list-v1.34.10.txt", import.meta.url),
+  "utf8",
+);
 
 describe("version manifest", () => {
   const m = loadManifest();
@@ -54,7 +64,10 @@ describe("version manifest", () => {
   });
 
   test("a 1.35 kubelet is refused with the reason", () => {
-    const text = readFileSync(new URL("./versions.yaml", import.meta.url), "utf8").replace(/version: v1\.34\.\d+/, "version: v1.35.0");
+    const text = readFileSync(new URL("./versions.yaml", import.meta.url), "utf8").replace(
+      /version: v1\.34\.\d+/,
+      "version: v1.35.0",
+    );
     expect(() => parseManifest(text)).toThrow(/cgroup v1/);
   });
 });

@@ -17,7 +17,7 @@ export const ManifestSchema = z
     kubernetes: z
       .object({
         version: tag,
-        gitCommit: z.string().regex(/^([0-9a-f]{40}|unknown)$/, "expected a 40-hex commit or \"unknown\""),
+        gitCommit: z.string().regex(/^([0-9a-f]{40}|unknown)$/, 'expected a 40-hex commit or "unknown"'),
         buildDate: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, "expected an RFC 3339 UTC time"),
       })
       .strict(),
@@ -27,7 +27,12 @@ export const ManifestSchema = z
     pause: plain,
     debian: z.object({ suite: z.literal("bookworm"), mirror: z.string().url() }).strict(),
     csi: z.object({ provisioner: tag }).strict(),
-    recyclerImage: z.string().regex(/^registry\.k8s\.io\/build-image\/debian-base:[\w.-]+$/, "expected registry.k8s.io/build-image/debian-base:<tag>"),
+    recyclerImage: z
+      .string()
+      .regex(
+        /^registry\.k8s\.io\/build-image\/debian-base:[\w.-]+$/,
+        "expected registry.k8s.io/build-image/debian-base:<tag>",
+      ),
     volcert: z.object({ netd: plain, workload: plain, csiHostpath: plain }).strict(),
   })
   .strict();
@@ -111,7 +116,17 @@ export function imageNames(m: Manifest): ImageNames {
 /** Images preloaded into the node image's containerd (k8s.io namespace). */
 export function preloadedImages(m: Manifest): string[] {
   const n = imageNames(m);
-  return [n.kubeApiserver, n.kubeControllerManager, n.kubeScheduler, n.kubeProxy, n.etcd, n.coredns, n.pause, n.netd, n.workload];
+  return [
+    n.kubeApiserver,
+    n.kubeControllerManager,
+    n.kubeScheduler,
+    n.kubeProxy,
+    n.etcd,
+    n.coredns,
+    n.pause,
+    n.netd,
+    n.workload,
+  ];
 }
 
 /**
@@ -126,5 +141,8 @@ export function checkKubeadmImages(m: Manifest, kubeadmOutput: string): string[]
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith("registry.k8s.io/pause:"))
     .filter((l) => !built.has(l))
-    .map((l) => `kubeadm ${m.kubernetes.version} needs ${l}, which versions.yaml does not build (update etcd/coredns there)`);
+    .map(
+      (l) =>
+        `kubeadm ${m.kubernetes.version} needs ${l}, which versions.yaml does not build (update etcd/coredns there)`,
+    );
 }

@@ -26,12 +26,30 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
   const name = `volcert-assemble-${randomBytes(4).toString("hex")}`;
   const log = { logFile: spec.logFile };
   const inNode = (args: string[], input?: string) =>
-    exec("docker", ["exec", ...(input === undefined ? [] : ["-i"]), name, ...args], { ...log, ...(input === undefined ? {} : { input }) });
+    exec("docker", ["exec", ...(input === undefined ? [] : ["-i"]), name, ...args], {
+      ...log,
+      ...(input === undefined ? {} : { input }),
+    });
 
-  await exec("docker", [
-    "run", "-d", "--name", name, "--privileged", "--label", `${LABEL_MANAGED}=true`, "--label", "io.volcert.role=assemble",
-    "--entrypoint", "sleep", names.nodeBase, "infinity",
-  ], log);
+  await exec(
+    "docker",
+    [
+      "run",
+      "-d",
+      "--name",
+      name,
+      "--privileged",
+      "--label",
+      `${LABEL_MANAGED}=true`,
+      "--label",
+      "io.volcert.role=assemble",
+      "--entrypoint",
+      "sleep",
+      names.nodeBase,
+      "infinity",
+    ],
+    log,
+  );
   try {
     for (const bin of ["kubeadm", "kubelet", "kubectl"]) {
       await exec("docker", ["cp", join(spec.binDir, bin), `${name}:/usr/bin/${bin}`], log);
@@ -47,7 +65,7 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
       "containerd in the assembly container",
       async () => {
         const r = await exec("docker", ["exec", name, "ctr", "version"], { nothrow: true });
-        return { done: r.ok, seen: r.ok ? "answering" : r.stderr.trim().split("\n").pop() ?? "" };
+        return { done: r.ok, seen: r.ok ? "answering" : (r.stderr.trim().split("\n").pop() ?? "") };
       },
       { timeoutMs: 60_000, intervalMs: 500 },
     );
@@ -59,7 +77,8 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
     const listed = await exec("docker", ["exec", name, "ctr", "--namespace=k8s.io", "images", "ls", "-q"], log);
     const have = new Set(listed.stdout.split("\n").map((l) => l.trim()));
     const missing = images.filter((i) => !have.has(i) && !have.has(`docker.io/${i}`));
-    if (missing.length) throw new InfraError(`images missing from the node's containerd after import: ${missing.join(", ")}`);
+    if (missing.length)
+      throw new InfraError(`images missing from the node's containerd after import: ${missing.join(", ")}`);
     // kube-controller-manager's PV recycler pod image, served by our Debian workload image.
     const workloadRef = have.has(names.workload) ? names.workload : `docker.io/${names.workload}`;
     await inNode(["ctr", "--namespace=k8s.io", "images", "tag", "--force", workloadRef, spec.manifest.recyclerImage]);
@@ -73,13 +92,21 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
       },
       { timeoutMs: 60_000, intervalMs: 500 },
     );
-    await exec("docker", [
-      "commit",
-      "--change", 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
-      "--change", 'CMD []',
-      "--change", `LABEL ${LABEL_MANAGED}=true ${LABEL_KEY}=${spec.key}`,
-      name, names.node,
-    ], log);
+    await exec(
+      "docker",
+      [
+        "commit",
+        "--change",
+        'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]',
+        "--change",
+        "CMD []",
+        "--change",
+        `LABEL ${LABEL_MANAGED}=true ${LABEL_KEY}=${spec.key}`,
+        name,
+        names.node,
+      ],
+      log,
+    );
   } finally {
     await exec("docker", ["rm", "-f", "-v", name], { nothrow: true });
   }

@@ -12,7 +12,9 @@ describe("build plan", () => {
     expect(requiredVersion(gomod("kubernetes"), "k8s.io/kubernetes")).toBe(m.kubernetes.version);
     expect(requiredVersion(gomod("etcd"), "go.etcd.io/etcd/server/v3")).toBe(m.etcd);
     expect(requiredVersion(gomod("crictl"), "sigs.k8s.io/cri-tools")).toBe(m.crictl);
-    expect(requiredVersion(gomod("provisioner"), "github.com/kubernetes-csi/external-provisioner/v6")).toBe(m.csi.provisioner);
+    expect(requiredVersion(gomod("provisioner"), "github.com/kubernetes-csi/external-provisioner/v6")).toBe(
+      m.csi.provisioner,
+    );
   });
 
   test("the Kubernetes wrapper maps staging modules onto the release's v0 tags", () => {
@@ -44,7 +46,9 @@ describe("build plan", () => {
   });
 
   test("selecting a target pulls in its dependencies only", () => {
-    const ids = selectSteps(buildPlan(m), ["image-etcd"]).map((s) => s.id).sort();
+    const ids = selectSteps(buildPlan(m), ["image-etcd"])
+      .map((s) => s.id)
+      .sort();
     expect(ids).toEqual(["go-etcd", "image-etcd", "rootfs-runtime"]);
   });
 

@@ -44,7 +44,15 @@ export interface BuildStep {
 
 export function buildPlan(m: Manifest): BuildStep[] {
   const n: ImageNames = imageNames(m);
-  const k8sBins = ["kubeadm", "kubelet", "kubectl", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"];
+  const k8sBins = [
+    "kubeadm",
+    "kubelet",
+    "kubectl",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kube-proxy",
+  ];
   const pathEnv = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   const label = (key: string) => `LABEL ${LABEL_MANAGED}=true ${LABEL_KEY}=${key}`;
 
@@ -74,11 +82,28 @@ export function buildPlan(m: Manifest): BuildStep[] {
       title: "volcert pause and netd",
       lane: "cpu",
       deps: [],
-      inputs: { pause: hashPath(join(IMAGES_DIR, "pause")), netd: hashPath(join(IMAGES_DIR, "netd")), netdVersion: m.volcert.netd, pauseVersion: m.pause },
+      inputs: {
+        pause: hashPath(join(IMAGES_DIR, "pause")),
+        netd: hashPath(join(IMAGES_DIR, "netd")),
+        netdVersion: m.volcert.netd,
+        pauseVersion: m.pause,
+      },
       images: [],
       run: async (io) => {
-        await goBuild({ moduleDir: join(IMAGES_DIR, "pause"), packages: { ".": "pause" }, ldflags: `-X main.version=${m.pause}-volcert`, outDir: io.dir, logFile: io.logFile });
-        await goBuild({ moduleDir: join(IMAGES_DIR, "netd"), packages: { ".": "netd" }, ldflags: `-X main.version=${m.volcert.netd}`, outDir: io.dir, logFile: io.logFile });
+        await goBuild({
+          moduleDir: join(IMAGES_DIR, "pause"),
+          packages: { ".": "pause" },
+          ldflags: `-X main.version=${m.pause}-volcert`,
+          outDir: io.dir,
+          logFile: io.logFile,
+        });
+        await goBuild({
+          moduleDir: join(IMAGES_DIR, "netd"),
+          packages: { ".": "netd" },
+          ldflags: `-X main.version=${m.volcert.netd}`,
+          outDir: io.dir,
+          logFile: io.logFile,
+        });
       },
     },
     {
@@ -89,7 +114,11 @@ export function buildPlan(m: Manifest): BuildStep[] {
       inputs: { provisioner: m.csi.provisioner, gomod: hashPath(gomod("provisioner")) },
       images: [],
       run: async (io) => {
-        await requireModuleVersion(gomod("provisioner"), "github.com/kubernetes-csi/external-provisioner/v6", m.csi.provisioner);
+        await requireModuleVersion(
+          gomod("provisioner"),
+          "github.com/kubernetes-csi/external-provisioner/v6",
+          m.csi.provisioner,
+        );
         const src = await copyModule("provisioner", io.key);
         await goBuild({
           moduleDir: src,
@@ -108,7 +137,13 @@ export function buildPlan(m: Manifest): BuildStep[] {
       inputs: { src: hashPath(CSI_HOSTPATH_DIR), version: m.volcert.csiHostpath },
       images: [],
       run: (io) =>
-        goBuild({ moduleDir: CSI_HOSTPATH_DIR, packages: { ".": "csi-hostpath" }, ldflags: `-X main.version=${m.volcert.csiHostpath}`, outDir: io.dir, logFile: io.logFile }),
+        goBuild({
+          moduleDir: CSI_HOSTPATH_DIR,
+          packages: { ".": "csi-hostpath" },
+          ldflags: `-X main.version=${m.volcert.csiHostpath}`,
+          outDir: io.dir,
+          logFile: io.logFile,
+        }),
     },
     {
       id: "go-kind",
@@ -137,9 +172,16 @@ export function buildPlan(m: Manifest): BuildStep[] {
           outDir: io.dir,
           logFile: io.logFile,
         });
-        const listed = await exec(join(io.dir, "kubeadm"), ["config", "images", "list", "--kubernetes-version", m.kubernetes.version]);
+        const listed = await exec(join(io.dir, "kubeadm"), [
+          "config",
+          "images",
+          "list",
+          "--kubernetes-version",
+          m.kubernetes.version,
+        ]);
         const problems = checkKubeadmImages(m, listed.stdout);
-        if (problems.length) throw new ConfigError("clusters/images/versions.yaml does not match the built kubeadm", problems);
+        if (problems.length)
+          throw new ConfigError("clusters/images/versions.yaml does not match the built kubeadm", problems);
       },
     },
     {
@@ -184,7 +226,13 @@ export function buildPlan(m: Manifest): BuildStep[] {
       images: [n.runtimeBase],
       run: async (io) => {
         const dir = join(io.dir, "rootfs");
-        await debootstrap({ suite: m.debian.suite, mirror: m.debian.mirror, packages: PACKAGES.runtime, targetDir: dir, logFile: io.logFile });
+        await debootstrap({
+          suite: m.debian.suite,
+          mirror: m.debian.mirror,
+          packages: PACKAGES.runtime,
+          targetDir: dir,
+          logFile: io.logFile,
+        });
         await trimRootfs(dir, io.logFile);
         await importRootfs({ dir, image: n.runtimeBase, changes: [pathEnv, label(io.key)], logFile: io.logFile });
       },
@@ -198,9 +246,20 @@ export function buildPlan(m: Manifest): BuildStep[] {
       images: [n.workload],
       run: async (io) => {
         const dir = join(io.dir, "rootfs");
-        await debootstrap({ suite: m.debian.suite, mirror: m.debian.mirror, packages: PACKAGES.workload, targetDir: dir, logFile: io.logFile });
+        await debootstrap({
+          suite: m.debian.suite,
+          mirror: m.debian.mirror,
+          packages: PACKAGES.workload,
+          targetDir: dir,
+          logFile: io.logFile,
+        });
         await trimRootfs(dir, io.logFile);
-        await importRootfs({ dir, image: n.workload, changes: [pathEnv, 'CMD ["sleep", "infinity"]', label(io.key)], logFile: io.logFile });
+        await importRootfs({
+          dir,
+          image: n.workload,
+          changes: [pathEnv, 'CMD ["sleep", "infinity"]', label(io.key)],
+          logFile: io.logFile,
+        });
       },
     },
     {
@@ -212,7 +271,13 @@ export function buildPlan(m: Manifest): BuildStep[] {
       images: [n.nodeRootfs],
       run: async (io) => {
         const dir = join(io.dir, "rootfs");
-        await debootstrap({ suite: m.debian.suite, mirror: m.debian.mirror, packages: PACKAGES.node, targetDir: dir, logFile: io.logFile });
+        await debootstrap({
+          suite: m.debian.suite,
+          mirror: m.debian.mirror,
+          packages: PACKAGES.node,
+          targetDir: dir,
+          logFile: io.logFile,
+        });
         await trimRootfs(dir, io.logFile);
         await importRootfs({ dir, image: n.nodeRootfs, changes: [label(io.key)], logFile: io.logFile });
       },
@@ -249,74 +314,118 @@ export function buildPlan(m: Manifest): BuildStep[] {
           logFile: io.logFile,
         }),
     },
-    componentStep("image-control-plane", "control-plane images", ["go-kubernetes", "rootfs-runtime"], [
-      { image: n.kubeApiserver, bin: "kube-apiserver" },
-      { image: n.kubeControllerManager, bin: "kube-controller-manager" },
-      { image: n.kubeScheduler, bin: "kube-scheduler" },
-      { image: n.kubeProxy, bin: "kube-proxy" },
-    ].map(({ image, bin }) => ({
-      image,
-      from: n.runtimeBase,
-      files: { [bin]: ["go-kubernetes", bin] as const },
-      lines: [`COPY ${bin} /usr/local/bin/${bin}`],
-    }))),
-    componentStep("image-etcd", `etcd image`, ["go-etcd", "rootfs-runtime"], [
-      {
-        image: n.etcd,
+    componentStep(
+      "image-control-plane",
+      "control-plane images",
+      ["go-kubernetes", "rootfs-runtime"],
+      [
+        { image: n.kubeApiserver, bin: "kube-apiserver" },
+        { image: n.kubeControllerManager, bin: "kube-controller-manager" },
+        { image: n.kubeScheduler, bin: "kube-scheduler" },
+        { image: n.kubeProxy, bin: "kube-proxy" },
+      ].map(({ image, bin }) => ({
+        image,
         from: n.runtimeBase,
-        files: { etcd: ["go-etcd", "etcd"], etcdctl: ["go-etcd", "etcdctl"] },
-        lines: ["COPY etcd etcdctl /usr/local/bin/"],
-      },
-    ]),
-    componentStep("image-coredns", "CoreDNS image", ["go-coredns", "rootfs-runtime"], [
-      {
-        image: n.coredns,
-        from: n.runtimeBase,
-        files: { coredns: ["go-coredns", "coredns"] },
-        // kubeadm drops every capability but NET_BIND_SERVICE and runs it as root.
-        lines: ["COPY coredns /coredns", 'ENTRYPOINT ["/coredns"]'],
-      },
-    ]),
-    componentStep("image-pause", "pause image", ["go-volcert"], [
-      {
-        image: n.pause,
-        from: "scratch",
-        files: { pause: ["go-volcert", "pause"] },
-        lines: ["COPY pause /pause", "USER 65535:65535", 'ENTRYPOINT ["/pause"]'],
-      },
-    ]),
-    componentStep("image-netd", "netd image", ["go-volcert", "rootfs-runtime"], [
-      {
-        image: n.netd,
-        from: n.runtimeBase,
-        files: { netd: ["go-volcert", "netd"] },
-        lines: ["COPY netd /usr/local/bin/netd", 'ENTRYPOINT ["/usr/local/bin/netd"]'],
-      },
-    ]),
+        files: { [bin]: ["go-kubernetes", bin] as const },
+        lines: [`COPY ${bin} /usr/local/bin/${bin}`],
+      })),
+    ),
+    componentStep(
+      "image-etcd",
+      `etcd image`,
+      ["go-etcd", "rootfs-runtime"],
+      [
+        {
+          image: n.etcd,
+          from: n.runtimeBase,
+          files: { etcd: ["go-etcd", "etcd"], etcdctl: ["go-etcd", "etcdctl"] },
+          lines: ["COPY etcd etcdctl /usr/local/bin/"],
+        },
+      ],
+    ),
+    componentStep(
+      "image-coredns",
+      "CoreDNS image",
+      ["go-coredns", "rootfs-runtime"],
+      [
+        {
+          image: n.coredns,
+          from: n.runtimeBase,
+          files: { coredns: ["go-coredns", "coredns"] },
+          // kubeadm drops every capability but NET_BIND_SERVICE and runs it as root.
+          lines: ["COPY coredns /coredns", 'ENTRYPOINT ["/coredns"]'],
+        },
+      ],
+    ),
+    componentStep(
+      "image-pause",
+      "pause image",
+      ["go-volcert"],
+      [
+        {
+          image: n.pause,
+          from: "scratch",
+          files: { pause: ["go-volcert", "pause"] },
+          lines: ["COPY pause /pause", "USER 65535:65535", 'ENTRYPOINT ["/pause"]'],
+        },
+      ],
+    ),
+    componentStep(
+      "image-netd",
+      "netd image",
+      ["go-volcert", "rootfs-runtime"],
+      [
+        {
+          image: n.netd,
+          from: n.runtimeBase,
+          files: { netd: ["go-volcert", "netd"] },
+          lines: ["COPY netd /usr/local/bin/netd", 'ENTRYPOINT ["/usr/local/bin/netd"]'],
+        },
+      ],
+    ),
     // Loaded into a cluster by the CSI installer, not baked into the node image: a driver image is
     // what a vendor swaps, and rebuilding it must not rebuild the node.
-    componentStep("image-csi", "CSI images (external-provisioner, csi-hostpath)", ["go-csi-provisioner", "go-csi-hostpath", "rootfs-runtime"], [
-      {
-        image: n.csiProvisioner,
-        from: n.runtimeBase,
-        files: { "csi-provisioner": ["go-csi-provisioner", "csi-provisioner"] },
-        lines: ["COPY csi-provisioner /csi-provisioner", 'ENTRYPOINT ["/csi-provisioner"]'],
-      },
-      {
-        image: n.csiHostpath,
-        from: n.runtimeBase,
-        files: { "csi-hostpath": ["go-csi-hostpath", "csi-hostpath"] },
-        lines: ["COPY csi-hostpath /usr/local/bin/csi-hostpath", 'ENTRYPOINT ["/usr/local/bin/csi-hostpath"]'],
-      },
-    ]),
+    componentStep(
+      "image-csi",
+      "CSI images (external-provisioner, csi-hostpath)",
+      ["go-csi-provisioner", "go-csi-hostpath", "rootfs-runtime"],
+      [
+        {
+          image: n.csiProvisioner,
+          from: n.runtimeBase,
+          files: { "csi-provisioner": ["go-csi-provisioner", "csi-provisioner"] },
+          lines: ["COPY csi-provisioner /csi-provisioner", 'ENTRYPOINT ["/csi-provisioner"]'],
+        },
+        {
+          image: n.csiHostpath,
+          from: n.runtimeBase,
+          files: { "csi-hostpath": ["go-csi-hostpath", "csi-hostpath"] },
+          lines: ["COPY csi-hostpath /usr/local/bin/csi-hostpath", 'ENTRYPOINT ["/usr/local/bin/csi-hostpath"]'],
+        },
+      ],
+    ),
     {
       id: "image-node",
       title: `node image ${n.node}`,
       lane: "docker",
-      deps: ["image-node-base", "go-kubernetes", "image-control-plane", "image-etcd", "image-coredns", "image-pause", "image-netd", "rootfs-workload"],
-      inputs: { assemble: hashPath(join(IMAGES_DIR, "node-image.ts")), netd: hashPath(join(IMAGES_DIR, "netd-manifest.ts")), recycler: m.recyclerImage },
+      deps: [
+        "image-node-base",
+        "go-kubernetes",
+        "image-control-plane",
+        "image-etcd",
+        "image-coredns",
+        "image-pause",
+        "image-netd",
+        "rootfs-workload",
+      ],
+      inputs: {
+        assemble: hashPath(join(IMAGES_DIR, "node-image.ts")),
+        netd: hashPath(join(IMAGES_DIR, "netd-manifest.ts")),
+        recycler: m.recyclerImage,
+      },
       images: [n.node],
-      run: (io) => assembleNodeImage({ manifest: m, key: io.key, binDir: io.depDir("go-kubernetes"), logFile: io.logFile }),
+      run: (io) =>
+        assembleNodeImage({ manifest: m, key: io.key, binDir: io.depDir("go-kubernetes"), logFile: io.logFile }),
     },
   ];
   return steps;
@@ -344,7 +453,9 @@ function componentStep(id: string, title: string, deps: string[], images: Compon
           image: img.image,
           key: io.key,
           dockerfile: [`FROM ${img.from}`, ...img.lines],
-          files: Object.fromEntries(Object.entries(img.files).map(([name, [step, file]]) => [name, join(io.depDir(step), file)])),
+          files: Object.fromEntries(
+            Object.entries(img.files).map(([name, [step, file]]) => [name, join(io.depDir(step), file)]),
+          ),
           contextDir: join(io.dir, "context"),
           logFile: io.logFile,
         });
@@ -358,9 +469,13 @@ async function requireModuleVersion(moduleDir: string, modulePath: string, versi
   const gomodText = await readFile(join(moduleDir, "go.mod"), "utf8");
   const pinned = requiredVersion(gomodText, modulePath);
   if (pinned !== version) {
-    throw new ConfigError(`${moduleDir}/go.mod requires ${modulePath} ${pinned ?? "(nothing)"}, but versions.yaml says ${version}`, [], {
-      fix: `update the wrapper module (go mod edit -require=${modulePath}@${version} && go mod tidy) together with versions.yaml`,
-    });
+    throw new ConfigError(
+      `${moduleDir}/go.mod requires ${modulePath} ${pinned ?? "(nothing)"}, but versions.yaml says ${version}`,
+      [],
+      {
+        fix: `update the wrapper module (go mod edit -require=${modulePath}@${version} && go mod tidy) together with versions.yaml`,
+      },
+    );
   }
 }
 
@@ -376,4 +491,3 @@ async function copyModule(name: string, key: string): Promise<string> {
   await cp(gomod(name), dir, { recursive: true });
   return dir;
 }
-

@@ -33,7 +33,10 @@ export class KindProvider {
   /** Every kind cluster on this Docker engine (volcert's and others'). */
   async listAll(): Promise<string[]> {
     const r = await exec(this.tools.kind, ["get", "clusters"], { timeoutMs: 60_000 });
-    return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("No kind clusters"));
+    return r.stdout
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("No kind clusters"));
   }
 
   async list(): Promise<string[]> {
@@ -55,8 +58,21 @@ export class KindProvider {
     const waitS = Math.round((opts.waitMs ?? 5 * 60_000) / 1000);
     const r = await exec(
       this.tools.kind,
-      ["create", "cluster", "--name", shape.name, "--image", this.tools.nodeImage, "--config", configPath,
-        "--kubeconfig", kubeconfigPath, "--wait", `${waitS}s`, "--retain"],
+      [
+        "create",
+        "cluster",
+        "--name",
+        shape.name,
+        "--image",
+        this.tools.nodeImage,
+        "--config",
+        configPath,
+        "--kubeconfig",
+        kubeconfigPath,
+        "--wait",
+        `${waitS}s`,
+        "--retain",
+      ],
       { nothrow: true, timeoutMs: (waitS + 600) * 1000, logFile: opts.logFile },
     );
     if (!r.ok) {
@@ -68,12 +84,19 @@ export class KindProvider {
       );
     }
     await this.waitForNodesReady(kubeconfigPath, shape.workers + 1, opts.waitMs ?? 5 * 60_000);
-    await writeFile(join(dir, "created.json"), `${JSON.stringify({ createdAt: new Date().toISOString(), shape }, null, 2)}\n`);
+    await writeFile(
+      join(dir, "created.json"),
+      `${JSON.stringify({ createdAt: new Date().toISOString(), shape }, null, 2)}\n`,
+    );
     if (!shape.defaultStorageClass) {
-      await exec(this.tools.kubectl, ["--kubeconfig", kubeconfigPath, "delete", "storageclass", "standard", "--ignore-not-found"], {
-        timeoutMs: 60_000,
-        logFile: opts.logFile,
-      });
+      await exec(
+        this.tools.kubectl,
+        ["--kubeconfig", kubeconfigPath, "delete", "storageclass", "standard", "--ignore-not-found"],
+        {
+          timeoutMs: 60_000,
+          logFile: opts.logFile,
+        },
+      );
     }
     return this.handle(shape.name);
   }
@@ -83,9 +106,14 @@ export class KindProvider {
     await waitFor(
       `all ${expected} nodes Ready`,
       async () => {
-        const r = await exec(this.tools.kubectl, ["--kubeconfig", kubeconfigPath, "get", "nodes", "-o", "json"], { timeoutMs: 30_000 });
+        const r = await exec(this.tools.kubectl, ["--kubeconfig", kubeconfigPath, "get", "nodes", "-o", "json"], {
+          timeoutMs: 30_000,
+        });
         const nodes = (JSON.parse(r.stdout) as { items: NodeStatusView[] }).items;
-        const states = nodes.map((n) => `${n.metadata.name}=${n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? "Ready" : "NotReady"}`);
+        const states = nodes.map(
+          (n) =>
+            `${n.metadata.name}=${n.status?.conditions?.find((c) => c.type === "Ready")?.status === "True" ? "Ready" : "NotReady"}`,
+        );
         const ready = states.filter((s) => s.endsWith("=Ready")).length;
         return { done: nodes.length === expected && ready === expected, seen: states.join(", ") || "no nodes" };
       },
@@ -96,7 +124,9 @@ export class KindProvider {
   /** A handle on an existing volcert kind cluster. */
   async attach(name: string): Promise<KindCluster> {
     if (!(await this.listAll()).includes(name)) {
-      throw new InfraError(`no kind cluster named ${name} exists`, { fix: "list clusters with `volcert cluster list`" });
+      throw new InfraError(`no kind cluster named ${name} exists`, {
+        fix: "list clusters with `volcert cluster list`",
+      });
     }
     const kubeconfigPath = join(clusterStateDir(name), "kubeconfig");
     if (!existsSync(kubeconfigPath)) {
@@ -115,7 +145,11 @@ export class KindProvider {
       createdByVolcert: name.startsWith(CLUSTER_PREFIX) && existsSync(join(clusterStateDir(name), "created.json")),
       async nodeContainers() {
         const r = await exec(kind, ["get", "nodes", "--name", name], { timeoutMs: 60_000 });
-        return r.stdout.split("\n").map((l) => l.trim()).filter(Boolean).sort();
+        return r.stdout
+          .split("\n")
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .sort();
       },
     };
   }

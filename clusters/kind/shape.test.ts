@@ -15,7 +15,9 @@ describe("cluster shapes", () => {
     expect(cfg.apiVersion).toBe("kind.x-k8s.io/v1alpha4");
     expect(cfg.nodes.map((n: { role: string }) => n.role)).toEqual(["control-plane", "worker", "worker"]);
     expect(cfg.nodes[2].labels).toEqual({ "volcert.io/node-index": "2" });
-    expect(cfg.nodes[1].extraMounts).toEqual([{ hostPath: "/var/lib/volcert/lpv", containerPath: "/mnt/lpv", propagation: "HostToContainer" }]);
+    expect(cfg.nodes[1].extraMounts).toEqual([
+      { hostPath: "/var/lib/volcert/lpv", containerPath: "/mnt/lpv", propagation: "HostToContainer" },
+    ]);
     expect(shape.defaultStorageClass).toBe(false);
   });
 

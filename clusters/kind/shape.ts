@@ -25,7 +25,10 @@ export const ClusterShapeSchema = z
       .string()
       .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label (lowercase letters, digits, '-')")
       .max(40, "at most 40 characters (node container names append -control-plane / -workerN)")
-      .refine((n) => n.startsWith(CLUSTER_PREFIX), `must start with "${CLUSTER_PREFIX}" so leftovers can be found and swept`),
+      .refine(
+        (n) => n.startsWith(CLUSTER_PREFIX),
+        `must start with "${CLUSTER_PREFIX}" so leftovers can be found and swept`,
+      ),
     workers: z.number().int().min(0).max(3),
     /** Mounted into every node (control plane and workers): local PV directories, loop device files. */
     extraMounts: z.array(MountSchema).default([]),

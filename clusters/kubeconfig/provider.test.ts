@@ -3,7 +3,10 @@ import { describe, expect, test } from "vitest";
 import { ConfigError } from "../../harness/core/errors.ts";
 import { checkKubeconfig } from "./provider.ts";
 
-const recorded = readFileSync(new URL("../../fixtures/recorded/kind-kubeconfig-redacted.yaml", import.meta.url), "utf8");
+const recorded = readFileSync(
+  new URL("../../fixtures/recorded/kind-kubeconfig-redacted.yaml", import.meta.url),
+  "utf8",
+);
 
 describe("bring-your-own kubeconfig checks", () => {
   test("a kubeconfig written by kind resolves to its context and API server", () => {

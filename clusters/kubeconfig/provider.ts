@@ -29,22 +29,32 @@ export function checkKubeconfig(text: string, source: string, context?: string):
   const ctxName = context ?? doc["current-context"];
   if (!ctxName) problems.push("no context given and no current-context set");
   const ctx = doc.contexts?.find((c) => c.name === ctxName);
-  if (ctxName && !ctx) problems.push(`context "${ctxName}" not found (have: ${(doc.contexts ?? []).map((c) => c.name).join(", ") || "none"})`);
+  if (ctxName && !ctx)
+    problems.push(
+      `context "${ctxName}" not found (have: ${(doc.contexts ?? []).map((c) => c.name).join(", ") || "none"})`,
+    );
   const cl = ctx?.context?.cluster ? doc.clusters?.find((c) => c.name === ctx.context?.cluster) : undefined;
-  if (ctx && !cl) problems.push(`context "${ctxName}" refers to cluster "${ctx.context?.cluster ?? ""}", which is not defined`);
+  if (ctx && !cl)
+    problems.push(`context "${ctxName}" refers to cluster "${ctx.context?.cluster ?? ""}", which is not defined`);
   const server = cl?.cluster?.server;
   if (cl && !server) problems.push(`cluster "${cl.name}" has no server URL`);
-  if (problems.length) throw new ConfigError(`${source} cannot be used`, problems, { fix: "check it with `kubectl config view`" });
+  if (problems.length)
+    throw new ConfigError(`${source} cannot be used`, problems, { fix: "check it with `kubectl config view`" });
   return { context: ctxName as string, server: server as string };
 }
 
 export async function attachKubeconfig(path: string, kubectl: string, context?: string): Promise<Cluster> {
   const full = resolve(path);
   if (!existsSync(full)) {
-    throw new ConfigError(`kubeconfig ${full} does not exist`, [], { fix: "pass --kubeconfig with the path of an existing file" });
+    throw new ConfigError(`kubeconfig ${full} does not exist`, [], {
+      fix: "pass --kubeconfig with the path of an existing file",
+    });
   }
   const { context: ctx, server } = checkKubeconfig(await readFile(full, "utf8"), full, context);
-  const r = await exec(kubectl, ["--kubeconfig", full, "--context", ctx, "get", "--raw", "/readyz"], { nothrow: true, timeoutMs: 30_000 });
+  const r = await exec(kubectl, ["--kubeconfig", full, "--context", ctx, "get", "--raw", "/readyz"], {
+    nothrow: true,
+    timeoutMs: 30_000,
+  });
   if (!r.ok) {
     throw new InfraError(`the API server of context "${ctx}" (${server}) does not answer: ${lastLines(r.stderr, 3)}`, {
       fix: "start the cluster or fix the kubeconfig; if it is a kind cluster that was deleted, create a new one with `volcert cluster up`",

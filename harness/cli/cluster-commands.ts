@@ -39,14 +39,19 @@ async function provider(): Promise<KindProvider> {
 export async function clusterDown(names: string[]): Promise<void> {
   const bad = names.filter((n) => !n.startsWith(CLUSTER_PREFIX));
   if (bad.length) {
-    throw new ConfigError("volcert only deletes clusters it created", bad.map((n) => `${n}: not named ${CLUSTER_PREFIX}*`), {
-      fix: "delete other kind clusters with `kind delete cluster --name <name>`",
-    });
+    throw new ConfigError(
+      "volcert only deletes clusters it created",
+      bad.map((n) => `${n}: not named ${CLUSTER_PREFIX}*`),
+      {
+        fix: "delete other kind clusters with `kind delete cluster --name <name>`",
+      },
+    );
   }
   const p = await provider();
   for (const n of names) await step(`delete cluster ${n}`, () => p.destroy(n));
   // Loop devices belong to the host kernel and outlive the node containers that attached them.
-  for (const l of await detachOrphanLoops()) say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
+  for (const l of await detachOrphanLoops())
+    say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
 }
 
 export async function clusterList(): Promise<void> {

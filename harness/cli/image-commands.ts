@@ -11,7 +11,9 @@ export async function imagesBuild(targets: string[]): Promise<void> {
   await step("Docker engine", ensureDockerEngine);
   const report = await buildImages(manifest, { targets });
   const built = report.steps.filter((s) => !s.cached);
-  console.log(`${built.length} steps built, ${report.steps.length - built.length} cached, total ${formatDuration(report.totalMs)}`);
+  console.log(
+    `${built.length} steps built, ${report.steps.length - built.length} cached, total ${formatDuration(report.totalMs)}`,
+  );
   console.log(`step timings: ${report.reportFile}`);
 }
 

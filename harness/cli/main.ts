@@ -43,7 +43,9 @@ program
 
 program
   .command("repro")
-  .description("engineers: run one test ID (against one driver), keep the cluster and the case's namespace and volumes, print the commands to inspect them")
+  .description(
+    "engineers: run one test ID (against one driver), keep the cluster and the case's namespace and volumes, print the commands to inspect them",
+  )
   .argument("<id>", "test ID, e.g. NF-02")
   .option("--driver <name>", "the driver (directory name under fixtures/drivers); omit for driver-independent cases")
   .option("--name <name>", "cluster name", "volcert-repro")
@@ -74,10 +76,16 @@ program
   .option("--keep-cluster", "keep the e2e cluster afterwards")
   .option("--name <name>", "cluster name (default: volcert-test-<id>)")
   .option("--reuse", "run on the existing volcert cluster --name instead of creating one (it is kept afterwards)")
-  .option("--driver <names...>", "only these drivers (directory names under fixtures/drivers, broken fixtures included)")
+  .option(
+    "--driver <names...>",
+    "only these drivers (directory names under fixtures/drivers, broken fixtures included)",
+  )
   .option("--case <ids...>", "only these test IDs or areas, e.g. --case DP-02 RP SELF")
   .option("--no-chaos", "skip the disruptive NF suite")
-  .option("--chaos-driver <names...>", "run the NF suite only for these reference drivers (CI uses csi-hostpath flex-loop)")
+  .option(
+    "--chaos-driver <names...>",
+    "run the NF suite only for these reference drivers (CI uses csi-hostpath flex-loop)",
+  )
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
     process.exitCode = await runMain({

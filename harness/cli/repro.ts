@@ -14,6 +14,11 @@ export function printRepro(runDir: string, access: ReproAccess, drivers: readonl
   for (const f of files) {
     const r = JSON.parse(readFileSync(join(runDir, f), "utf8")) as ReproRecord;
     console.log(`\nrepro: case kept in namespace ${r.namespace} (record ${join(runDir, f)})`);
-    for (const l of reproCommands(r, access, drivers.find((d) => d.metadata.name === r.driver))) console.log(`  ${l}`);
+    for (const l of reproCommands(
+      r,
+      access,
+      drivers.find((d) => d.metadata.name === r.driver),
+    ))
+      console.log(`  ${l}`);
   }
 }

@@ -47,7 +47,11 @@ export interface RunOptions {
 /** Vitest name filter for --case: titles start with the test ID. */
 export function caseFilter(ids: readonly string[]): string {
   const bad = ids.filter((i) => !/^[A-Z]{2,6}(-\d{2})?$/.test(i));
-  if (bad.length) throw new ConfigError("--case takes test IDs (DP-02) or areas (DP)", bad.map((b) => `${b}: not an ID or area`));
+  if (bad.length)
+    throw new ConfigError(
+      "--case takes test IDs (DP-02) or areas (DP)",
+      bad.map((b) => `${b}: not an ID or area`),
+    );
   // Full names start with the describe block ("DP dynamic provisioning DP-05 ..."), so no ^ anchor.
   return `(?:^|\\s)(?:${ids.join("|")})(?:-\\d{2})?\\s`;
 }
@@ -79,12 +83,28 @@ export async function runMain(opts: RunOptions): Promise<number> {
   let wanted = drivers.filter((d) => opts.mode === "test" || !isBrokenFixture(d.loaded.definition));
   if (opts.drivers) {
     const unknown = opts.drivers.filter((n) => !drivers.some((d) => d.name === n));
-    if (unknown.length) throw new ConfigError("unknown driver", unknown.map((u) => `${u} (known: ${drivers.map((d) => d.name).join(", ")})`));
+    if (unknown.length)
+      throw new ConfigError(
+        "unknown driver",
+        unknown.map((u) => `${u} (known: ${drivers.map((d) => d.name).join(", ")})`),
+      );
     wanted = drivers.filter((d) => opts.drivers?.includes(d.name));
   }
   const testNamePattern = opts.cases ? caseFilter(opts.cases) : undefined;
-  const chaosOutside = (opts.chaosDrivers ?? []).filter((n) => !wanted.some((d) => d.name === n && !isBrokenFixture(d.loaded.definition)));
-  if (chaosOutside.length) throw new ConfigError("--chaos-driver names a driver this run does not certify", chaosOutside.map((n) => `${n} (this run: ${wanted.filter((d) => !isBrokenFixture(d.loaded.definition)).map((d) => d.name).join(", ")})`));
+  const chaosOutside = (opts.chaosDrivers ?? []).filter(
+    (n) => !wanted.some((d) => d.name === n && !isBrokenFixture(d.loaded.definition)),
+  );
+  if (chaosOutside.length)
+    throw new ConfigError(
+      "--chaos-driver names a driver this run does not certify",
+      chaosOutside.map(
+        (n) =>
+          `${n} (this run: ${wanted
+            .filter((d) => !isBrokenFixture(d.loaded.definition))
+            .map((d) => d.name)
+            .join(", ")})`,
+      ),
+    );
   const env = await prepareEnvironment();
   const shape = parseShape({ name: opts.name ?? `volcert-${opts.mode}-${runId.slice(-4)}`, workers: opts.workers });
   const provider = new KindProvider(env.tools);
@@ -97,11 +117,14 @@ export async function runMain(opts: RunOptions): Promise<number> {
   let installed: InstalledDrivers | null = null;
   try {
     installed = await step(`install drivers: ${wanted.map((d) => d.name).join(", ")}`, async () =>
-      installDrivers(wanted.map((d) => ({ definition: d.loaded.definition, baseDir: d.loaded.baseDir })), {
-        kube: new Kube(cluster.kubeconfigPath, env.tools.kubectl),
-        nodes: await cluster.nodeContainers(),
-        loadImages: (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
-      }),
+      installDrivers(
+        wanted.map((d) => ({ definition: d.loaded.definition, baseDir: d.loaded.baseDir })),
+        {
+          kube: new Kube(cluster.kubeconfigPath, env.tools.kubectl),
+          nodes: await cluster.nodeContainers(),
+          loadImages: (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
+        },
+      ),
     );
     const projects = opts.mode === "test" ? ["e2e", "selftest"] : ["e2e"];
     const nodeCount = (await cluster.nodeContainers()).length;
@@ -116,16 +139,25 @@ export async function runMain(opts: RunOptions): Promise<number> {
       VOLCERT_RESULTS_DIR: runDir,
       VOLCERT_ALLOW_DISRUPTIVE: String(!!opts.allowDisruptive),
       VOLCERT_KEEP_CASE: String(!!opts.keepCase),
-      VOLCERT_DRIVERS: wanted.filter((d) => !isBrokenFixture(d.loaded.definition)).map((d) => d.name).join(","),
+      VOLCERT_DRIVERS: wanted
+        .filter((d) => !isBrokenFixture(d.loaded.definition))
+        .map((d) => d.name)
+        .join(","),
     };
-    outcomes["e2e"] = await step(`${projects.join(" + ")} suites on the real cluster`, () => runVitestProject(projects, suiteEnv, testNamePattern));
+    outcomes["e2e"] = await step(`${projects.join(" + ")} suites on the real cluster`, () =>
+      runVitestProject(projects, suiteEnv, testNamePattern),
+    );
     if (opts.chaos !== false) {
       // Disruptive cases run alone, after everything else, one at a time.
       const chaosFor = opts.chaosDrivers ? ` for ${opts.chaosDrivers.join(", ")} only` : "";
       outcomes["chaos"] = await step(`chaos suite (NF, one case at a time${chaosFor})`, () =>
         runVitestProject(
           "chaos",
-          { ...suiteEnv, VOLCERT_JUNIT: join(REPORTS_DIR, "junit-chaos.xml"), ...(opts.chaosDrivers ? { VOLCERT_DRIVERS: opts.chaosDrivers.join(",") } : {}) },
+          {
+            ...suiteEnv,
+            VOLCERT_JUNIT: join(REPORTS_DIR, "junit-chaos.xml"),
+            ...(opts.chaosDrivers ? { VOLCERT_DRIVERS: opts.chaosDrivers.join(",") } : {}),
+          },
           testNamePattern,
           opts.mode === "test" ? [] : ["suites/chaos/"],
         ),
@@ -143,11 +175,17 @@ export async function runMain(opts: RunOptions): Promise<number> {
     });
   } finally {
     if (!opts.keepCluster && installed) await Promise.resolve(installed[Symbol.asyncDispose]()).catch(() => undefined);
-    if (opts.keepCase) printRepro(runDir, { cluster: cluster.name, kubeconfig: cluster.kubeconfigPath, kubectl: env.tools.kubectl }, wanted.map((d) => d.loaded.definition));
+    if (opts.keepCase)
+      printRepro(
+        runDir,
+        { cluster: cluster.name, kubeconfig: cluster.kubeconfigPath, kubectl: env.tools.kubectl },
+        wanted.map((d) => d.loaded.definition),
+      );
     if (opts.keepCluster) printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
     else {
       await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
-      for (const l of await detachOrphanLoops()) say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
+      for (const l of await detachOrphanLoops())
+        say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
     }
   }
   return finish(outcomes, started, report);
@@ -174,7 +212,9 @@ function finish(outcomes: Record<string, SuiteOutcome>, started: number, report:
   }
   if (results.length) {
     console.log(`\nverdicts per driver and area (passed ✔ / failed ✘ / skipped –)\n${summaryTable(results)}`);
-    console.log(`\ntime per area (e2e cases run concurrently, so their walls overlap; NF runs alone)\n${areaTimes(results)}`);
+    console.log(
+      `\ntime per area (e2e cases run concurrently, so their walls overlap; NF runs alone)\n${areaTimes(results)}`,
+    );
   }
   if (report) console.log(`report: ${report}`);
   console.log(`${failed ? "FAILED" : "PASSED"} in ${formatDuration(Date.now() - started)}`);

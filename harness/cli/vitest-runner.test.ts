@@ -3,8 +3,16 @@ import { areaTimes, parseCaseTitle, summaryTable } from "./vitest-runner.ts";
 
 describe("run summary", () => {
   test("case titles carry ID, area and driver", () => {
-    expect(parseCaseTitle("BD-03 unbound PV, then a matching claim [intree-local]")).toEqual({ id: "BD-03", area: "BD", driver: "intree-local" });
-    expect(parseCaseTitle("ED-01 two containers share an emptyDir")).toEqual({ id: "ED-01", area: "ED", driver: "(cluster)" });
+    expect(parseCaseTitle("BD-03 unbound PV, then a matching claim [intree-local]")).toEqual({
+      id: "BD-03",
+      area: "BD",
+      driver: "intree-local",
+    });
+    expect(parseCaseTitle("ED-01 two containers share an emptyDir")).toEqual({
+      id: "ED-01",
+      area: "ED",
+      driver: "(cluster)",
+    });
     expect(parseCaseTitle("not a case")).toBeNull();
   });
 

@@ -13,7 +13,12 @@ export interface SuiteOutcome {
   results: { name: string; state: string; file: string; startTime?: number; durationMs?: number }[];
 }
 
-export async function runVitestProject(project: string | string[], env: Record<string, string>, testNamePattern?: string, files: string[] = []): Promise<SuiteOutcome> {
+export async function runVitestProject(
+  project: string | string[],
+  env: Record<string, string>,
+  testNamePattern?: string,
+  files: string[] = [],
+): Promise<SuiteOutcome> {
   Object.assign(process.env, env);
   const vitest = await startVitest("test", files, {
     project: Array.isArray(project) ? project : [project],
@@ -26,7 +31,12 @@ export async function runVitestProject(project: string | string[], env: Record<s
     for (const t of mod.children.allTests()) {
       const state = t.result().state;
       const diag = t.diagnostic();
-      outcome.results.push({ name: t.name, state, file: mod.moduleId, ...(diag ? { startTime: diag.startTime, durationMs: diag.duration } : {}) });
+      outcome.results.push({
+        name: t.name,
+        state,
+        file: mod.moduleId,
+        ...(diag ? { startTime: diag.startTime, durationMs: diag.duration } : {}),
+      });
       if (state === "passed") outcome.passed++;
       else if (state === "failed") {
         outcome.failed++;
@@ -71,10 +81,14 @@ export function summaryTable(results: SuiteOutcome["results"]): string {
   const width = Math.max(8, ...[...cells.keys()].map((k) => k.length));
   const lines = [`${"driver".padEnd(width)}  ${cols.map((a) => a.padEnd(12)).join("")}`];
   for (const [driver, row] of [...cells.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    lines.push(`${driver.padEnd(width)}  ${cols.map((a) => {
-      const c = row.get(a);
-      return (c ? `${c.p}✔ ${c.f}✘ ${c.s}–` : "").padEnd(12);
-    }).join("")}`);
+    lines.push(
+      `${driver.padEnd(width)}  ${cols
+        .map((a) => {
+          const c = row.get(a);
+          return (c ? `${c.p}✔ ${c.f}✘ ${c.s}–` : "").padEnd(12);
+        })
+        .join("")}`,
+    );
   }
   return lines.join("\n");
 }
@@ -98,6 +112,9 @@ export function areaTimes(results: SuiteOutcome["results"]): string {
   const s = (ms: number) => `${(ms / 1000).toFixed(0)} s`;
   return [...areas.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([area, a]) => `  ${area.padEnd(6)} ${String(a.cases).padStart(3)} cases  wall ${s(a.end - a.start).padStart(6)}  summed ${s(a.sum).padStart(6)}`)
+    .map(
+      ([area, a]) =>
+        `  ${area.padEnd(6)} ${String(a.cases).padStart(3)} cases  wall ${s(a.end - a.start).padStart(6)}  summed ${s(a.sum).padStart(6)}`,
+    )
     .join("\n");
 }

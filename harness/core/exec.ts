@@ -88,8 +88,16 @@ export async function exec(cmd: string, args: readonly string[], opts: ExecOptio
  * A bash pipeline. Values go in as positional parameters ("$1"...), never spliced into the script,
  * so nothing a user typed is ever parsed by the shell.
  */
-export async function execPipeline(script: string, params: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  return exec("bash", ["-o", "errexit", "-o", "pipefail", "-o", "nounset", "-c", script, "volcert-pipeline", ...params], opts);
+export async function execPipeline(
+  script: string,
+  params: readonly string[],
+  opts: ExecOptions = {},
+): Promise<ExecResult> {
+  return exec(
+    "bash",
+    ["-o", "errexit", "-o", "pipefail", "-o", "nounset", "-c", script, "volcert-pipeline", ...params],
+    opts,
+  );
 }
 
 /**

@@ -17,6 +17,8 @@ describe("seeded data pattern", () => {
   });
 
   test("different seeds give different data", async () => {
-    expect(await expectedChecksum({ seed: "a", sizeBytes: 4096 })).not.toBe(await expectedChecksum({ seed: "b", sizeBytes: 4096 }));
+    expect(await expectedChecksum({ seed: "a", sizeBytes: 4096 })).not.toBe(
+      await expectedChecksum({ seed: "b", sizeBytes: 4096 }),
+    );
   });
 });

@@ -97,7 +97,11 @@ async function onPath(program: string): Promise<boolean> {
 async function aptInstall(packages: string[]): Promise<void> {
   const env = { DEBIAN_FRONTEND: "noninteractive" };
   const attempt = () =>
-    exec("apt-get", ["install", "-y", "--no-install-recommends", ...packages], { env, nothrow: true, timeoutMs: 15 * 60_000 });
+    exec("apt-get", ["install", "-y", "--no-install-recommends", ...packages], {
+      env,
+      nothrow: true,
+      timeoutMs: 15 * 60_000,
+    });
   let r = await attempt();
   if (!r.ok) {
     say("docker: apt-get install failed; refreshing package lists and retrying");
@@ -126,7 +130,9 @@ async function configureShim(missing: string[], log: (m: string) => void): Promi
   }
   let changed = false;
   if (missing.length) {
-    log(`capability bounding set lacks ${missing.join(", ")}; registering runtime shim ${SHIM_PATH} as dockerd's default runtime`);
+    log(
+      `capability bounding set lacks ${missing.join(", ")}; registering runtime shim ${SHIM_PATH} as dockerd's default runtime`,
+    );
     const runc = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"].find((p) => existsSync(p));
     if (!runc) throw new InfraError("runc not found (expected /usr/sbin/runc from Debian's runc package)");
     const script = renderShimScript(missing, runc);

@@ -45,7 +45,11 @@ describe("runtime shim script", () => {
   });
 
   test("commands without a spec (state, delete) pass straight through", () => {
-    const { out } = runShim((d) => ["--root", d, "state", "ctr-id"], {}, (d) => join(d, "unused.json"));
+    const { out } = runShim(
+      (d) => ["--root", d, "state", "ctr-id"],
+      {},
+      (d) => join(d, "unused.json"),
+    );
     expect(out).toContain("runc --root");
     expect(out).toContain("state ctr-id");
   });
@@ -53,7 +57,10 @@ describe("runtime shim script", () => {
 
 describe("daemon.json merge", () => {
   test("adds the shim as default runtime and keeps other keys", () => {
-    const next = withShim({ "log-driver": "json-file", runtimes: { other: { path: "/x" } } }, "/usr/local/libexec/volcert/volcert-runc");
+    const next = withShim(
+      { "log-driver": "json-file", runtimes: { other: { path: "/x" } } },
+      "/usr/local/libexec/volcert/volcert-runc",
+    );
     expect(next).toEqual({
       "log-driver": "json-file",
       runtimes: { other: { path: "/x" }, [SHIM_RUNTIME_NAME]: { path: "/usr/local/libexec/volcert/volcert-runc" } },

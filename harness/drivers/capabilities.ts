@@ -22,13 +22,19 @@ export interface Requirement {
 
 export function skipReason(d: DriverFile, req: Requirement): string | null {
   if (d.spec.unsupportedHere) return `cannot run on this machine: ${d.spec.unsupportedHere}`;
-  if (req.types && !req.types.includes(d.spec.type)) return `needs a ${req.types.join(" or ")} driver; ${d.metadata.name} is ${d.spec.type}`;
-  for (const c of req.capabilities ?? []) if (!d.spec.capabilities[c]) return `driver does not declare capability "${c}"`;
+  if (req.types && !req.types.includes(d.spec.type))
+    return `needs a ${req.types.join(" or ")} driver; ${d.metadata.name} is ${d.spec.type}`;
+  for (const c of req.capabilities ?? [])
+    if (!d.spec.capabilities[c]) return `driver does not declare capability "${c}"`;
   for (const c of req.lacking ?? []) if (d.spec.capabilities[c]) return `not applicable: driver declares "${c}"`;
   if (req.dynamic && !d.spec.storageClasses.length) return "driver offers no StorageClass (no dynamic provisioning)";
-  for (const m of req.accessModes ?? []) if (!d.spec.accessModes.includes(m)) return `driver does not offer access mode ${m}`;
-  if (req.fsTypes && !d.spec.supportedFsTypes.some(Boolean)) return "driver declares no filesystem type (supportedFsTypes)";
-  if (req.mountOptions && !d.spec.supportedMountOptions.length) return "driver declares no mount options (supportedMountOptions)";
-  if (req.dataPaths && !d.spec.volumeDataPaths.length) return "driver does not say where volume data lives on the node (volumeDataPaths), so deletion of the data cannot be checked";
+  for (const m of req.accessModes ?? [])
+    if (!d.spec.accessModes.includes(m)) return `driver does not offer access mode ${m}`;
+  if (req.fsTypes && !d.spec.supportedFsTypes.some(Boolean))
+    return "driver declares no filesystem type (supportedFsTypes)";
+  if (req.mountOptions && !d.spec.supportedMountOptions.length)
+    return "driver declares no mount options (supportedMountOptions)";
+  if (req.dataPaths && !d.spec.volumeDataPaths.length)
+    return "driver does not say where volume data lives on the node (volumeDataPaths), so deletion of the data cannot be checked";
   return null;
 }

@@ -9,7 +9,12 @@ import { parseAllDocuments } from "yaml";
 import { ConfigError } from "../core/errors.ts";
 import type { DriverFile } from "./schema.ts";
 
-export type K8sObject = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; spec?: unknown } & Record<string, unknown>;
+export type K8sObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+  spec?: unknown;
+} & Record<string, unknown>;
 
 interface ContainerLike {
   name?: string;
@@ -40,8 +45,13 @@ export async function readManifests(d: DriverFile, baseDir: string): Promise<K8s
 
 /** The containers of a workload object (pod template or pod), or none. */
 function containersOf(o: K8sObject): ContainerLike[] {
-  const spec = o.spec as { template?: { spec?: PodSpecLike }; jobTemplate?: { spec?: { template?: { spec?: PodSpecLike } } } } & PodSpecLike | undefined;
-  const pod = o.kind === "Pod" ? spec : spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec;
+  const spec = o.spec as
+    | ({
+        template?: { spec?: PodSpecLike };
+        jobTemplate?: { spec?: { template?: { spec?: PodSpecLike } } };
+      } & PodSpecLike)
+    | undefined;
+  const pod = o.kind === "Pod" ? spec : (spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec);
   return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])];
 }
 interface PodSpecLike {
@@ -54,7 +64,10 @@ interface PodSpecLike {
  * is only ever local, so its pull policy becomes IfNotPresent (an `Always` or a `:latest` tag would
  * make the kubelet try a registry and fail).
  */
-export function rewriteImages(objects: K8sObject[], rewrites: Record<string, string>): { images: string[]; rewritten: string[] } {
+export function rewriteImages(
+  objects: K8sObject[],
+  rewrites: Record<string, string>,
+): { images: string[]; rewritten: string[] } {
   const images = new Set<string>();
   const rewritten: string[] = [];
   for (const o of objects) {

@@ -31,19 +31,29 @@ export async function installCsi(d: DriverFile, baseDir: string, t: CsiTarget): 
   const objects = await readManifests(d, baseDir);
   const unused = unusedRewrites(objects, csi.imageRewrites);
   if (unused.length) {
-    throw new ConfigError(`driver ${d.metadata.name}: csi.imageRewrites names images no manifest uses`, unused.map((i) => `${i} (check the spelling against the manifests' image: fields)`));
+    throw new ConfigError(
+      `driver ${d.metadata.name}: csi.imageRewrites names images no manifest uses`,
+      unused.map((i) => `${i} (check the spelling against the manifests' image: fields)`),
+    );
   }
   const { images, rewritten } = rewriteImages(objects, csi.imageRewrites);
   for (const r of rewritten) say(`  ${d.metadata.name}: ${r}`);
   const missing: string[] = [];
   for (const image of images) {
-    const r = await exec("docker", ["image", "inspect", "--format", "{{.Id}}", image], { nothrow: true, timeoutMs: 30_000 });
+    const r = await exec("docker", ["image", "inspect", "--format", "{{.Id}}", image], {
+      nothrow: true,
+      timeoutMs: 30_000,
+    });
     if (!r.ok) missing.push(image);
   }
   if (missing.length) {
-    throw new ConfigError(`driver ${d.metadata.name} needs images that are not in the local Docker engine (this machine has no registry)`, missing, {
-      fix: "build volcert's images (volcert images build), load or build your driver's images locally, or map them with csi.imageRewrites",
-    });
+    throw new ConfigError(
+      `driver ${d.metadata.name} needs images that are not in the local Docker engine (this machine has no registry)`,
+      missing,
+      {
+        fix: "build volcert's images (volcert images build), load or build your driver's images locally, or map them with csi.imageRewrites",
+      },
+    );
   }
   say(`  ${d.metadata.name}: loading ${images.length} image(s) into ${t.nodes.length} node(s)`);
   await t.loadImages(images);
@@ -51,8 +61,16 @@ export async function installCsi(d: DriverFile, baseDir: string, t: CsiTarget): 
   const workloads = [csi.node, ...(csi.controller ? [csi.controller] : [])];
   // On a reused cluster the driver may already run, from images just replaced under the same tag.
   const running = [];
-  for (const w of workloads) if ((await t.kube.kubectl(["get", w.kind.toLowerCase(), w.name, "-n", w.namespace, "-o", "name"], { nothrow: true })).ok) running.push(w);
-  await t.kube.kubectl(["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }), timeoutMs: 120_000 });
+  for (const w of workloads)
+    if (
+      (await t.kube.kubectl(["get", w.kind.toLowerCase(), w.name, "-n", w.namespace, "-o", "name"], { nothrow: true }))
+        .ok
+    )
+      running.push(w);
+  await t.kube.kubectl(["apply", "-f", "-"], {
+    input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+    timeoutMs: 120_000,
+  });
   for (const w of running) {
     say(`  ${d.metadata.name}: restarting ${w.kind} ${w.namespace}/${w.name} to pick up the loaded images`);
     await t.kube.kubectl(["rollout", "restart", w.kind.toLowerCase(), w.name, "-n", w.namespace]);
@@ -60,12 +78,14 @@ export async function installCsi(d: DriverFile, baseDir: string, t: CsiTarget): 
   const timeoutMs = driverTimeout(d, "install");
   for (const w of workloads) await waitForWorkload(t.kube, w, timeoutMs);
   await waitForCsiNodes(t.kube, csi.driverName, timeoutMs);
-  for (const sc of d.spec.storageClasses) await t.kube.kubectl(["apply", "-f", "-"], { input: JSON.stringify(storageClassManifest(sc, d)) });
+  for (const sc of d.spec.storageClasses)
+    await t.kube.kubectl(["apply", "-f", "-"], { input: JSON.stringify(storageClassManifest(sc, d)) });
   return { objects };
 }
 
 export async function uninstallCsi(d: DriverFile, install: CsiInstall, kube: Kube): Promise<void> {
-  for (const sc of d.spec.storageClasses) await kube.kubectl(["delete", "storageclass", sc.name, "--ignore-not-found"], { nothrow: true });
+  for (const sc of d.spec.storageClasses)
+    await kube.kubectl(["delete", "storageclass", sc.name, "--ignore-not-found"], { nothrow: true });
   const items = [...install.objects].reverse();
   await kube.kubectl(["delete", "--ignore-not-found", "--wait=true", "-f", "-"], {
     input: JSON.stringify({ apiVersion: "v1", kind: "List", items }),
@@ -74,12 +94,19 @@ export async function uninstallCsi(d: DriverFile, install: CsiInstall, kube: Kub
   });
 }
 
-export function storageClassManifest(sc: StorageClassDef, d: DriverFile, overrides: Partial<StorageClassDef> = {}): Record<string, unknown> {
+export function storageClassManifest(
+  sc: StorageClassDef,
+  d: DriverFile,
+  overrides: Partial<StorageClassDef> = {},
+): Record<string, unknown> {
   const s = { ...sc, ...overrides };
   return {
     apiVersion: "storage.k8s.io/v1",
     kind: "StorageClass",
-    metadata: { name: s.name, labels: { "app.kubernetes.io/managed-by": "volcert", "volcert.io/driver": d.metadata.name } },
+    metadata: {
+      name: s.name,
+      labels: { "app.kubernetes.io/managed-by": "volcert", "volcert.io/driver": d.metadata.name },
+    },
     provisioner: s.provisioner,
     // Omitted when empty: the API stores {} as absent, and parameters are immutable on re-apply.
     ...(Object.keys(s.parameters).length ? { parameters: s.parameters } : {}),
@@ -92,23 +119,39 @@ export function storageClassManifest(sc: StorageClassDef, d: DriverFile, overrid
 
 interface WorkloadStatus {
   metadata?: { generation?: number };
-  status?: { observedGeneration?: number; desiredNumberScheduled?: number; numberReady?: number; updatedNumberScheduled?: number; readyReplicas?: number; replicas?: number };
+  status?: {
+    observedGeneration?: number;
+    desiredNumberScheduled?: number;
+    numberReady?: number;
+    updatedNumberScheduled?: number;
+    readyReplicas?: number;
+    replicas?: number;
+  };
   spec?: { replicas?: number };
 }
 
-async function waitForWorkload(kube: Kube, w: { kind: string; name: string; namespace: string }, timeoutMs: number): Promise<void> {
+async function waitForWorkload(
+  kube: Kube,
+  w: { kind: string; name: string; namespace: string },
+  timeoutMs: number,
+): Promise<void> {
   await waitFor(
     `${w.kind} ${w.namespace}/${w.name} ready`,
     async () => {
-      const r = await kube.kubectl(["get", w.kind.toLowerCase(), w.name, "-n", w.namespace, "-o", "json"], { nothrow: true });
+      const r = await kube.kubectl(["get", w.kind.toLowerCase(), w.name, "-n", w.namespace, "-o", "json"], {
+        nothrow: true,
+      });
       if (!r.ok) return { done: false, seen: r.stderr.trim() };
       const pods = async () => {
         const states = await podStates(kube, w.namespace);
-        return states === "no pods" ? `no pods; last event: ${(await latestEvent(kube, w.namespace, w.kind, w.name)) || "none"}` : states;
+        return states === "no pods"
+          ? `no pods; last event: ${(await latestEvent(kube, w.namespace, w.kind, w.name)) || "none"}`
+          : states;
       };
       const o = JSON.parse(r.stdout) as WorkloadStatus;
       const s = o.status ?? {};
-      if ((s.observedGeneration ?? 0) < (o.metadata?.generation ?? 0)) return { done: false, seen: "controller has not observed the latest spec yet" };
+      if ((s.observedGeneration ?? 0) < (o.metadata?.generation ?? 0))
+        return { done: false, seen: "controller has not observed the latest spec yet" };
       if (w.kind === "DaemonSet") {
         const want = s.desiredNumberScheduled ?? 0;
         const done = want > 0 && s.numberReady === want && s.updatedNumberScheduled === want;
@@ -125,12 +168,19 @@ async function waitForWorkload(kube: Kube, w: { kind: string; name: string; name
 /** "pod-a on node-1: hostpath waiting CrashLoopBackOff, ..." — what a timed-out wait reports. */
 async function podStates(kube: Kube, namespace: string): Promise<string> {
   const pods = (await kube.core.listNamespacedPod({ namespace })).items;
-  return pods
-    .map((p) => {
-      const waiting = (p.status?.containerStatuses ?? []).filter((c) => !c.ready).map((c) => `${c.name} ${c.state?.waiting?.reason ?? c.state?.terminated?.reason ?? "not ready"}${c.restartCount ? ` (${c.restartCount} restarts)` : ""}`);
-      return `${p.metadata?.name} on ${p.spec?.nodeName ?? "?"}: ${p.status?.phase}${waiting.length ? ` [${waiting.join(", ")}]` : ""}`;
-    })
-    .join("; ") || "no pods";
+  return (
+    pods
+      .map((p) => {
+        const waiting = (p.status?.containerStatuses ?? [])
+          .filter((c) => !c.ready)
+          .map(
+            (c) =>
+              `${c.name} ${c.state?.waiting?.reason ?? c.state?.terminated?.reason ?? "not ready"}${c.restartCount ? ` (${c.restartCount} restarts)` : ""}`,
+          );
+        return `${p.metadata?.name} on ${p.spec?.nodeName ?? "?"}: ${p.status?.phase}${waiting.length ? ` [${waiting.join(", ")}]` : ""}`;
+      })
+      .join("; ") || "no pods"
+  );
 }
 
 /** The kubelet writes the driver into CSINode once the plugin registered on that node. */
@@ -140,7 +190,9 @@ async function waitForCsiNodes(kube: Kube, driverName: string, timeoutMs: number
     async () => {
       const nodes = (await kube.core.listNode()).items.map((n) => n.metadata?.name as string);
       const csiNodes = (await kube.storage.listCSINode()).items;
-      const missing = nodes.filter((n) => !csiNodes.find((c) => c.metadata?.name === n)?.spec.drivers.some((dr) => dr.name === driverName));
+      const missing = nodes.filter(
+        (n) => !csiNodes.find((c) => c.metadata?.name === n)?.spec.drivers.some((dr) => dr.name === driverName),
+      );
       return { done: missing.length === 0, seen: missing.length ? `not registered on ${missing.join(", ")}` : "all" };
     },
     { timeoutMs, intervalMs: 2000 },

@@ -60,10 +60,12 @@ describe("driver definitions", () => {
 
   test("the section matching spec.type is required, and no other", () => {
     const problems = problemsOf(valid.replace("type: csi", "type: flexvolume"));
-    expect(problems).toEqual(expect.arrayContaining([
-      'spec.flexVolume: spec.type is "flexvolume", so spec.flexVolume is required',
-      'spec.csi: spec.type is "flexvolume"; spec.csi does not apply',
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'spec.flexVolume: spec.type is "flexvolume", so spec.flexVolume is required',
+        'spec.csi: spec.type is "flexvolume"; spec.csi does not apply',
+      ]),
+    );
   });
 
   test("suggestions only for plausible typos", () => {
@@ -94,12 +96,28 @@ Timeouts:
   });
 
   test("a typo in an upstream file is rejected too (upstream would silently ignore it)", () => {
-    expect(() => parseDriverText("DriverInfo:\n  Name: x\n  Capabilities: { persistense: true }\n", "t.yaml")).toThrow(/did you mean "persistence"/);
+    expect(() => parseDriverText("DriverInfo:\n  Name: x\n  Capabilities: { persistense: true }\n", "t.yaml")).toThrow(
+      /did you mean "persistence"/,
+    );
   });
 
   test("Kubernetes' own example storage.testdriver file loads as-is (read from the Go module cache)", () => {
-    const env = { ...process.env, GOFLAGS: "-mod=mod", GOWORK: "off", GOTOOLCHAIN: "local", GOMODCACHE: process.env["VOLCERT_CACHE"] ? join(process.env["VOLCERT_CACHE"], "go/mod") : join(process.env["HOME"] ?? "/root", ".cache/volcert/go/mod") };
-    const info = JSON.parse(execFileSync("go", ["mod", "download", "-json", "k8s.io/kubernetes@v1.34.10"], { encoding: "utf8", env, cwd: "/" })) as { Dir: string };
+    const env = {
+      ...process.env,
+      GOFLAGS: "-mod=mod",
+      GOWORK: "off",
+      GOTOOLCHAIN: "local",
+      GOMODCACHE: process.env["VOLCERT_CACHE"]
+        ? join(process.env["VOLCERT_CACHE"], "go/mod")
+        : join(process.env["HOME"] ?? "/root", ".cache/volcert/go/mod"),
+    };
+    const info = JSON.parse(
+      execFileSync("go", ["mod", "download", "-json", "k8s.io/kubernetes@v1.34.10"], {
+        encoding: "utf8",
+        env,
+        cwd: "/",
+      }),
+    ) as { Dir: string };
     const file = join(info.Dir, "test/e2e/storage/external/testdata/example.yaml");
     expect(existsSync(file)).toBe(true);
     const { definition } = parseDriverText(readFileSync(file, "utf8"), file);
@@ -111,7 +129,9 @@ Timeouts:
     const { definition } = parseDriverText(valid, "driver.yaml");
     expect(skipReason(definition, { capabilities: ["persistence"] })).toBeNull();
     expect(skipReason(definition, { capabilities: ["RWX"] })).toBe('driver does not declare capability "RWX"');
-    expect(skipReason({ ...definition, spec: { ...definition.spec, unsupportedHere: "no NFS client in this kernel" } }, {})).toBe("cannot run on this machine: no NFS client in this kernel");
+    expect(
+      skipReason({ ...definition, spec: { ...definition.spec, unsupportedHere: "no NFS client in this kernel" } }, {}),
+    ).toBe("cannot run on this machine: no NFS client in this kernel");
   });
 
   test("the published JSON Schema is up to date (regenerate: npm run volcert -- drivers schema > fixtures/drivers/driver.schema.json)", () => {

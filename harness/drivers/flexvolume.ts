@@ -19,21 +19,31 @@ export function flexPaths(d: DriverFile): { dir: string; file: string } {
   return { dir, file: `${dir}/${name}` };
 }
 
-export async function installFlexVolume(d: DriverFile, baseDir: string, nodes: readonly string[], timeoutMs = 120_000): Promise<void> {
+export async function installFlexVolume(
+  d: DriverFile,
+  baseDir: string,
+  nodes: readonly string[],
+  timeoutMs = 120_000,
+): Promise<void> {
   const flex = d.spec.flexVolume;
   if (!flex) return;
   const { dir, file } = flexPaths(d);
   for (const node of nodes) {
     await exec("docker", ["exec", node, "mkdir", "-p", dir], { timeoutMs: 30_000 });
     await exec("docker", ["cp", resolve(baseDir, flex.executable), `${node}:${file}.tmp`], { timeoutMs: 60_000 });
-    await exec("docker", ["exec", node, "sh", "-c", 'chmod 0755 "$1.tmp" && mv "$1.tmp" "$1"', "sh", file], { timeoutMs: 30_000 });
+    await exec("docker", ["exec", node, "sh", "-c", 'chmod 0755 "$1.tmp" && mv "$1.tmp" "$1"', "sh", file], {
+      timeoutMs: 30_000,
+    });
   }
   for (const node of nodes) {
     await waitFor(
       `FlexVolume driver ${flex.driver} answers init on ${node}`,
       async () => {
         const init = await exec("docker", ["exec", node, file, "init"], { nothrow: true, timeoutMs: 30_000 });
-        return { done: init.ok && init.stdout.includes('"Success"'), seen: `exit ${init.exitCode}: ${init.stdout.trim() || init.stderr.trim()}` };
+        return {
+          done: init.ok && init.stdout.includes('"Success"'),
+          seen: `exit ${init.exitCode}: ${init.stdout.trim() || init.stderr.trim()}`,
+        };
       },
       { timeoutMs, intervalMs: 2000 },
     );
@@ -43,5 +53,6 @@ export async function installFlexVolume(d: DriverFile, baseDir: string, nodes: r
 export async function uninstallFlexVolume(d: DriverFile, nodes: readonly string[]): Promise<void> {
   if (!d.spec.flexVolume) return;
   const { dir } = flexPaths(d);
-  for (const node of nodes) await exec("docker", ["exec", node, "rm", "-rf", dir], { nothrow: true, timeoutMs: 30_000 });
+  for (const node of nodes)
+    await exec("docker", ["exec", node, "rm", "-rf", dir], { nothrow: true, timeoutMs: 30_000 });
 }

@@ -18,7 +18,10 @@ export interface InstallTarget {
   loadImages(images: readonly string[]): Promise<void>;
 }
 
-export async function installDrivers(drivers: readonly { definition: DriverFile; baseDir: string }[], target: InstallTarget): Promise<InstalledDrivers> {
+export async function installDrivers(
+  drivers: readonly { definition: DriverFile; baseDir: string }[],
+  target: InstallTarget,
+): Promise<InstalledDrivers> {
   const undo: { driver: DriverFile; uninstall: () => Promise<void> }[] = [];
   const uninstallAll = async () => {
     for (const u of undo.reverse()) await u.uninstall().catch(() => undefined);

@@ -36,12 +36,22 @@ export function staticPvManifest(d: DriverFile, s: StaticVolumeSpec, path: strin
   const plugin = d.spec.inTree?.plugin ?? "hostPath";
   const flex = d.spec.flexVolume;
   const source = flex
-    ? { flexVolume: { driver: flex.driver, fsType: d.spec.supportedFsTypes.find((f) => f) ?? "ext4", options: flex.options } }
+    ? {
+        flexVolume: {
+          driver: flex.driver,
+          fsType: d.spec.supportedFsTypes.find((f) => f) ?? "ext4",
+          options: flex.options,
+        },
+      }
     : plugin === "local"
       ? {
           local: { path },
           nodeAffinity: {
-            required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [s.node] }] }] },
+            required: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [s.node] }] },
+              ],
+            },
           },
         }
       : { hostPath: { path, type: "Directory" } };
@@ -75,7 +85,9 @@ export async function createStaticVolume(kube: Kube, d: DriverFile, s: StaticVol
     async [Symbol.asyncDispose]() {
       await kube.kubectl(["delete", "pv", s.name, "--ignore-not-found", "--wait=false"], { nothrow: true });
       // A PV still bound keeps its protection finalizer until the claim is gone; drop it, the case is over.
-      await kube.kubectl(["patch", "pv", s.name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}'], { nothrow: true });
+      await kube.kubectl(["patch", "pv", s.name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}'], {
+        nothrow: true,
+      });
       await waitFor(
         `PersistentVolume ${s.name} deleted`,
         async () => {
@@ -92,6 +104,12 @@ export async function createStaticVolume(kube: Kube, d: DriverFile, s: StaticVol
 
 /** Backing directories on a node that no volume owns any more (leak check). */
 export async function leftoverVolumeDirs(node: string, prefix: string): Promise<string[]> {
-  const r = await exec("docker", ["exec", node, "sh", "-c", `ls -1 ${VOLUME_ROOT} 2>/dev/null || true`], { nothrow: true, timeoutMs: 30_000 });
-  return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith(prefix));
+  const r = await exec("docker", ["exec", node, "sh", "-c", `ls -1 ${VOLUME_ROOT} 2>/dev/null || true`], {
+    nothrow: true,
+    timeoutMs: 30_000,
+  });
+  return r.stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith(prefix));
 }

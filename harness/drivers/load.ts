@@ -21,7 +21,10 @@ export interface LoadedDriver {
   notes: string[];
 }
 
-export function parseDriverText(text: string, source: string): { definition: DriverFile; format: LoadedDriver["format"]; notes: string[] } {
+export function parseDriverText(
+  text: string,
+  source: string,
+): { definition: DriverFile; format: LoadedDriver["format"]; notes: string[] } {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -30,18 +33,27 @@ export function parseDriverText(text: string, source: string): { definition: Dri
   }
   if (isUpstreamFormat(doc)) {
     const r = UpstreamTestDriverSchema.safeParse(doc);
-    if (!r.success) throw new ConfigError(`${source}: invalid storage.testdriver file`, describeIssues(UpstreamTestDriverSchema, r.error.issues));
+    if (!r.success)
+      throw new ConfigError(
+        `${source}: invalid storage.testdriver file`,
+        describeIssues(UpstreamTestDriverSchema, r.error.issues),
+      );
     const { driver, notes } = fromUpstream(r.data);
     return { definition: driver, format: "upstream", notes };
   }
   const r = DriverFileSchema.safeParse(doc);
-  if (!r.success) throw new ConfigError(`${source}: invalid driver definition`, describeIssues(DriverFileSchema, r.error.issues));
+  if (!r.success)
+    throw new ConfigError(`${source}: invalid driver definition`, describeIssues(DriverFileSchema, r.error.issues));
   return { definition: r.data, format: "volcert", notes: [] };
 }
 
 /** Relative paths a definition points at (manifests, executables, charts). */
 export function referencedFiles(d: DriverFile): string[] {
-  return [...(d.spec.csi?.manifests ?? []), ...(d.spec.flexVolume ? [d.spec.flexVolume.executable] : []), ...(d.spec.helm ? [d.spec.helm.chart] : [])];
+  return [
+    ...(d.spec.csi?.manifests ?? []),
+    ...(d.spec.flexVolume ? [d.spec.flexVolume.executable] : []),
+    ...(d.spec.helm ? [d.spec.helm.chart] : []),
+  ];
 }
 
 export async function loadDriverFile(path: string): Promise<LoadedDriver> {
@@ -51,7 +63,11 @@ export async function loadDriverFile(path: string): Promise<LoadedDriver> {
   const baseDir = dirname(file);
   if (format === "volcert") {
     const missing = referencedFiles(definition).filter((p) => !existsSync(resolve(baseDir, p)));
-    if (missing.length) throw new ConfigError(`${file}: referenced files do not exist`, missing.map((p) => `${p} (resolved to ${resolve(baseDir, p)})`));
+    if (missing.length)
+      throw new ConfigError(
+        `${file}: referenced files do not exist`,
+        missing.map((p) => `${p} (resolved to ${resolve(baseDir, p)})`),
+      );
   }
   return { file, baseDir, definition, format, notes };
 }

@@ -10,7 +10,9 @@ const recorded = `/dev/loop0 /var/lib/volcert-flex-loop/volcert-bd-01-5d366d-pv.
 
 describe("orphaned loop devices", () => {
   test("only volcert's devices whose backing file is gone", () => {
-    expect(orphanLoops(recorded)).toEqual([{ device: "/dev/loop0", file: "/var/lib/volcert-flex-loop/volcert-bd-01-5d366d-pv.img (deleted)" }]);
+    expect(orphanLoops(recorded)).toEqual([
+      { device: "/dev/loop0", file: "/var/lib/volcert-flex-loop/volcert-bd-01-5d366d-pv.img (deleted)" },
+    ]);
   });
 });
 

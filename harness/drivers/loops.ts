@@ -9,7 +9,10 @@ import { exec } from "../core/exec.ts";
 // (/lib/volcert-flex-loop/...), so match the directory name, not the full node path.
 export const VOLCERT_LOOP_MARKERS = ["/volcert-flex-loop/", "/volcert/loop/"];
 
-export function orphanLoops(losetupList: string, markers: readonly string[] = VOLCERT_LOOP_MARKERS): { device: string; file: string }[] {
+export function orphanLoops(
+  losetupList: string,
+  markers: readonly string[] = VOLCERT_LOOP_MARKERS,
+): { device: string; file: string }[] {
   const out: { device: string; file: string }[] = [];
   for (const line of losetupList.split("\n")) {
     const m = /^(\/dev\/loop\d+)\s+(.*?)\s*$/.exec(line.trim());
@@ -38,5 +41,8 @@ export async function nodeLoopDevices(node: string): Promise<string[]> {
   [ "$(stat -c '%i %Hd:%Ld' "$f")" = "$ino $majmin" ] && echo "$dev"
 done; true`;
   const r = await exec("docker", ["exec", node, "sh", "-c", script], { nothrow: true, timeoutMs: 30_000 });
-  return r.stdout.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("/dev/loop"));
+  return r.stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith("/dev/loop"));
 }

@@ -7,24 +7,64 @@
 import { z } from "zod";
 
 export const CAPABILITY_KEYS = [
-  "persistence", "block", "fsGroup", "volumeMountGroup", "exec", "snapshotDataSource", "groupSnapshot",
-  "pvcDataSource", "multipods", "RWX", "controllerExpansion", "nodeExpansion", "offlineExpansion",
-  "onlineExpansion", "volumeLimits", "singleNodeVolume", "topology", "capacity",
-  "FSResizeFromSourceNotSupported", "readWriteOncePod", "multiplePVsSameID", "capReadOnlyMany",
+  "persistence",
+  "block",
+  "fsGroup",
+  "volumeMountGroup",
+  "exec",
+  "snapshotDataSource",
+  "groupSnapshot",
+  "pvcDataSource",
+  "multipods",
+  "RWX",
+  "controllerExpansion",
+  "nodeExpansion",
+  "offlineExpansion",
+  "onlineExpansion",
+  "volumeLimits",
+  "singleNodeVolume",
+  "topology",
+  "capacity",
+  "FSResizeFromSourceNotSupported",
+  "readWriteOncePod",
+  "multiplePVsSameID",
+  "capReadOnlyMany",
 ] as const;
 export type CapabilityKey = (typeof CAPABILITY_KEYS)[number];
 
 /** Operations with their own timeout; each can be overridden per driver. */
-export const TIMEOUT_KEYS = ["install", "podStart", "podDelete", "claimBound", "claimProvision", "pvDelete", "dataCheck"] as const;
+export const TIMEOUT_KEYS = [
+  "install",
+  "podStart",
+  "podDelete",
+  "claimBound",
+  "claimProvision",
+  "pvDelete",
+  "dataCheck",
+] as const;
 export type TimeoutKey = (typeof TIMEOUT_KEYS)[number];
 
-const quantity = z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, 'expected a Kubernetes quantity such as "1Gi"');
+const quantity = z
+  .string()
+  .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, 'expected a Kubernetes quantity such as "1Gi"');
 const duration = z.string().regex(/^(\d+(ms|s|m|h))+$/, 'expected a duration such as "90s" or "5m"');
-const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a DNS label (lowercase letters, digits, '-')");
-const relPath = z.string().min(1).refine((p) => !p.startsWith("/"), "must be relative to the driver file");
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a DNS label (lowercase letters, digits, '-')");
+const relPath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith("/"), "must be relative to the driver file");
 const accessMode = z.enum(["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]);
 
-const Capabilities = z.object(Object.fromEntries(CAPABILITY_KEYS.map((k) => [k, z.boolean().optional()])) as Record<CapabilityKey, z.ZodOptional<z.ZodBoolean>>).strict();
+const Capabilities = z
+  .object(
+    Object.fromEntries(CAPABILITY_KEYS.map((k) => [k, z.boolean().optional()])) as Record<
+      CapabilityKey,
+      z.ZodOptional<z.ZodBoolean>
+    >,
+  )
+  .strict();
 
 const StorageClassSpec = z
   .object({
@@ -85,7 +125,13 @@ const Csi = z
   })
   .strict();
 
-const Helm = z.object({ chart: relPath, values: z.record(z.string(), z.unknown()).default({}), namespace: z.string().default("default") }).strict();
+const Helm = z
+  .object({
+    chart: relPath,
+    values: z.record(z.string(), z.unknown()).default({}),
+    namespace: z.string().default("default"),
+  })
+  .strict();
 
 export const DriverSpecSchema = z
   .object({
@@ -105,8 +151,19 @@ export const DriverSpecSchema = z
     supportedFsTypes: z.array(z.string()).default([""]),
     supportedMountOptions: z.array(z.string()).default([]),
     accessModes: z.array(accessMode).default(["ReadWriteOnce"]),
-    sizeRange: z.object({ min: quantity.default("1Mi"), max: quantity.optional() }).strict().default({ min: "1Mi" }),
-    timeouts: z.object(Object.fromEntries(TIMEOUT_KEYS.map((k) => [k, duration.optional()])) as Record<TimeoutKey, z.ZodOptional<typeof duration>>).strict().default({}),
+    sizeRange: z
+      .object({ min: quantity.default("1Mi"), max: quantity.optional() })
+      .strict()
+      .default({ min: "1Mi" }),
+    timeouts: z
+      .object(
+        Object.fromEntries(TIMEOUT_KEYS.map((k) => [k, duration.optional()])) as Record<
+          TimeoutKey,
+          z.ZodOptional<typeof duration>
+        >,
+      )
+      .strict()
+      .default({}),
     /** Multiplies every timeout (slow backends). */
     timeoutMultiplier: z.number().positive().max(20).default(1),
     /** Why this driver cannot be exercised on this machine at all (e.g. no NFS in the kernel). */
@@ -126,16 +183,29 @@ export const DriverFileSchema = z
     const section = { "in-tree": "inTree", flexvolume: "flexVolume", csi: "csi" } as const;
     const need = section[d.spec.type];
     if (!d.spec[need] && !(d.spec.type === "csi" && d.spec.helm)) {
-      ctx.addIssue({ code: "custom", path: ["spec", need], message: `spec.type is "${d.spec.type}", so spec.${need} is required` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["spec", need],
+        message: `spec.type is "${d.spec.type}", so spec.${need} is required`,
+      });
     }
     for (const other of Object.values(section)) {
       if (other !== need && d.spec[other]) {
-        ctx.addIssue({ code: "custom", path: ["spec", other], message: `spec.type is "${d.spec.type}"; spec.${other} does not apply` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["spec", other],
+          message: `spec.type is "${d.spec.type}"; spec.${other} does not apply`,
+        });
       }
     }
     const names = d.spec.storageClasses.map((s) => s.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) ctx.addIssue({ code: "custom", path: ["spec", "storageClasses"], message: `storage class name "${dup}" is used twice` });
+    if (dup)
+      ctx.addIssue({
+        code: "custom",
+        path: ["spec", "storageClasses"],
+        message: `storage class name "${dup}" is used twice`,
+      });
   });
 
 export type DriverFile = z.output<typeof DriverFileSchema>;

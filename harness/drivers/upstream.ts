@@ -7,7 +7,11 @@ import { z } from "zod";
 import { CAPABILITY_KEYS, type DriverFile } from "./schema.ts";
 
 const FromClass = z
-  .object({ FromName: z.boolean().optional(), FromFile: z.string().optional(), FromExistingClassName: z.string().optional() })
+  .object({
+    FromName: z.boolean().optional(),
+    FromFile: z.string().optional(),
+    FromExistingClassName: z.string().optional(),
+  })
   .strict();
 
 const Quantity = z.union([z.string(), z.number()]).transform((v) => String(v));
@@ -22,8 +26,13 @@ export const UpstreamDriverInfo = z
     SupportedFsType: z.record(z.string(), z.unknown()).optional(),
     SupportedMountOption: z.record(z.string(), z.unknown()).optional(),
     RequiredMountOption: z.record(z.string(), z.unknown()).optional(),
-    Capabilities: z.object(Object.fromEntries(CAPABILITY_KEYS.map((k) => [k, z.boolean().optional()]))).strict().optional(),
-    RequiredAccessModes: z.array(z.enum(["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"])).optional(),
+    Capabilities: z
+      .object(Object.fromEntries(CAPABILITY_KEYS.map((k) => [k, z.boolean().optional()])))
+      .strict()
+      .optional(),
+    RequiredAccessModes: z
+      .array(z.enum(["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]))
+      .optional(),
     TopologyKeys: z.array(z.string()).optional(),
     NumAllowedTopologies: z.number().optional(),
     StressTestOptions: z.record(z.string(), z.unknown()).optional(),
@@ -39,7 +48,17 @@ export const UpstreamTestDriverSchema = z
     StorageClass: FromClass.optional(),
     SnapshotClass: FromClass.optional(),
     VolumeAttributesClass: FromClass.optional(),
-    InlineVolumes: z.array(z.object({ Attributes: z.record(z.string(), z.string()).optional(), Shared: z.boolean().optional(), ReadOnly: z.boolean().optional() }).strict()).optional(),
+    InlineVolumes: z
+      .array(
+        z
+          .object({
+            Attributes: z.record(z.string(), z.string()).optional(),
+            Shared: z.boolean().optional(),
+            ReadOnly: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
     ClientNodeName: z.string().optional(),
     NodeSelectors: z.record(z.string(), z.string()).optional(),
     Timeouts: z.record(z.string(), z.string()).optional(),
@@ -74,32 +93,56 @@ const TIMEOUT_MAP: Record<string, keyof DriverFile["spec"]["timeouts"]> = {
 export function fromUpstream(u: UpstreamTestDriver): { driver: DriverFile; notes: string[] } {
   const info = u.DriverInfo;
   const notes: string[] = [];
-  const name = info.Name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 63);
+  const name = info.Name.toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63);
   const timeouts: DriverFile["spec"]["timeouts"] = {};
   for (const [k, v] of Object.entries(u.Timeouts ?? {})) {
     const mapped = TIMEOUT_MAP[k];
     if (mapped) timeouts[mapped] = v;
     else notes.push(`Timeouts.${k} has no volcert equivalent and is ignored`);
   }
-  if (u.StorageClass?.FromFile) notes.push("StorageClass.FromFile: load that file and add it under spec.storageClasses");
+  if (u.StorageClass?.FromFile)
+    notes.push("StorageClass.FromFile: load that file and add it under spec.storageClasses");
   if (u.InlineVolumes?.length) notes.push("InlineVolumes are not exercised by volcert yet");
-  const storageClasses = u.StorageClass?.FromName || (!u.StorageClass && !info.InTreePluginName)
-    ? [{ name: `${name}-sc`.slice(0, 63), provisioner: info.Name, parameters: {}, reclaimPolicy: "Delete" as const, volumeBindingMode: "Immediate" as const, allowVolumeExpansion: !!info.Capabilities?.controllerExpansion, mountOptions: Object.keys(info.RequiredMountOption ?? {}) }]
-    : [];
+  const storageClasses =
+    u.StorageClass?.FromName || (!u.StorageClass && !info.InTreePluginName)
+      ? [
+          {
+            name: `${name}-sc`.slice(0, 63),
+            provisioner: info.Name,
+            parameters: {},
+            reclaimPolicy: "Delete" as const,
+            volumeBindingMode: "Immediate" as const,
+            allowVolumeExpansion: !!info.Capabilities?.controllerExpansion,
+            mountOptions: Object.keys(info.RequiredMountOption ?? {}),
+          },
+        ]
+      : [];
   const driver: DriverFile = {
     apiVersion: "volcert.io/v1alpha1",
     kind: "Driver",
     metadata: { name, description: `mapped from an upstream storage.testdriver file for ${info.Name}` },
     spec: {
       type: "csi",
-      csi: { driverName: info.Name, manifests: ["(installed outside volcert)"], imageRewrites: {}, node: { kind: "DaemonSet", name: "(unknown)", namespace: "(unknown)" }, expect: {} },
+      csi: {
+        driverName: info.Name,
+        manifests: ["(installed outside volcert)"],
+        imageRewrites: {},
+        node: { kind: "DaemonSet", name: "(unknown)", namespace: "(unknown)" },
+        expect: {},
+      },
       storageClasses,
       volumeDataPaths: [],
       capabilities: { ...info.Capabilities },
       supportedFsTypes: info.SupportedFsType ? Object.keys(info.SupportedFsType) : [""],
       supportedMountOptions: Object.keys(info.SupportedMountOption ?? {}),
       accessModes: info.RequiredAccessModes ?? ["ReadWriteOnce"],
-      sizeRange: { min: info.SupportedSizeRange?.Min ?? "1Mi", ...(info.SupportedSizeRange?.Max ? { max: info.SupportedSizeRange.Max } : {}) },
+      sizeRange: {
+        min: info.SupportedSizeRange?.Min ?? "1Mi",
+        ...(info.SupportedSizeRange?.Max ? { max: info.SupportedSizeRange.Max } : {}),
+      },
       timeouts,
       timeoutMultiplier: 1,
     },

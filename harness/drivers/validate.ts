@@ -43,7 +43,10 @@ export function knownKeysAt(schema: AnySchema, path: readonly PropertyKey[]): st
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)), "");
+  return path.reduce<string>(
+    (acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
+    "",
+  );
 }
 
 export function describeIssues(schema: AnySchema, issues: readonly z.core.$ZodIssue[]): string[] {
@@ -54,7 +57,9 @@ export function describeIssues(schema: AnySchema, issues: readonly z.core.$ZodIs
       for (const key of issue.keys) {
         const where = formatPath([...issue.path, key]);
         const hint = closest(key, known);
-        problems.push(`${where}: unknown key${hint ? `; did you mean "${hint}"?` : known.length ? ` (valid keys: ${known.join(", ")})` : ""}`);
+        problems.push(
+          `${where}: unknown key${hint ? `; did you mean "${hint}"?` : known.length ? ` (valid keys: ${known.join(", ")})` : ""}`,
+        );
       }
     } else {
       problems.push(`${formatPath(issue.path) || "(file)"}: ${issue.message}`);

@@ -20,7 +20,11 @@ export async function labelCase(l: CaseLabels): Promise<void> {
   await allure.tags(l.id.split("-")[0] ?? l.id);
 }
 
-export async function attachText(name: string, content: string, type: "text/plain" | "application/json" | "text/yaml" = "text/plain"): Promise<void> {
+export async function attachText(
+  name: string,
+  content: string,
+  type: "text/plain" | "application/json" | "text/yaml" = "text/plain",
+): Promise<void> {
   await Promise.resolve(allure.attachment(name, content, { contentType: type }));
 }
 

@@ -13,8 +13,18 @@ export interface Evidence {
 }
 
 export async function nodeContainers(cluster: string): Promise<string[]> {
-  const r = await exec("docker", ["ps", "--filter", `label=io.x-k8s.kind.cluster=${cluster}`, "--format", "{{.Names}}"], { nothrow: true, timeoutMs: 30_000 });
-  return r.ok ? r.stdout.split("\n").map((l) => l.trim()).filter(Boolean).sort() : [];
+  const r = await exec(
+    "docker",
+    ["ps", "--filter", `label=io.x-k8s.kind.cluster=${cluster}`, "--format", "{{.Names}}"],
+    { nothrow: true, timeoutMs: 30_000 },
+  );
+  return r.ok
+    ? r.stdout
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .sort()
+    : [];
 }
 
 export async function collectEvidence(kube: Kube, namespace: string | undefined, cluster: string): Promise<Evidence[]> {
@@ -27,15 +37,73 @@ export async function collectEvidence(kube: Kube, namespace: string | undefined,
     }
   };
   if (namespace) {
-    await grab(`events ${namespace}`, "text/plain", async () => (await kube.kubectl(["get", "events", "-n", namespace, "--sort-by=.lastTimestamp", "-o", "wide"], { nothrow: true })).stdout);
-    await grab(`objects ${namespace}.yaml`, "text/yaml", async () => (await kube.kubectl(["get", "pods,pvc,configmaps", "-n", namespace, "-o", "yaml"], { nothrow: true })).stdout);
-    await grab(`describe pods ${namespace}`, "text/plain", async () => (await kube.kubectl(["describe", "pods", "-n", namespace], { nothrow: true })).stdout);
-    await grab(`pod logs ${namespace}`, "text/plain", async () => (await kube.kubectl(["logs", "-n", namespace, "--all-containers", "--prefix", "--tail=200", "-l", "app.kubernetes.io/managed-by=volcert"], { nothrow: true })).stdout);
+    await grab(
+      `events ${namespace}`,
+      "text/plain",
+      async () =>
+        (
+          await kube.kubectl(["get", "events", "-n", namespace, "--sort-by=.lastTimestamp", "-o", "wide"], {
+            nothrow: true,
+          })
+        ).stdout,
+    );
+    await grab(
+      `objects ${namespace}.yaml`,
+      "text/yaml",
+      async () =>
+        (await kube.kubectl(["get", "pods,pvc,configmaps", "-n", namespace, "-o", "yaml"], { nothrow: true })).stdout,
+    );
+    await grab(
+      `describe pods ${namespace}`,
+      "text/plain",
+      async () => (await kube.kubectl(["describe", "pods", "-n", namespace], { nothrow: true })).stdout,
+    );
+    await grab(
+      `pod logs ${namespace}`,
+      "text/plain",
+      async () =>
+        (
+          await kube.kubectl(
+            [
+              "logs",
+              "-n",
+              namespace,
+              "--all-containers",
+              "--prefix",
+              "--tail=200",
+              "-l",
+              "app.kubernetes.io/managed-by=volcert",
+            ],
+            { nothrow: true },
+          )
+        ).stdout,
+    );
   }
-  await grab("persistent volumes.yaml", "text/yaml", async () => (await kube.kubectl(["get", "pv,volumeattachments,storageclasses", "-o", "yaml"], { nothrow: true })).stdout);
+  await grab(
+    "persistent volumes.yaml",
+    "text/yaml",
+    async () =>
+      (await kube.kubectl(["get", "pv,volumeattachments,storageclasses", "-o", "yaml"], { nothrow: true })).stdout,
+  );
   for (const node of await nodeContainers(cluster)) {
-    await grab(`kubelet journal ${node}`, "text/plain", async () => (await exec("docker", ["exec", node, "journalctl", "-u", "kubelet", "--no-pager", "-n", "150"], { nothrow: true, timeoutMs: 30_000 })).stdout);
-    await grab(`mount table ${node}`, "text/plain", async () => (await exec("docker", ["exec", node, "cat", "/proc/self/mountinfo"], { nothrow: true, timeoutMs: 30_000 })).stdout);
+    await grab(
+      `kubelet journal ${node}`,
+      "text/plain",
+      async () =>
+        (
+          await exec("docker", ["exec", node, "journalctl", "-u", "kubelet", "--no-pager", "-n", "150"], {
+            nothrow: true,
+            timeoutMs: 30_000,
+          })
+        ).stdout,
+    );
+    await grab(
+      `mount table ${node}`,
+      "text/plain",
+      async () =>
+        (await exec("docker", ["exec", node, "cat", "/proc/self/mountinfo"], { nothrow: true, timeoutMs: 30_000 }))
+          .stdout,
+    );
   }
   return out;
 }

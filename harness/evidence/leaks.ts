@@ -22,7 +22,10 @@ export interface LeakScope {
 }
 
 async function casePvs(kube: Kube, namespace: string): Promise<string[]> {
-  const pvs = await kube.kubectl(["get", "pv", "-o", "jsonpath={range .items[*]}{.metadata.name} {.spec.claimRef.namespace}{\"\\n\"}{end}"], { nothrow: true });
+  const pvs = await kube.kubectl(
+    ["get", "pv", "-o", 'jsonpath={range .items[*]}{.metadata.name} {.spec.claimRef.namespace}{"\\n"}{end}'],
+    { nothrow: true },
+  );
   return pvs.stdout
     .split("\n")
     .map((l) => l.trim().split(" "))
@@ -35,7 +38,11 @@ export async function presentPaths(cluster: string, paths: readonly string[]): P
   const found: string[] = [];
   if (!paths.length) return found;
   for (const node of await nodeContainers(cluster)) {
-    const r = await exec("docker", ["exec", node, "sh", "-c", 'for p; do [ -e "$p" ] && echo "$p"; done; true', "sh", ...paths], { nothrow: true, timeoutMs: 30_000 });
+    const r = await exec(
+      "docker",
+      ["exec", node, "sh", "-c", 'for p; do [ -e "$p" ] && echo "$p"; done; true', "sh", ...paths],
+      { nothrow: true, timeoutMs: 30_000 },
+    );
     for (const p of r.stdout.split("\n").filter(Boolean)) found.push(`${node}: ${p}`);
   }
   return found;
@@ -45,11 +52,20 @@ export async function presentPaths(cluster: string, paths: readonly string[]): P
  * Waits (named, bounded) for the case's PVs and volume data to disappear: dynamic volumes are
  * deleted asynchronously after their claims. A timeout is not thrown: findLeaks reports what is left.
  */
-export async function settleVolumes(kube: Kube, namespace: string, cluster: string, dataPaths: readonly string[], timeoutMs: number): Promise<void> {
+export async function settleVolumes(
+  kube: Kube,
+  namespace: string,
+  cluster: string,
+  dataPaths: readonly string[],
+  timeoutMs: number,
+): Promise<void> {
   await waitFor(
     `volumes of case ${namespace} deleted`,
     async () => {
-      const left = [...(await casePvs(kube, namespace)).map((pv) => `PV ${pv}`), ...(await presentPaths(cluster, dataPaths))];
+      const left = [
+        ...(await casePvs(kube, namespace)).map((pv) => `PV ${pv}`),
+        ...(await presentPaths(cluster, dataPaths)),
+      ];
       return { done: left.length === 0, seen: left.join(", ") || "none left" };
     },
     { timeoutMs, intervalMs: 2000 },
@@ -60,15 +76,21 @@ export async function findLeaks(kube: Kube, scope: LeakScope): Promise<string[]>
   const leaks: string[] = [];
   const ns = await kube.kubectl(["get", "namespace", scope.namespace, "-o", "name"], { nothrow: true });
   if (ns.ok) leaks.push(`namespace ${scope.namespace} still exists`);
-  for (const pv of await casePvs(kube, scope.namespace)) leaks.push(`PersistentVolume ${pv} (case ${scope.namespace}) still exists`);
-  for (const p of await presentPaths(scope.cluster, scope.dataPaths ?? [])) leaks.push(`volume data left behind on ${p}`);
+  for (const pv of await casePvs(kube, scope.namespace))
+    leaks.push(`PersistentVolume ${pv} (case ${scope.namespace}) still exists`);
+  for (const p of await presentPaths(scope.cluster, scope.dataPaths ?? []))
+    leaks.push(`volume data left behind on ${p}`);
   const nodes = await nodeContainers(scope.cluster);
   for (const node of nodes) {
     if (scope.volumeDirPrefix) {
-      for (const d of await leftoverVolumeDirs(node, scope.volumeDirPrefix)) leaks.push(`${node}: volume directory ${VOLUME_ROOT}/${d} left behind`);
+      for (const d of await leftoverVolumeDirs(node, scope.volumeDirPrefix))
+        leaks.push(`${node}: volume directory ${VOLUME_ROOT}/${d} left behind`);
     }
     if (scope.podUids.length) {
-      const mounts = await exec("docker", ["exec", node, "cat", "/proc/self/mountinfo"], { nothrow: true, timeoutMs: 30_000 });
+      const mounts = await exec("docker", ["exec", node, "cat", "/proc/self/mountinfo"], {
+        nothrow: true,
+        timeoutMs: 30_000,
+      });
       for (const uid of scope.podUids) {
         const hits = mounts.stdout.split("\n").filter((l) => l.includes(`/pods/${uid}/`));
         for (const h of hits) leaks.push(`${node}: mount of pod ${uid} left behind: ${h.split(" ")[4] ?? h}`);
@@ -78,7 +100,8 @@ export async function findLeaks(kube: Kube, scope: LeakScope): Promise<string[]>
   if (scope.loopBackingMarkers?.length) {
     const loops = await exec("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"], { nothrow: true });
     for (const line of loops.stdout.split("\n")) {
-      if (scope.loopBackingMarkers.some((m) => line.includes(m))) leaks.push(`loop device left attached: ${line.trim()}`);
+      if (scope.loopBackingMarkers.some((m) => line.includes(m)))
+        leaks.push(`loop device left attached: ${line.trim()}`);
     }
   }
   return leaks;

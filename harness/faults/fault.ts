@@ -11,7 +11,12 @@ export interface Fault extends AsyncDisposable {
   heal(): Promise<void>;
 }
 
-export async function injectFault(timeline: Timeline, name: string, inject: () => Promise<void>, heal: () => Promise<void>): Promise<Fault> {
+export async function injectFault(
+  timeline: Timeline,
+  name: string,
+  inject: () => Promise<void>,
+  heal: () => Promise<void>,
+): Promise<Fault> {
   timeline.mark(`inject: ${name}`);
   let healed = false;
   const fault: Fault = {

@@ -19,13 +19,22 @@ export async function clusterProblems(kube: Kube, expectedNodes: number): Promis
   for (const p of (await kube.core.listNamespacedPod({ namespace: "kube-system" })).items) {
     if (!isPodReady(p)) problems.push(`kube-system pod ${p.metadata?.name} not ready (${p.status?.phase})`);
   }
-  const ds = JSON.parse((await kube.kubectl(["get", "daemonsets", "-A", "-o", "json"])).stdout) as { items: { metadata: { namespace: string; name: string }; status: { desiredNumberScheduled: number; numberReady: number } }[] };
+  const ds = JSON.parse((await kube.kubectl(["get", "daemonsets", "-A", "-o", "json"])).stdout) as {
+    items: {
+      metadata: { namespace: string; name: string };
+      status: { desiredNumberScheduled: number; numberReady: number };
+    }[];
+  };
   for (const d of ds.items) {
-    if (d.status.numberReady !== d.status.desiredNumberScheduled) problems.push(`DaemonSet ${d.metadata.namespace}/${d.metadata.name} ${d.status.numberReady}/${d.status.desiredNumberScheduled} ready`);
+    if (d.status.numberReady !== d.status.desiredNumberScheduled)
+      problems.push(
+        `DaemonSet ${d.metadata.namespace}/${d.metadata.name} ${d.status.numberReady}/${d.status.desiredNumberScheduled} ready`,
+      );
   }
   for (const va of (await kube.storage.listVolumeAttachment()).items) {
     const err = va.status?.attachError?.message ?? va.status?.detachError?.message;
-    if (va.metadata?.deletionTimestamp || err) problems.push(`VolumeAttachment ${va.metadata?.name} stuck${err ? `: ${err}` : " deleting"}`);
+    if (va.metadata?.deletionTimestamp || err)
+      problems.push(`VolumeAttachment ${va.metadata?.name} stuck${err ? `: ${err}` : " deleting"}`);
   }
   return problems;
 }

@@ -15,14 +15,32 @@ export async function killPod(t: Timeline, kube: Kube, namespace: string, pod: s
 /** Stops one container of a pod in the node's runtime (crictl); the kubelet restarts it. */
 export async function killContainer(t: Timeline, node: string, pod: string, container: string): Promise<void> {
   t.mark(`inject: kill container ${container} of ${pod} on ${node}`);
-  const id = (await exec("docker", ["exec", node, "crictl", "ps", "-q", "--pod", await podSandbox(node, pod), "--name", `^${container}$`])).stdout.trim().split("\n")[0];
+  const id = (
+    await exec("docker", [
+      "exec",
+      node,
+      "crictl",
+      "ps",
+      "-q",
+      "--pod",
+      await podSandbox(node, pod),
+      "--name",
+      `^${container}$`,
+    ])
+  ).stdout
+    .trim()
+    .split("\n")[0];
   if (!id) throw new Error(`no running container ${container} of pod ${pod} on ${node}`);
   await exec("docker", ["exec", node, "crictl", "stop", "--timeout", "0", id]);
   t.mark(`killed container ${container} (${id.slice(0, 12)}) of ${pod}`);
 }
 
 async function podSandbox(node: string, pod: string): Promise<string> {
-  const id = (await exec("docker", ["exec", node, "crictl", "pods", "-q", "--name", `^${pod}$`, "--state", "ready"])).stdout.trim().split("\n")[0];
+  const id = (
+    await exec("docker", ["exec", node, "crictl", "pods", "-q", "--name", `^${pod}$`, "--state", "ready"])
+  ).stdout
+    .trim()
+    .split("\n")[0];
   if (!id) throw new Error(`no ready sandbox for pod ${pod} on ${node}`);
   return id;
 }
@@ -30,14 +48,20 @@ async function podSandbox(node: string, pod: string): Promise<string> {
 /** Restarts kube-controller-manager (a static pod): stop its container, wait for a new one to run. */
 export async function restartControllerManager(t: Timeline, controlPlane: string): Promise<void> {
   t.mark("inject: kube-controller-manager restart");
-  const before = (await exec("docker", ["exec", controlPlane, "crictl", "ps", "-q", "--name", "^kube-controller-manager$"])).stdout.trim();
+  const before = (
+    await exec("docker", ["exec", controlPlane, "crictl", "ps", "-q", "--name", "^kube-controller-manager$"])
+  ).stdout.trim();
   if (!before) throw new Error(`kube-controller-manager is not running on ${controlPlane}`);
   await exec("docker", ["exec", controlPlane, "crictl", "stop", "--timeout", "0", before]);
   t.mark(`stopped kube-controller-manager container ${before.slice(0, 12)}`);
   await waitFor(
     "a new kube-controller-manager container running",
     async () => {
-      const now = (await exec("docker", ["exec", controlPlane, "crictl", "ps", "-q", "--name", "^kube-controller-manager$"], { nothrow: true })).stdout.trim();
+      const now = (
+        await exec("docker", ["exec", controlPlane, "crictl", "ps", "-q", "--name", "^kube-controller-manager$"], {
+          nothrow: true,
+        })
+      ).stdout.trim();
       return { done: !!now && now !== before, seen: now ? `running ${now.slice(0, 12)}` : "none running" };
     },
     { timeoutMs: 120_000, intervalMs: 1000 },
@@ -51,10 +75,12 @@ export function outOfServiceTaint(t: Timeline, kube: Kube, node: string): Promis
   return injectFault(
     t,
     `taint ${OUT_OF_SERVICE}=nodeshutdown:NoExecute on ${node}`,
-    async () => void (await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}=nodeshutdown:NoExecute`, "--overwrite"])),
+    async () =>
+      void (await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}=nodeshutdown:NoExecute`, "--overwrite"])),
     async () => {
       const r = await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}-`], { nothrow: true });
-      if (!r.ok && !/not found/.test(r.stderr)) throw new Error(`removing ${OUT_OF_SERVICE} from ${node} failed: ${r.stderr.trim()}`);
+      if (!r.ok && !/not found/.test(r.stderr))
+        throw new Error(`removing ${OUT_OF_SERVICE} from ${node} failed: ${r.stderr.trim()}`);
     },
   );
 }
@@ -64,7 +90,10 @@ export function drainNode(t: Timeline, kube: Kube, node: string): Promise<Fault>
   return injectFault(
     t,
     `node ${node} drained`,
-    async () => void (await kube.kubectl(["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=180s"], { timeoutMs: 200_000 })),
+    async () =>
+      void (await kube.kubectl(["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=180s"], {
+        timeoutMs: 200_000,
+      })),
     async () => void (await kube.kubectl(["uncordon", node])),
   );
 }
@@ -74,16 +103,36 @@ export function drainNode(t: Timeline, kube: Kube, node: string): Promise<Fault>
  * template (the DaemonSet deletes the pod there and does not recreate it). Healing restores the
  * template's original affinity. The change rolls the DaemonSet's pods on other nodes too.
  */
-export async function keepDaemonSetOff(t: Timeline, kube: Kube, namespace: string, name: string, node: string): Promise<Fault> {
-  const ds = JSON.parse((await kube.kubectl(["get", "daemonset", "-n", namespace, name, "-o", "json"])).stdout) as { spec: { template: { spec: { affinity?: unknown } } } };
+export async function keepDaemonSetOff(
+  t: Timeline,
+  kube: Kube,
+  namespace: string,
+  name: string,
+  node: string,
+): Promise<Fault> {
+  const ds = JSON.parse((await kube.kubectl(["get", "daemonset", "-n", namespace, name, "-o", "json"])).stdout) as {
+    spec: { template: { spec: { affinity?: unknown } } };
+  };
   const original = ds.spec.template.spec.affinity;
   const path = "/spec/template/spec/affinity";
-  const exclude = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "NotIn", values: [node] }] }] } } };
-  const patch = (ops: unknown[]) => kube.kubectl(["patch", "daemonset", "-n", namespace, name, "--type=json", "-p", JSON.stringify(ops)]);
+  const exclude = {
+    nodeAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: {
+        nodeSelectorTerms: [
+          { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "NotIn", values: [node] }] },
+        ],
+      },
+    },
+  };
+  const patch = (ops: unknown[]) =>
+    kube.kubectl(["patch", "daemonset", "-n", namespace, name, "--type=json", "-p", JSON.stringify(ops)]);
   return injectFault(
     t,
     `DaemonSet ${namespace}/${name} kept off ${node} (node affinity NotIn ${node})`,
     async () => void (await patch([{ op: "add", path, value: exclude }])),
-    async () => void (await patch(original === undefined ? [{ op: "remove", path }] : [{ op: "replace", path, value: original }])),
+    async () =>
+      void (await patch(
+        original === undefined ? [{ op: "remove", path }] : [{ op: "replace", path, value: original }],
+      )),
   );
 }

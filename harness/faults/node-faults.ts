@@ -8,7 +8,8 @@ import { waitFor } from "../core/wait.ts";
 import { injectFault, type Fault } from "./fault.ts";
 import type { Timeline } from "./timeline.ts";
 
-const docker = (args: string[], nothrow = false) => exec("docker", args, { timeoutMs: 120_000, ...(nothrow ? { nothrow: true } : {}) });
+const docker = (args: string[], nothrow = false) =>
+  exec("docker", args, { timeoutMs: 120_000, ...(nothrow ? { nothrow: true } : {}) });
 
 async function kubeletActive(node: string): Promise<string> {
   return (await docker(["exec", node, "systemctl", "is-active", "kubelet"], true)).stdout.trim();
@@ -61,7 +62,12 @@ export function pauseNode(t: Timeline, node: string): Promise<Fault> {
 
 /** The node's address on a Docker network (kind's is "kind"). */
 export async function nodeAddress(node: string, network = "kind"): Promise<string> {
-  const r = await docker(["inspect", "-f", `{{with index .NetworkSettings.Networks "${network}"}}{{.IPAddress}}{{end}}`, node]);
+  const r = await docker([
+    "inspect",
+    "-f",
+    `{{with index .NetworkSettings.Networks "${network}"}}{{.IPAddress}}{{end}}`,
+    node,
+  ]);
   return r.stdout.trim();
 }
 
@@ -80,10 +86,19 @@ export async function partitionNode(t: Timeline, node: string, network = "kind")
   if (!dev) throw new Error(`no interface with address ${ip} in node ${node}`);
   const jumps = [`INPUT -i ${dev}`, `FORWARD -i ${dev}`, `OUTPUT -o ${dev}`, `FORWARD -o ${dev}`];
   const ipt = "iptables -w 10";
-  const inject = [`${ipt} -N VOLCERT-PARTITION 2>/dev/null || ${ipt} -F VOLCERT-PARTITION`, `${ipt} -A VOLCERT-PARTITION -j DROP`, ...jumps.map((j) => `${ipt} -C ${j} -j VOLCERT-PARTITION 2>/dev/null || ${ipt} -I ${j.replace(" ", " 1 ")} -j VOLCERT-PARTITION`)];
+  const inject = [
+    `${ipt} -N VOLCERT-PARTITION 2>/dev/null || ${ipt} -F VOLCERT-PARTITION`,
+    `${ipt} -A VOLCERT-PARTITION -j DROP`,
+    ...jumps.map(
+      (j) =>
+        `${ipt} -C ${j} -j VOLCERT-PARTITION 2>/dev/null || ${ipt} -I ${j.replace(" ", " 1 ")} -j VOLCERT-PARTITION`,
+    ),
+  ];
   // Deletes every jump and the chain, then proves it: a heal that did not take must fail, not pass.
   const heal = [
-    ...jumps.map((j) => `while ${ipt} -C ${j} -j VOLCERT-PARTITION 2>/dev/null; do ${ipt} -D ${j} -j VOLCERT-PARTITION; done`),
+    ...jumps.map(
+      (j) => `while ${ipt} -C ${j} -j VOLCERT-PARTITION 2>/dev/null; do ${ipt} -D ${j} -j VOLCERT-PARTITION; done`,
+    ),
     `if ${ipt} -S VOLCERT-PARTITION >/dev/null 2>&1; then ${ipt} -F VOLCERT-PARTITION && ${ipt} -X VOLCERT-PARTITION; fi`,
     `! ${ipt} -S VOLCERT-PARTITION >/dev/null 2>&1`,
   ];
@@ -107,7 +122,8 @@ export async function stopNode(t: Timeline, node: string, network = "kind"): Pro
       await docker(["stop", "--time", "30", node]);
       // A powered-off machine loses its loop devices with its kernel; a kind node's outlive it.
       for (const dev of loops) await exec("losetup", ["--detach", dev], { nothrow: true });
-      if (loops.length) t.mark(`detached ${node}'s loop devices as its kernel would have lost them: ${loops.join(", ")}`);
+      if (loops.length)
+        t.mark(`detached ${node}'s loop devices as its kernel would have lost them: ${loops.join(", ")}`);
     },
     async () => {
       const state = (await docker(["inspect", "-f", "{{.State.Status}}", node])).stdout.trim();
@@ -116,7 +132,10 @@ export async function stopNode(t: Timeline, node: string, network = "kind"): Pro
       const now = await nodeAddress(node, network);
       // Docker gives a restarted container its old address back when it is free; if it did not,
       // the kubelet (--node-ip) cannot work, and reconnecting with --ip is refused on kind's network.
-      if (now !== ip) throw new Error(`node ${node} came back with address ${now}, not ${ip}; its kubelet is configured for ${ip}, so this cluster cannot be healed: delete it`);
+      if (now !== ip)
+        throw new Error(
+          `node ${node} came back with address ${now}, not ${ip}; its kubelet is configured for ${ip}, so this cluster cannot be healed: delete it`,
+        );
     },
   );
 }

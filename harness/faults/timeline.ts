@@ -9,6 +9,8 @@ export class Timeline {
   }
 
   text(): string {
-    return this.entries.map((e) => `+${(e.sinceStartMs / 1000).toFixed(1).padStart(6)}s  ${e.at}  ${e.what}`).join("\n");
+    return this.entries
+      .map((e) => `+${(e.sinceStartMs / 1000).toFixed(1).padStart(6)}s  ${e.at}  ${e.what}`)
+      .join("\n");
   }
 }

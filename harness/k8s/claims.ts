@@ -52,19 +52,39 @@ export async function readClaim(kube: Kube, ns: string, name: string): Promise<C
 
 export async function latestEvent(kube: Kube, ns: string, kind: string, name: string): Promise<string> {
   const r = await kube.kubectl(
-    ["get", "events", "-n", ns, "--field-selector", `involvedObject.kind=${kind},involvedObject.name=${name}`, "--sort-by=.lastTimestamp", "-o", "jsonpath={range .items[*]}{.reason}: {.message}{\"\\n\"}{end}"],
+    [
+      "get",
+      "events",
+      "-n",
+      ns,
+      "--field-selector",
+      `involvedObject.kind=${kind},involvedObject.name=${name}`,
+      "--sort-by=.lastTimestamp",
+      "-o",
+      'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}',
+    ],
     { nothrow: true },
   );
   return r.stdout.trim().split("\n").pop() ?? "";
 }
 
-export async function waitForClaimPhase(kube: Kube, ns: string, name: string, phase: string, opts: Partial<WaitOptions> = {}): Promise<ClaimState> {
+export async function waitForClaimPhase(
+  kube: Kube,
+  ns: string,
+  name: string,
+  phase: string,
+  opts: Partial<WaitOptions> = {},
+): Promise<ClaimState> {
   return waitFor(
     `PVC ${ns}/${name} ${phase}`,
     async () => {
       const s = await readClaim(kube, ns, name);
       const ev = s.phase === phase ? "" : await latestEvent(kube, ns, "PersistentVolumeClaim", name);
-      return { done: s.phase === phase, value: s, seen: `phase ${s.phase}${s.volumeName ? ` (volume ${s.volumeName})` : ""}${ev ? `; last event ${ev}` : ""}` };
+      return {
+        done: s.phase === phase,
+        value: s,
+        seen: `phase ${s.phase}${s.volumeName ? ` (volume ${s.volumeName})` : ""}${ev ? `; last event ${ev}` : ""}`,
+      };
     },
     { timeoutMs: 120_000, intervalMs: 1000, ...opts },
   );

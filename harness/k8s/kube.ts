@@ -26,7 +26,10 @@ export class Kube {
     this.storage = kc.makeApiClient(k8s.StorageV1Api);
   }
 
-  kubectl(args: readonly string[], opts: { timeoutMs?: number; input?: string; nothrow?: boolean } = {}): Promise<ExecResult> {
+  kubectl(
+    args: readonly string[],
+    opts: { timeoutMs?: number; input?: string; nothrow?: boolean } = {},
+  ): Promise<ExecResult> {
     return exec(this.kubectlPath, ["--kubeconfig", this.kubeconfigPath, ...args], {
       timeoutMs: opts.timeoutMs ?? 120_000,
       ...(opts.input === undefined ? {} : { input: opts.input }),
@@ -36,7 +39,15 @@ export class Kube {
 
   /** Runs a command in a pod's container and returns its stdout (throws with stderr on failure). */
   async execInPod(namespace: string, pod: string, command: readonly string[], container?: string): Promise<string> {
-    const r = await this.kubectl(["exec", "-n", namespace, pod, ...(container ? ["-c", container] : []), "--", ...command]);
+    const r = await this.kubectl([
+      "exec",
+      "-n",
+      namespace,
+      pod,
+      ...(container ? ["-c", container] : []),
+      "--",
+      ...command,
+    ]);
     return r.stdout;
   }
 }
@@ -52,7 +63,8 @@ export function isPodReady(pod: V1Pod): boolean {
 /** "phase Pending; Unschedulable: 0/3 nodes are available..." — what a wait reports on timeout. */
 export function describePod(pod: V1Pod): string {
   const parts = [`phase ${pod.status?.phase ?? "unknown"}`];
-  for (const c of pod.status?.conditions ?? []) if (c.status !== "True" && c.reason) parts.push(`${c.type}=${c.reason}: ${c.message ?? ""}`);
+  for (const c of pod.status?.conditions ?? [])
+    if (c.status !== "True" && c.reason) parts.push(`${c.type}=${c.reason}: ${c.message ?? ""}`);
   for (const cs of pod.status?.containerStatuses ?? []) {
     const w = cs.state?.waiting;
     if (w) parts.push(`${cs.name} waiting: ${w.reason ?? ""} ${w.message ?? ""}`.trim());

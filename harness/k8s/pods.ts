@@ -19,7 +19,11 @@ export function workloadPod(spec: WorkloadPodSpec): V1Pod {
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: spec.name, namespace: spec.namespace, labels: { "app.kubernetes.io/managed-by": "volcert", ...spec.labels } },
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace,
+      labels: { "app.kubernetes.io/managed-by": "volcert", ...spec.labels },
+    },
     spec: {
       ...(spec.nodeName ? { nodeName: spec.nodeName } : {}),
       terminationGracePeriodSeconds: 1,
@@ -37,7 +41,12 @@ export function workloadPod(spec: WorkloadPodSpec): V1Pod {
   };
 }
 
-export async function waitForPodReady(kube: Kube, namespace: string, name: string, timeoutMs = 120_000): Promise<V1Pod> {
+export async function waitForPodReady(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  timeoutMs = 120_000,
+): Promise<V1Pod> {
   return waitFor(
     `pod ${namespace}/${name} Ready`,
     async () => {
@@ -49,14 +58,22 @@ export async function waitForPodReady(kube: Kube, namespace: string, name: strin
 }
 
 /** Deletes a pod and waits (named, bounded) until it is gone; on timeout says what state it is stuck in. */
-export async function deletePodAndWait(kube: Kube, namespace: string, name: string, timeoutMs = 120_000): Promise<void> {
+export async function deletePodAndWait(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  timeoutMs = 120_000,
+): Promise<void> {
   await kube.kubectl(["delete", "pod", "-n", namespace, name, "--wait=false"]);
   await waitFor(
     `pod ${namespace}/${name} gone after deletion`,
     async () => {
       try {
         const pod = await kube.core.readNamespacedPod({ namespace, name });
-        return { done: false, seen: `still there (Terminating since ${String(pod.metadata?.deletionTimestamp ?? "?")}); ${describePod(pod)}` };
+        return {
+          done: false,
+          seen: `still there (Terminating since ${String(pod.metadata?.deletionTimestamp ?? "?")}); ${describePod(pod)}`,
+        };
       } catch {
         return { done: true, seen: "gone" };
       }

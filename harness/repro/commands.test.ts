@@ -5,7 +5,11 @@ import { loadDriverFile } from "../drivers/load.ts";
 import { reproCommands } from "./commands.ts";
 import type { ReproRecord } from "./record.ts";
 
-const access = { cluster: "volcert-repro", kubeconfig: "/root/.cache/volcert/kubeconfig-volcert-repro", kubectl: "/root/.cache/volcert/bin/kubectl" };
+const access = {
+  cluster: "volcert-repro",
+  kubeconfig: "/root/.cache/volcert/kubeconfig-volcert-repro",
+  kubectl: "/root/.cache/volcert/bin/kubectl",
+};
 const record: ReproRecord = {
   id: "NF-02",
   title: "pod deleted while the kubelet is stopped",
@@ -24,7 +28,9 @@ describe("repro commands", () => {
     expect(text).toContain(`export KUBECONFIG=${access.kubeconfig} KUBECTL=${access.kubectl}`);
     expect(text).toContain('"$KUBECTL" get pods,pvc,events -n nf-02-ab12 -o wide');
     expect(text).toContain('"$KUBECTL" get pv pvc-7f1e -o yaml');
-    expect(text).toContain("docker exec volcert-repro-worker findmnt --list --output TARGET,SOURCE,FSTYPE,OPTIONS | grep 0d5c1f6e-1111-2222-3333-444455556666");
+    expect(text).toContain(
+      "docker exec volcert-repro-worker findmnt --list --output TARGET,SOURCE,FSTYPE,OPTIONS | grep 0d5c1f6e-1111-2222-3333-444455556666",
+    );
     expect(text).toContain("grep -e 0d5c1f6e-1111-2222-3333-444455556666 -e pvc-7f1e");
     expect(text).toContain("get pods -n volcert-csi-hostpath --field-selector spec.nodeName=volcert-repro-worker");
     expect(text).toContain("failed (mounts of pod x cleaned up: not done)");

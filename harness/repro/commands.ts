@@ -24,14 +24,21 @@ export function reproCommands(r: ReproRecord, a: ReproAccess, driver: DriverFile
   for (const p of r.pods) {
     lines.push(`${k} describe pod -n ${r.namespace} ${p.name}`);
     if (!p.node) continue;
-    lines.push(`docker exec ${p.node} findmnt --list --output TARGET,SOURCE,FSTYPE,OPTIONS | grep ${p.uid}   # mounts of pod ${p.name}`);
-    lines.push(`docker exec ${p.node} journalctl -u kubelet --no-pager --since -30min | grep -e ${p.uid}${r.claims.map((c) => (c.volume ? ` -e ${c.volume}` : "")).join("")}   # kubelet on ${p.name}`);
+    lines.push(
+      `docker exec ${p.node} findmnt --list --output TARGET,SOURCE,FSTYPE,OPTIONS | grep ${p.uid}   # mounts of pod ${p.name}`,
+    );
+    lines.push(
+      `docker exec ${p.node} journalctl -u kubelet --no-pager --since -30min | grep -e ${p.uid}${r.claims.map((c) => (c.volume ? ` -e ${c.volume}` : "")).join("")}   # kubelet on ${p.name}`,
+    );
   }
   for (const node of nodes) lines.push(...driverLog(driver, node, k));
-  if (driver?.spec.type === "flexvolume" || driver?.spec.inTree?.plugin === "local") for (const node of nodes) lines.push(`docker exec ${node} losetup --list`);
+  if (driver?.spec.type === "flexvolume" || driver?.spec.inTree?.plugin === "local")
+    for (const node of nodes) lines.push(`docker exec ${node} losetup --list`);
   for (const node of nodes) lines.push(`docker exec -it ${node} bash   # a shell on the node`);
   const pvs = r.claims.map((c) => c.volume).filter(Boolean);
-  lines.push(`# when done: ${k} delete namespace ${r.namespace}${pvs.length ? `; ${k} delete pv ${pvs.join(" ")} --ignore-not-found` : ""}   # or the whole cluster: npm run volcert -- cluster down ${a.cluster}`);
+  lines.push(
+    `# when done: ${k} delete namespace ${r.namespace}${pvs.length ? `; ${k} delete pv ${pvs.join(" ")} --ignore-not-found` : ""}   # or the whole cluster: npm run volcert -- cluster down ${a.cluster}`,
+  );
   return lines;
 }
 
@@ -41,6 +48,9 @@ function driverLog(d: DriverFile | undefined, node: string, k: string): string[]
     const pod = `$(${k} get pods -n ${csi.node.namespace} --field-selector spec.nodeName=${node} -o name | head -1)`;
     return [`${k} logs -n ${csi.node.namespace} ${pod} --all-containers --prefix   # CSI node plugin on ${node}`];
   }
-  if (d?.spec.flexVolume) return [`docker exec ${node} journalctl -u kubelet --no-pager --since -30min | grep -i flexvolume   # FlexVolume calls on ${node}`];
+  if (d?.spec.flexVolume)
+    return [
+      `docker exec ${node} journalctl -u kubelet --no-pager --since -30min | grep -i flexvolume   # FlexVolume calls on ${node}`,
+    ];
   return [];
 }

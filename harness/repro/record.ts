@@ -27,10 +27,12 @@ export async function writeReproRecord(kube: Kube, base: Omit<ReproRecord, "pods
     uid: p.metadata?.uid ?? "",
     phase: p.status?.phase ?? "",
   }));
-  const claims = (await kube.core.listNamespacedPersistentVolumeClaim({ namespace: base.namespace })).items.map((c) => ({
-    name: c.metadata?.name ?? "",
-    volume: c.spec?.volumeName ?? "",
-  }));
+  const claims = (await kube.core.listNamespacedPersistentVolumeClaim({ namespace: base.namespace })).items.map(
+    (c) => ({
+      name: c.metadata?.name ?? "",
+      volume: c.spec?.volumeName ?? "",
+    }),
+  );
   const file = join(process.env["VOLCERT_RESULTS_DIR"] ?? "reports", `repro-${base.namespace}.json`);
   writeFileSync(file, `${JSON.stringify({ ...base, pods, claims }, null, 2)}\n`);
   return file;

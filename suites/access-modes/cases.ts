@@ -17,33 +17,54 @@ const area = "access modes";
 const requires = { capabilities: ["persistence" as const] };
 const staticOnly = { types: ["in-tree" as const, "flexvolume" as const], capabilities: ["persistence" as const] };
 
-const boundClaim = (c: CaseContext, node: string, accessModes = ["ReadWriteOnce"]) => caseClaim(c, node, { accessModes });
-const startPod = (c: CaseContext, name: string, node: string, readOnly = false) => startPodOn(c, name, "claim", node, readOnly);
+const boundClaim = (c: CaseContext, node: string, accessModes = ["ReadWriteOnce"]) =>
+  caseClaim(c, node, { accessModes });
+const startPod = (c: CaseContext, name: string, node: string, readOnly = false) =>
+  startPodOn(c, name, "claim", node, readOnly);
 
 async function deletePod(c: CaseContext, name: string): Promise<void> {
   await deletePodAndWait(c.kube, c.ns, name);
 }
 
-const checksum = async (c: CaseContext, pod: string, file: string) => (await c.kube.execInPod(c.ns, pod, readChecksumScript(file))).trim();
+const checksum = async (c: CaseContext, pod: string, file: string) =>
+  (await c.kube.execInPod(c.ns, pod, readChecksumScript(file))).trim();
 
 export const ACCESS_MODE_CASES: Case[] = [
   {
-    meta: { id: "AM-01", area, title: "RWO: a second pod on the same node reads what the first wrote; the mount is rw", requires, asserts: "seeded data written by pod 1 is read identically by pod 2 on the same node; /data is mounted read-write" },
+    meta: {
+      id: "AM-01",
+      area,
+      title: "RWO: a second pod on the same node reads what the first wrote; the mount is rw",
+      requires,
+      asserts:
+        "seeded data written by pod 1 is read identically by pod 2 on the same node; /data is mounted read-write",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       await boundClaim(c, node);
       const p = newPattern();
       await recordParameter("seed", p.seed);
       await startPod(c, "first", node);
-      const opts = (await c.kube.execInPod(c.ns, "first", ["sh", "-c", "awk '$2 == \"/data\" { print $4 }' /proc/mounts"])).trim();
+      const opts = (
+        await c.kube.execInPod(c.ns, "first", ["sh", "-c", "awk '$2 == \"/data\" { print $4 }' /proc/mounts"])
+      ).trim();
       expect(opts.split(",")).toContain("rw");
-      expect((await c.kube.execInPod(c.ns, "first", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      expect((await c.kube.execInPod(c.ns, "first", writeScript(p, "/data/pattern"))).trim()).toBe(
+        await expectedChecksum(p),
+      );
       await startPod(c, "second", node);
       expect(await checksum(c, "second", "/data/pattern")).toBe(await expectedChecksum(p));
     },
   },
   {
-    meta: { id: "AM-02", area, title: "data survives pod re-creation (same node; other node unless singleNodeVolume)", requires, asserts: "after the writer pod is deleted, a new pod on the same node reads the same bytes; for multi-node drivers, a pod on another node does too" },
+    meta: {
+      id: "AM-02",
+      area,
+      title: "data survives pod re-creation (same node; other node unless singleNodeVolume)",
+      requires,
+      asserts:
+        "after the writer pod is deleted, a new pod on the same node reads the same bytes; for multi-node drivers, a pod on another node does too",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       await boundClaim(c, node);
@@ -55,7 +76,9 @@ export const ACCESS_MODE_CASES: Case[] = [
       await startPod(c, "same-node", node);
       expect(await checksum(c, "same-node", "/data/pattern")).toBe(await expectedChecksum(p));
       if (c.driver?.spec.capabilities.singleNodeVolume) {
-        await logStep("other-node part: not applicable, the driver declares singleNodeVolume (data cannot follow a pod to another node)");
+        await logStep(
+          "other-node part: not applicable, the driver declares singleNodeVolume (data cannot follow a pod to another node)",
+        );
         return;
       }
       await deletePod(c, "same-node");
@@ -64,7 +87,14 @@ export const ACCESS_MODE_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "AM-03", area, title: "several pods on one node share a volume", requires: { ...requires, capabilities: ["persistence" as const, "multipods" as const] }, asserts: "three pods on one node each read the previous pod's data; deleting one leaves the others reading and writing" },
+    meta: {
+      id: "AM-03",
+      area,
+      title: "several pods on one node share a volume",
+      requires: { ...requires, capabilities: ["persistence" as const, "multipods" as const] },
+      asserts:
+        "three pods on one node each read the previous pod's data; deleting one leaves the others reading and writing",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       await boundClaim(c, node);
@@ -72,7 +102,8 @@ export const ACCESS_MODE_CASES: Case[] = [
       for (const n of names) await startPod(c, n, node);
       let previous: { file: string; sum: string } | null = null;
       for (const n of names) {
-        if (previous) expect(await checksum(c, n, previous.file), `${n} reads the previous pod's data`).toBe(previous.sum);
+        if (previous)
+          expect(await checksum(c, n, previous.file), `${n} reads the previous pod's data`).toBe(previous.sum);
         const p = newPattern(64 * 1024);
         await recordParameter(`seed ${n}`, p.seed);
         previous = { file: `/data/${n}`, sum: (await c.kube.execInPod(c.ns, n, writeScript(p, `/data/${n}`))).trim() };
@@ -80,44 +111,83 @@ export const ACCESS_MODE_CASES: Case[] = [
       }
       await deletePod(c, "pod-b");
       expect(await checksum(c, "pod-a", "/data/pod-c")).toBe(previous?.sum);
-      await c.kube.execInPod(c.ns, "pod-c", ["sh", "-c", "echo still-writable > /data/after-delete && cat /data/after-delete"]);
+      await c.kube.execInPod(c.ns, "pod-c", [
+        "sh",
+        "-c",
+        "echo still-writable > /data/after-delete && cat /data/after-delete",
+      ]);
     },
   },
   {
-    meta: { id: "AM-04", area, title: "RWX: pods on two nodes share one volume and see each other's writes", requires: { capabilities: ["persistence" as const, "RWX" as const], accessModes: ["ReadWriteMany" as const] }, asserts: "one ReadWriteMany claim is mounted by a pod on each of two workers; each reads, byte for byte, the seeded file the other wrote" },
+    meta: {
+      id: "AM-04",
+      area,
+      title: "RWX: pods on two nodes share one volume and see each other's writes",
+      requires: { capabilities: ["persistence" as const, "RWX" as const], accessModes: ["ReadWriteMany" as const] },
+      asserts:
+        "one ReadWriteMany claim is mounted by a pod on each of two workers; each reads, byte for byte, the seeded file the other wrote",
+    },
     body: async (c) => {
       if (c.workers.length < 2) c.test.skip("needs two worker nodes");
       const [a, b] = c.workers as [string, string];
       await boundClaim(c, a, ["ReadWriteMany"]);
       await startPod(c, "pod-a", a);
       await startPod(c, "pod-b", b);
-      for (const [writer, reader] of [["pod-a", "pod-b"], ["pod-b", "pod-a"]] as const) {
+      for (const [writer, reader] of [
+        ["pod-a", "pod-b"],
+        ["pod-b", "pod-a"],
+      ] as const) {
         const p = newPattern(128 * 1024);
         await recordParameter(`seed ${writer}`, p.seed);
-        expect((await c.kube.execInPod(c.ns, writer, writeScript(p, `/data/${writer}`))).trim()).toBe(await expectedChecksum(p));
-        expect(await checksum(c, reader, `/data/${writer}`), `${reader} on another node reads what ${writer} wrote`).toBe(await expectedChecksum(p));
+        expect((await c.kube.execInPod(c.ns, writer, writeScript(p, `/data/${writer}`))).trim()).toBe(
+          await expectedChecksum(p),
+        );
+        expect(
+          await checksum(c, reader, `/data/${writer}`),
+          `${reader} on another node reads what ${writer} wrote`,
+        ).toBe(await expectedChecksum(p));
       }
     },
   },
   {
-    meta: { id: "AM-06", area, title: "ROX: a ReadOnlyMany claim binds and serves reads on two nodes", requires: { capabilities: ["persistence" as const, "capReadOnlyMany" as const], accessModes: ["ReadOnlyMany" as const] }, asserts: "a ReadOnlyMany claim binds; read-only pods on two workers both mount it, see the same listing, and get 'Read-only file system' on writes" },
+    meta: {
+      id: "AM-06",
+      area,
+      title: "ROX: a ReadOnlyMany claim binds and serves reads on two nodes",
+      requires: {
+        capabilities: ["persistence" as const, "capReadOnlyMany" as const],
+        accessModes: ["ReadOnlyMany" as const],
+      },
+      asserts:
+        "a ReadOnlyMany claim binds; read-only pods on two workers both mount it, see the same listing, and get 'Read-only file system' on writes",
+    },
     body: async (c) => {
       if (c.workers.length < 2) c.test.skip("needs two worker nodes");
       const [a, b] = c.workers as [string, string];
       await boundClaim(c, a, ["ReadOnlyMany"]);
       await startPod(c, "reader-a", a, true);
       await startPod(c, "reader-b", b, true);
-      const listing = (pod: string) => c.kube.execInPod(c.ns, pod, ["sh", "-c", "cd /data && ls -la --time-style=+ . | sort"]);
+      const listing = (pod: string) =>
+        c.kube.execInPod(c.ns, pod, ["sh", "-c", "cd /data && ls -la --time-style=+ . | sort"]);
       expect(await listing("reader-b"), "both nodes see the same volume").toBe(await listing("reader-a"));
       for (const pod of ["reader-a", "reader-b"]) {
-        const write = await c.kube.kubectl(["exec", "-n", c.ns, pod, "--", "sh", "-c", "echo x > /data/new"], { nothrow: true });
+        const write = await c.kube.kubectl(["exec", "-n", c.ns, pod, "--", "sh", "-c", "echo x > /data/new"], {
+          nothrow: true,
+        });
         expect(write.ok, `write from ${pod}`).toBe(false);
         expect(write.stderr).toMatch(/Read-only file system/);
       }
     },
   },
   {
-    meta: { id: "AM-05", area, title: "a read-only mount refuses writes (EROFS) and serves reads", requires, asserts: "with readOnly on the volumeMount and on the claim source, writes fail with 'Read-only file system' and the data written earlier reads back intact" },
+    meta: {
+      id: "AM-05",
+      area,
+      title: "a read-only mount refuses writes (EROFS) and serves reads",
+      requires,
+      asserts:
+        "with readOnly on the volumeMount and on the claim source, writes fail with 'Read-only file system' and the data written earlier reads back intact",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       await boundClaim(c, node);
@@ -128,27 +198,54 @@ export const ACCESS_MODE_CASES: Case[] = [
       await deletePod(c, "writer");
       await startPod(c, "reader", node, true);
       expect(await checksum(c, "reader", "/data/pattern")).toBe(await expectedChecksum(p));
-      const write = await c.kube.kubectl(["exec", "-n", c.ns, "reader", "--", "sh", "-c", "echo x > /data/new"], { nothrow: true });
+      const write = await c.kube.kubectl(["exec", "-n", c.ns, "reader", "--", "sh", "-c", "echo x > /data/new"], {
+        nothrow: true,
+      });
       expect(write.ok, "write through a readOnly mount").toBe(false);
       expect(write.stderr).toMatch(/Read-only file system/);
     },
   },
   {
-    meta: { id: "AM-08", area, title: "a claim for an access mode no volume offers stays Pending", requires: staticOnly, asserts: "a ReadWriteMany claim never binds to a ReadWriteOnce-only volume; it stays Pending with an event saying why" },
+    meta: {
+      id: "AM-08",
+      area,
+      title: "a claim for an access mode no volume offers stays Pending",
+      requires: staticOnly,
+      asserts:
+        "a ReadWriteMany claim never binds to a ReadWriteOnce-only volume; it stays Pending with an event saying why",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       await staticVolume(c, "pv", { node, accessModes: ["ReadWriteOnce"] });
-      await createClaim(c.kube, c.ns, { name: "rwx", storageClassName: c.ns, size: "1Gi", accessModes: ["ReadWriteMany"] });
+      await createClaim(c.kube, c.ns, {
+        name: "rwx",
+        storageClassName: c.ns,
+        size: "1Gi",
+        accessModes: ["ReadWriteMany"],
+      });
       await expect(waitForClaimPhase(c.kube, c.ns, "rwx", "Bound", { timeoutMs: 20_000 })).rejects.toThrow(/not done/);
       const state = await readClaim(c.kube, c.ns, "rwx");
       expect(state.phase).toBe("Pending");
       expect(state.volumeName).toBe("");
       // With no StorageClass object of that name the controller reports why it cannot provision either.
-      expect(await latestEvent(c.kube, c.ns, "PersistentVolumeClaim", "rwx")).toMatch(/FailedBinding|no persistent volumes available|ProvisioningFailed/);
+      expect(await latestEvent(c.kube, c.ns, "PersistentVolumeClaim", "rwx")).toMatch(
+        /FailedBinding|no persistent volumes available|ProvisioningFailed/,
+      );
     },
   },
   {
-    meta: { id: "AM-07", area, title: "ReadWriteOncePod: a second pod cannot use an in-use claim until the first is gone", requires: { ...requires, capabilities: ["persistence" as const, "readWriteOncePod" as const], accessModes: ["ReadWriteOncePod" as const] }, asserts: "with a ReadWriteOncePod claim in use, a second pod on the same node stays Pending (Unschedulable, the scheduler names ReadWriteOncePod); once the first pod is deleted the second starts and reads the first pod's data" },
+    meta: {
+      id: "AM-07",
+      area,
+      title: "ReadWriteOncePod: a second pod cannot use an in-use claim until the first is gone",
+      requires: {
+        ...requires,
+        capabilities: ["persistence" as const, "readWriteOncePod" as const],
+        accessModes: ["ReadWriteOncePod" as const],
+      },
+      asserts:
+        "with a ReadWriteOncePod claim in use, a second pod on the same node stays Pending (Unschedulable, the scheduler names ReadWriteOncePod); once the first pod is deleted the second starts and reads the first pod's data",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       await boundClaim(c, node, ["ReadWriteOncePod"]);
@@ -162,7 +259,11 @@ export const ACCESS_MODE_CASES: Case[] = [
         async () => {
           const pod = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "second" });
           const cond = pod.status?.conditions?.find((x) => x.type === "PodScheduled");
-          return { done: pod.status?.phase === "Running" || cond?.reason === "Unschedulable", value: { phase: pod.status?.phase, message: cond?.message ?? "" }, seen: `phase ${pod.status?.phase}; PodScheduled ${cond?.reason ?? "?"}: ${cond?.message ?? ""}` };
+          return {
+            done: pod.status?.phase === "Running" || cond?.reason === "Unschedulable",
+            value: { phase: pod.status?.phase, message: cond?.message ?? "" },
+            seen: `phase ${pod.status?.phase}; PodScheduled ${cond?.reason ?? "?"}: ${cond?.message ?? ""}`,
+          };
         },
         { timeoutMs: 60_000, intervalMs: 1000 },
       );

@@ -33,10 +33,17 @@ async function podWrites(c: CaseContext, claim: string, node: string): Promise<v
 
 function orderCase(id: string, title: string, preBound: boolean, claimFirst: boolean): Case {
   return {
-    meta: { id, area, title, requires, asserts: "claim and volume bind to each other within the timeout, and a pod writes through the claim" },
+    meta: {
+      id,
+      area,
+      title,
+      requires,
+      asserts: "claim and volume bind to each other within the timeout, and a pod writes through the claim",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
-      const makeVolume = () => staticVolume(c, "pv", { node, ...(preBound ? { claimRef: { namespace: c.ns, name: "claim" } } : {}) });
+      const makeVolume = () =>
+        staticVolume(c, "pv", { node, ...(preBound ? { claimRef: { namespace: c.ns, name: "claim" } } : {}) });
       const makeClaim = () => createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
       let pv;
       if (claimFirst) {
@@ -60,34 +67,67 @@ export const BINDING_CASES: Case[] = [
   orderCase("BD-03", "unbound PV, then a matching claim", false, false),
   orderCase("BD-04", "claim, then a matching unbound PV", false, true),
   {
-    meta: { id: "BD-05", area, title: "best fit, and selectors that match nothing", requires, asserts: "a 3Gi claim binds the 5Gi PV out of 1Gi/5Gi/10Gi; a claim whose label selector matches no PV stays Pending" },
+    meta: {
+      id: "BD-05",
+      area,
+      title: "best fit, and selectors that match nothing",
+      requires,
+      asserts:
+        "a 3Gi claim binds the 5Gi PV out of 1Gi/5Gi/10Gi; a claim whose label selector matches no PV stays Pending",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
-      for (const [suffix, size] of [["1g", "1Gi"], ["5g", "5Gi"], ["10g", "10Gi"]] as const) {
+      for (const [suffix, size] of [
+        ["1g", "1Gi"],
+        ["5g", "5Gi"],
+        ["10g", "10Gi"],
+      ] as const) {
         await staticVolume(c, suffix, { node, capacity: size, labels: { "volcert.io/case": c.ns, size } });
       }
       await createClaim(c.kube, c.ns, { name: "fit", storageClassName: c.ns, size: "3Gi" });
       const bound = await waitForClaimPhase(c.kube, c.ns, "fit", "Bound");
       expect(bound.volumeName).toBe(`${c.ns}-5g`);
-      await createClaim(c.kube, c.ns, { name: "nomatch", storageClassName: c.ns, size: "1Gi", selector: { size: "2Gi" } });
-      await createClaim(c.kube, c.ns, { name: "wrongmode", storageClassName: c.ns, size: "1Gi", accessModes: ["ReadWriteMany"] });
+      await createClaim(c.kube, c.ns, {
+        name: "nomatch",
+        storageClassName: c.ns,
+        size: "1Gi",
+        selector: { size: "2Gi" },
+      });
+      await createClaim(c.kube, c.ns, {
+        name: "wrongmode",
+        storageClassName: c.ns,
+        size: "1Gi",
+        accessModes: ["ReadWriteMany"],
+      });
       // Give the PV controller several sync periods to (wrongly) bind them.
-      await expect(waitForClaimPhase(c.kube, c.ns, "nomatch", "Bound", { timeoutMs: 20_000 })).rejects.toThrow(/not done/);
+      await expect(waitForClaimPhase(c.kube, c.ns, "nomatch", "Bound", { timeoutMs: 20_000 })).rejects.toThrow(
+        /not done/,
+      );
       expect((await readClaim(c.kube, c.ns, "wrongmode")).phase).toBe("Pending");
     },
   },
   {
-    meta: { id: "BD-06", area, title: "many to many: 2 PVs for 4 claims, 4 PVs for 2 claims", requires, asserts: "exactly min(PVs, claims) claims bind and no PV is bound twice" },
+    meta: {
+      id: "BD-06",
+      area,
+      title: "many to many: 2 PVs for 4 claims, 4 PVs for 2 claims",
+      requires,
+      asserts: "exactly min(PVs, claims) claims bind and no PV is bound twice",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       const check = async (pvs: number, claims: number, tag: string) => {
-        for (let i = 0; i < pvs; i++) await staticVolume(c, `${tag}pv${i}`, { node, storageClassName: `${c.ns}-${tag}` });
-        for (let i = 0; i < claims; i++) await createClaim(c.kube, c.ns, { name: `${tag}c${i}`, storageClassName: `${c.ns}-${tag}`, size: "1Gi" });
+        for (let i = 0; i < pvs; i++)
+          await staticVolume(c, `${tag}pv${i}`, { node, storageClassName: `${c.ns}-${tag}` });
+        for (let i = 0; i < claims; i++)
+          await createClaim(c.kube, c.ns, { name: `${tag}c${i}`, storageClassName: `${c.ns}-${tag}`, size: "1Gi" });
         const expectedBound = Math.min(pvs, claims);
         const states = await waitFor(
           `${expectedBound} of ${claims} claims bound (${tag})`,
           async () => {
-            const all = await Promise.all(Array.from({ length: claims }, (_, i) => readClaim(c.kube, c.ns, `${tag}c${i}`)));
+            const all = await Promise.all(
+              Array.from({ length: claims }, (_, i) => readClaim(c.kube, c.ns, `${tag}c${i}`)),
+            );
             const bound = all.filter((s) => s.phase === "Bound");
             return { done: bound.length >= expectedBound, value: all, seen: all.map((s) => s.phase).join(",") };
           },
@@ -102,11 +142,24 @@ export const BINDING_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "BD-07", area, title: "WaitForFirstConsumer: the claim binds once a pod uses it, on that pod's node", requires: { ...requires, capabilities: ["persistence" as const, "topology" as const] }, asserts: "the claim stays Pending until a pod uses it, then binds to a volume on the pod's node" },
+    meta: {
+      id: "BD-07",
+      area,
+      title: "WaitForFirstConsumer: the claim binds once a pod uses it, on that pod's node",
+      requires: { ...requires, capabilities: ["persistence" as const, "topology" as const] },
+      asserts: "the claim stays Pending until a pod uses it, then binds to a volume on the pod's node",
+    },
     body: waitForFirstConsumer,
   },
   {
-    meta: { id: "BD-08", area, title: "protection finalizers keep in-use claims and bound PVs", requires, asserts: "a claim used by a pod stays Terminating until the pod is gone; a bound PV stays Terminating until its claim is gone" },
+    meta: {
+      id: "BD-08",
+      area,
+      title: "protection finalizers keep in-use claims and bound PVs",
+      requires,
+      asserts:
+        "a claim used by a pod stays Terminating until the pod is gone; a bound PV stays Terminating until its claim is gone",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       const pv = await staticVolume(c, "pv", { node });
@@ -134,11 +187,18 @@ export const BINDING_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "BD-09", area, title: "phase transitions Available → Bound → Released are timestamped", requires, asserts: "each PV phase is observed and lastPhaseTransitionTime moves forward" },
+    meta: {
+      id: "BD-09",
+      area,
+      title: "phase transitions Available → Bound → Released are timestamped",
+      requires,
+      asserts: "each PV phase is observed and lastPhaseTransitionTime moves forward",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       const pv = await staticVolume(c, "pv", { node, reclaimPolicy: "Retain" });
-      const stamp = async () => (await c.kube.core.readPersistentVolume({ name: pv.pvName })).status?.lastPhaseTransitionTime;
+      const stamp = async () =>
+        (await c.kube.core.readPersistentVolume({ name: pv.pvName })).status?.lastPhaseTransitionTime;
       await waitForPvPhase(c.kube, pv.pvName, "Available");
       const t1 = await stamp();
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });

@@ -8,7 +8,13 @@
 import { expect } from "vitest";
 import { exec } from "../../harness/core/exec.ts";
 import { waitFor } from "../../harness/core/wait.ts";
-import { expectedChecksum, newPattern, readChecksumScript, writeScript, type Pattern } from "../../harness/data/pattern.ts";
+import {
+  expectedChecksum,
+  newPattern,
+  readChecksumScript,
+  writeScript,
+  type Pattern,
+} from "../../harness/data/pattern.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import type { DriverFile } from "../../harness/drivers/schema.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
@@ -44,13 +50,18 @@ async function podWithData(c: CaseContext, pod = "app", claimName = "claim"): Pr
   const started = await startPodOn(c, pod, claim, node);
   const pattern = newPattern(256 * 1024);
   await recordParameter(`seed (${pod})`, pattern.seed);
-  expect((await c.kube.execInPod(c.ns, pod, writeScript(pattern, "/data/pattern"))).trim()).toBe(await expectedChecksum(pattern));
+  expect((await c.kube.execInPod(c.ns, pod, writeScript(pattern, "/data/pattern"))).trim()).toBe(
+    await expectedChecksum(pattern),
+  );
   c.timeline.mark(`pod ${pod} (uid ${started.metadata?.uid}) wrote seed ${pattern.seed} on ${node}`);
   return { node, claim, pod: started, pattern };
 }
 
 async function expectData(c: CaseContext, pod: string, p: Pattern): Promise<void> {
-  expect((await c.kube.execInPod(c.ns, pod, readChecksumScript("/data/pattern"))).trim(), `checksum read by ${pod}`).toBe(await expectedChecksum(p));
+  expect(
+    (await c.kube.execInPod(c.ns, pod, readChecksumScript("/data/pattern"))).trim(),
+    `checksum read by ${pod}`,
+  ).toBe(await expectedChecksum(p));
   c.timeline.mark(`pod ${pod} read the data back intact`);
 }
 
@@ -76,7 +87,7 @@ async function waitExec(c: CaseContext, pod: string, node: string): Promise<void
     `kubelet on ${node} serves pod ${pod} again (exec works)`,
     async () => {
       const r = await c.kube.kubectl(["exec", "-n", c.ns, pod, "--", "true"], { nothrow: true, timeoutMs: 30_000 });
-      return { done: r.ok, seen: r.ok ? "exec works" : r.stderr.trim().split("\n").pop() ?? "exec failed" };
+      return { done: r.ok, seen: r.ok ? "exec works" : (r.stderr.trim().split("\n").pop() ?? "exec failed") };
     },
     { timeoutMs: 2 * 60_000, intervalMs: 1000 },
   );
@@ -98,7 +109,10 @@ export async function waitMountsGone(c: CaseContext, node: string, uid: string):
     `mounts of pod ${uid} cleaned up on ${node}`,
     async () => {
       const m = await exec("docker", ["exec", node, "cat", "/proc/self/mountinfo"], { timeoutMs: 30_000 });
-      const left = m.stdout.split("\n").filter((l) => l.includes(`/pods/${uid}/`)).map((l) => l.split(" ")[4]);
+      const left = m.stdout
+        .split("\n")
+        .filter((l) => l.includes(`/pods/${uid}/`))
+        .map((l) => l.split(" ")[4]);
       return { done: left.length === 0, seen: left.length ? `still mounted: ${left.join(", ")}` : "none" };
     },
     { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 2000 },
@@ -128,7 +142,11 @@ async function waitPodGone(c: CaseContext, pod: string): Promise<void> {
 async function pluginPod(c: CaseContext, node: string): Promise<string> {
   const ns = c.driver?.spec.csi?.node.namespace as string;
   const pods = (await c.kube.core.listNamespacedPod({ namespace: ns, fieldSelector: `spec.nodeName=${node}` })).items;
-  const owned = pods.filter((p) => p.metadata?.ownerReferences?.some((o) => o.kind === c.driver?.spec.csi?.node.kind && o.name === c.driver?.spec.csi?.node.name));
+  const owned = pods.filter((p) =>
+    p.metadata?.ownerReferences?.some(
+      (o) => o.kind === c.driver?.spec.csi?.node.kind && o.name === c.driver?.spec.csi?.node.name,
+    ),
+  );
   const name = owned.find(isPodReady)?.metadata?.name;
   if (!name) throw new Error(`no ready ${c.driver?.spec.csi?.node.name} pod on ${node}`);
   return name;
@@ -136,7 +154,16 @@ async function pluginPod(c: CaseContext, node: string): Promise<string> {
 
 export const CHAOS_CASES: Case[] = [
   {
-    meta: { id: "NF-01", area, title: "kubelet restart: the pod keeps running and the data stays readable", requires, disruptive: true, expectation: () => "the pod is not restarted and reads the same bytes after the kubelet comes back", asserts: "after `systemctl restart kubelet` on the pod's node, the node is Ready again, the same pod (same UID, no container restart) is Ready, and the data written before reads back byte for byte; new writes work" },
+    meta: {
+      id: "NF-01",
+      area,
+      title: "kubelet restart: the pod keeps running and the data stays readable",
+      requires,
+      disruptive: true,
+      expectation: () => "the pod is not restarted and reads the same bytes after the kubelet comes back",
+      asserts:
+        "after `systemctl restart kubelet` on the pod's node, the node is Ready again, the same pod (same UID, no container restart) is Ready, and the data written before reads back byte for byte; new writes work",
+    },
     body: async (c) => {
       const w = await podWithData(c);
       await restartKubelet(c.timeline, w.node);
@@ -147,7 +174,16 @@ export const CHAOS_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "NF-02", area, title: "pod deleted while the kubelet is stopped: mount cleaned up when it returns", requires, disruptive: true, expectation: nodeLocal, asserts: "a pod deleted while its node's kubelet is stopped stays Terminating; once the kubelet is back the pod goes away, none of its mounts is left on the node, and a new pod on that node mounts the volume and reads the old data" },
+    meta: {
+      id: "NF-02",
+      area,
+      title: "pod deleted while the kubelet is stopped: mount cleaned up when it returns",
+      requires,
+      disruptive: true,
+      expectation: nodeLocal,
+      asserts:
+        "a pod deleted while its node's kubelet is stopped stays Terminating; once the kubelet is back the pod goes away, none of its mounts is left on the node, and a new pod on that node mounts the volume and reads the old data",
+    },
     body: async (c) => {
       const w = await podWithData(c);
       const uid = w.pod.metadata?.uid as string;
@@ -165,7 +201,16 @@ export const CHAOS_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "NF-03", area, title: "pod force-deleted while the kubelet is stopped: orphaned mount cleaned up", requires, disruptive: true, expectation: nodeLocal, asserts: "a pod force-deleted while its node's kubelet is stopped disappears from the API at once; a replacement is created at once; when the kubelet returns it cleans up the orphaned pod's mounts, and the replacement mounts the volume and reads the old data" },
+    meta: {
+      id: "NF-03",
+      area,
+      title: "pod force-deleted while the kubelet is stopped: orphaned mount cleaned up",
+      requires,
+      disruptive: true,
+      expectation: nodeLocal,
+      asserts:
+        "a pod force-deleted while its node's kubelet is stopped disappears from the API at once; a replacement is created at once; when the kubelet returns it cleans up the orphaned pod's mounts, and the replacement mounts the volume and reads the old data",
+    },
     body: async (c) => {
       const w = await podWithData(c);
       const uid = w.pod.metadata?.uid as string;
@@ -183,7 +228,17 @@ export const CHAOS_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "NF-06", area, title: "node frozen then resumed: no double attach, no corruption", requires, disruptive: true, expectation: () => "the frozen node resumes with its pod and data as they were; at most one VolumeAttachment for the volume", asserts: "the pod's node is frozen (docker pause) for 20 s and resumed; the node is Ready, the same pod runs without restart, the data reads back intact, and the volume has at most one VolumeAttachment" },
+    meta: {
+      id: "NF-06",
+      area,
+      title: "node frozen then resumed: no double attach, no corruption",
+      requires,
+      disruptive: true,
+      expectation: () =>
+        "the frozen node resumes with its pod and data as they were; at most one VolumeAttachment for the volume",
+      asserts:
+        "the pod's node is frozen (docker pause) for 20 s and resumed; the node is Ready, the same pod runs without restart, the data reads back intact, and the volume has at most one VolumeAttachment",
+    },
     body: async (c) => {
       const w = await podWithData(c);
       const frozen = c.guard(await pauseNode(c.timeline, w.node));
@@ -202,12 +257,24 @@ export const CHAOS_CASES: Case[] = [
       await expectSamePodRunning(c, w.pod);
       await expectData(c, "app", w.pattern);
       const pv = (await readClaim(c.kube, c.ns, w.claim)).volumeName;
-      const attachments = (await c.kube.storage.listVolumeAttachment()).items.filter((v) => v.spec.source.persistentVolumeName === pv);
+      const attachments = (await c.kube.storage.listVolumeAttachment()).items.filter(
+        (v) => v.spec.source.persistentVolumeName === pv,
+      );
       expect(attachments.length, `VolumeAttachments for ${pv}`).toBeLessThanOrEqual(1);
     },
   },
   {
-    meta: { id: "NF-08", area, title: "CSI node plugin gone from a node: running pods keep I/O, new mounts wait for it", requires: { ...requires, types: ["csi" as const] }, disruptive: true, expectation: () => "I/O through an existing mount does not depend on the plugin; a new volume for that node waits while the plugin is gone and is mounted once it is back", asserts: "with the node plugin removed from the pod's node (its DaemonSet kept off that node, the plugin pod verified gone), the running pod still writes and reads; a new claim and pod for that node are not Ready for 20 s; once the plugin is back, the new pod becomes Ready and passes a data check, and the first pod's data is intact" },
+    meta: {
+      id: "NF-08",
+      area,
+      title: "CSI node plugin gone from a node: running pods keep I/O, new mounts wait for it",
+      requires: { ...requires, types: ["csi" as const] },
+      disruptive: true,
+      expectation: () =>
+        "I/O through an existing mount does not depend on the plugin; a new volume for that node waits while the plugin is gone and is mounted once it is back",
+      asserts:
+        "with the node plugin removed from the pod's node (its DaemonSet kept off that node, the plugin pod verified gone), the running pod still writes and reads; a new claim and pod for that node are not Ready for 20 s; once the plugin is back, the new pod becomes Ready and passes a data check, and the first pod's data is intact",
+    },
     body: async (c) => {
       const w = await podWithData(c);
       const ref = c.driver?.spec.csi?.node as { namespace: string; name: string };
@@ -216,14 +283,19 @@ export const CHAOS_CASES: Case[] = [
       await waitFor(
         `node plugin pod ${plugin} gone from ${w.node}`,
         async () => {
-          const left = (await c.kube.core.listNamespacedPod({ namespace: ref.namespace, fieldSelector: `spec.nodeName=${w.node}` })).items.filter((p) => p.metadata?.ownerReferences?.some((o) => o.name === ref.name));
+          const left = (
+            await c.kube.core.listNamespacedPod({ namespace: ref.namespace, fieldSelector: `spec.nodeName=${w.node}` })
+          ).items.filter((p) => p.metadata?.ownerReferences?.some((o) => o.name === ref.name));
           return { done: left.length === 0, seen: left.map(describePod).join("; ") || "none" };
         },
         { timeoutMs: 2 * 60_000, intervalMs: 1000 },
       );
       c.timeline.mark(`no node plugin on ${w.node}`);
       const more = newPattern(64 * 1024);
-      expect((await c.kube.execInPod(c.ns, "app", writeScript(more, "/data/during"))).trim(), "I/O while the plugin is gone").toBe(await expectedChecksum(more));
+      expect(
+        (await c.kube.execInPod(c.ns, "app", writeScript(more, "/data/during"))).trim(),
+        "I/O while the plugin is gone",
+      ).toBe(await expectedChecksum(more));
       c.timeline.mark("running pod wrote and read while the plugin was gone");
       const late = await caseClaim(c, w.node, { name: "late" });
       await c.createPod(podWithClaim("late", late, onNode(w.node)));
@@ -242,12 +314,23 @@ export const CHAOS_CASES: Case[] = [
       await waitForPodReady(c.kube, c.ns, "late", 2 * driverTimeout(c.driver, "podStart"));
       c.timeline.mark(`new pod mounted on ${w.node} after the plugin came back (${await pluginPod(c, w.node)})`);
       const p = newPattern(64 * 1024);
-      expect((await c.kube.execInPod(c.ns, "late", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      expect((await c.kube.execInPod(c.ns, "late", writeScript(p, "/data/pattern"))).trim()).toBe(
+        await expectedChecksum(p),
+      );
       await expectData(c, "app", w.pattern);
     },
   },
   {
-    meta: { id: "NF-09", area, title: "CSI provisioner killed during provisioning: the claim binds exactly once", requires: { ...requires, types: ["csi" as const], dynamic: true }, disruptive: true, expectation: () => "the restarted provisioner finishes the job: one PV for the claim, no orphan", asserts: "the provisioner container serving the pod's node is killed right after the scheduler picked the node; the claim still binds, exactly one PV refers to it, and its pod passes a data check" },
+    meta: {
+      id: "NF-09",
+      area,
+      title: "CSI provisioner killed during provisioning: the claim binds exactly once",
+      requires: { ...requires, types: ["csi" as const], dynamic: true },
+      disruptive: true,
+      expectation: () => "the restarted provisioner finishes the job: one PV for the claim, no orphan",
+      asserts:
+        "the provisioner container serving the pod's node is killed right after the scheduler picked the node; the claim still binds, exactly one PV refers to it, and its pod passes a data check",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       const claim = await caseClaim(c, node);
@@ -264,16 +347,34 @@ export const CHAOS_CASES: Case[] = [
       await killContainer(c.timeline, node, await pluginPod(c, node), "csi-provisioner");
       const { pv } = await waitForProvisioned(c, claim);
       c.timeline.mark(`claim bound to ${pv.metadata.name}`);
-      const uid = (await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: claim })).metadata?.uid;
-      const all = JSON.parse((await c.kube.kubectl(["get", "pv", "-o", "json"])).stdout) as { items: { metadata: { name: string }; spec: { claimRef?: { uid?: string } } }[] };
-      expect(all.items.filter((x) => x.spec.claimRef?.uid === uid).map((x) => x.metadata.name), "PVs referring to the claim").toEqual([pv.metadata.name]);
+      const uid = (await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: claim })).metadata
+        ?.uid;
+      const all = JSON.parse((await c.kube.kubectl(["get", "pv", "-o", "json"])).stdout) as {
+        items: { metadata: { name: string }; spec: { claimRef?: { uid?: string } } }[];
+      };
+      expect(
+        all.items.filter((x) => x.spec.claimRef?.uid === uid).map((x) => x.metadata.name),
+        "PVs referring to the claim",
+      ).toEqual([pv.metadata.name]);
       await waitForPodReady(c.kube, c.ns, "app", driverTimeout(c.driver, "podStart"));
       const p = newPattern(64 * 1024);
-      expect((await c.kube.execInPod(c.ns, "app", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      expect((await c.kube.execInPod(c.ns, "app", writeScript(p, "/data/pattern"))).trim()).toBe(
+        await expectedChecksum(p),
+      );
     },
   },
   {
-    meta: { id: "NF-10", area, title: "node cut off the network: NotReady, then converges on reconnect with the data intact", requires, disruptive: true, expectation: () => "the pod is not evicted during a short partition (default 300 s toleration) and keeps its data", asserts: "every packet in or out of the pod's node is dropped until the node is NotReady, then the network is restored; the node is Ready again, the same pod runs without restart, and the data reads back intact" },
+    meta: {
+      id: "NF-10",
+      area,
+      title: "node cut off the network: NotReady, then converges on reconnect with the data intact",
+      requires,
+      disruptive: true,
+      expectation: () =>
+        "the pod is not evicted during a short partition (default 300 s toleration) and keeps its data",
+      asserts:
+        "every packet in or out of the pod's node is dropped until the node is NotReady, then the network is restored; the node is Ready again, the same pod runs without restart, and the data reads back intact",
+    },
     body: async (c) => {
       const w = await podWithData(c);
       const cut = c.guard(await partitionNode(c.timeline, w.node));
@@ -285,7 +386,16 @@ export const CHAOS_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "NF-11", area, title: "kube-controller-manager restarted while a bound claim is deleted: the PV is still reclaimed", requires: { ...requires, dynamic: true, dataPaths: true }, disruptive: true, expectation: () => "the PV controller picks the Released volume up after its restart and the driver deletes it", asserts: "a claim with data is deleted and kube-controller-manager is restarted at once; the PV is still deleted and its data is gone from every node" },
+    meta: {
+      id: "NF-11",
+      area,
+      title: "kube-controller-manager restarted while a bound claim is deleted: the PV is still reclaimed",
+      requires: { ...requires, dynamic: true, dataPaths: true },
+      disruptive: true,
+      expectation: () => "the PV controller picks the Released volume up after its restart and the driver deletes it",
+      asserts:
+        "a claim with data is deleted and kube-controller-manager is restarted at once; the PV is still deleted and its data is gone from every node",
+    },
     body: async (c) => {
       const w = await podWithData(c);
       const pvName = (await readClaim(c.kube, c.ns, w.claim)).volumeName;

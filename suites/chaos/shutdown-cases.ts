@@ -11,7 +11,14 @@ import { stopNode } from "../../harness/faults/node-faults.ts";
 import { readClaim } from "../../harness/k8s/claims.ts";
 import type { Case, CaseContext } from "../support/case.ts";
 import { area, requires, waitMountsGone, waitNode } from "./cases.ts";
-import { expectReplacementWhileAway, expectWorkloadBack, replacementExpectation, startWorkload, waitPodUidGone, type Workload } from "./workload.ts";
+import {
+  expectReplacementWhileAway,
+  expectWorkloadBack,
+  replacementExpectation,
+  startWorkload,
+  waitPodUidGone,
+  type Workload,
+} from "./workload.ts";
 
 /** The eviction timeout the NF-05 pod tolerates (the default is 300 s; the eviction path is the same). */
 const EVICTION_AFTER_S = 20;
@@ -19,15 +26,23 @@ const EVICTION_AFTER_S = 20;
 async function expectSchedulable(c: CaseContext, node: string): Promise<void> {
   const n = await c.kube.core.readNode({ name: node });
   expect(n.spec?.unschedulable ?? false, `${node} cordoned`).toBe(false);
-  expect((n.spec?.taints ?? []).map((t) => t.key), `taints on ${node}`).not.toContain(OUT_OF_SERVICE);
+  expect(
+    (n.spec?.taints ?? []).map((t) => t.key),
+    `taints on ${node}`,
+  ).not.toContain(OUT_OF_SERVICE);
   c.timeline.mark(`${node} schedulable (taints: ${(n.spec?.taints ?? []).map((t) => t.key).join(", ") || "none"})`);
 }
 
 /** Every VolumeAttachment of the workload's volume is attached to the node its pod now runs on. */
 async function expectAttachmentsFollow(c: CaseContext, w: Workload, runningOn: string): Promise<void> {
   const pv = (await readClaim(c.kube, c.ns, w.claim)).volumeName;
-  const vas = (await c.kube.storage.listVolumeAttachment()).items.filter((v) => v.spec.source.persistentVolumeName === pv);
-  expect(vas.map((v) => `${v.spec.nodeName}${v.metadata?.deletionTimestamp ? " (deleting)" : ""}`), `VolumeAttachments of ${pv}`).toEqual(vas.length ? [runningOn] : []);
+  const vas = (await c.kube.storage.listVolumeAttachment()).items.filter(
+    (v) => v.spec.source.persistentVolumeName === pv,
+  );
+  expect(
+    vas.map((v) => `${v.spec.nodeName}${v.metadata?.deletionTimestamp ? " (deleting)" : ""}`),
+    `VolumeAttachments of ${pv}`,
+  ).toEqual(vas.length ? [runningOn] : []);
 }
 
 export const SHUTDOWN_CASES: Case[] = [
@@ -35,11 +50,13 @@ export const SHUTDOWN_CASES: Case[] = [
     meta: {
       id: "NF-04",
       area,
-      title: "non-graceful node shutdown: out-of-service taint, the StatefulSet pod is replaced, the node comes back schedulable",
+      title:
+        "non-graceful node shutdown: out-of-service taint, the StatefulSet pod is replaced, the node comes back schedulable",
       requires,
       disruptive: true,
       expectation: (d) => replacementExpectation(d, "is shut down"),
-      asserts: "the node running a StatefulSet pod is powered off (node container stopped) until NotReady; the out-of-service taint makes the control plane force-delete the lost pod; the replacement behaves as expected for the driver while the node is down; once the node is started and the taint removed, the node is schedulable and the workload reads the data written before",
+      asserts:
+        "the node running a StatefulSet pod is powered off (node container stopped) until NotReady; the out-of-service taint makes the control plane force-delete the lost pod; the replacement behaves as expected for the driver while the node is down; once the node is started and the taint removed, the node is schedulable and the workload reads the data written before",
     },
     body: async (c) => {
       const w = await startWorkload(c, "StatefulSet");
@@ -59,10 +76,12 @@ export const SHUTDOWN_CASES: Case[] = [
     meta: {
       id: "NF-05",
       area,
-      title: "node down past the eviction timeout: the workload is rescheduled with its data (or waits for node-local data)",
+      title:
+        "node down past the eviction timeout: the workload is rescheduled with its data (or waits for node-local data)",
       requires,
       disruptive: true,
-      expectation: (d) => `${replacementExpectation(d, "is down")} (the pod tolerates an unreachable node for ${EVICTION_AFTER_S} s instead of the default 300 s; the eviction path is the same)`,
+      expectation: (d) =>
+        `${replacementExpectation(d, "is down")} (the pod tolerates an unreachable node for ${EVICTION_AFTER_S} s instead of the default 300 s; the eviction path is the same)`,
       asserts: `the node running a Deployment's pod is stopped past the pod's eviction timeout (${EVICTION_AFTER_S} s); the pod is evicted, the replacement behaves as expected for the driver while the node is down; once the node is back the evicted pod is finalised and the workload reads the data written before`,
     },
     body: async (c) => {
@@ -73,7 +92,9 @@ export const SHUTDOWN_CASES: Case[] = [
         `pod ${w.pod.metadata?.name} evicted (marked for deletion) after ${EVICTION_AFTER_S} s on an unreachable node`,
         async () => {
           const p = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: w.pod.metadata?.name as string });
-          const taints = (await c.kube.core.readNode({ name: w.node })).spec?.taints?.map((t) => `${t.key}:${t.effect}`).join(", ");
+          const taints = (await c.kube.core.readNode({ name: w.node })).spec?.taints
+            ?.map((t) => `${t.key}:${t.effect}`)
+            .join(", ");
           return { done: !!p.metadata?.deletionTimestamp, seen: `not evicted yet; node taints: ${taints || "none"}` };
         },
         { timeoutMs: 3 * 60_000, intervalMs: 2000 },
@@ -95,7 +116,8 @@ export const SHUTDOWN_CASES: Case[] = [
       requires,
       disruptive: true,
       expectation: (d) => replacementExpectation(d, "is cordoned"),
-      asserts: "draining the node of a StatefulSet pod evicts it; its mounts are cleaned up on the node; the replacement behaves as expected for the driver while the node is cordoned; after uncordon the workload reads the data written before, and every VolumeAttachment of the volume is on the node the pod runs on",
+      asserts:
+        "draining the node of a StatefulSet pod evicts it; its mounts are cleaned up on the node; the replacement behaves as expected for the driver while the node is cordoned; after uncordon the workload reads the data written before, and every VolumeAttachment of the volume is on the node the pod runs on",
     },
     body: async (c) => {
       const w = await startWorkload(c, "StatefulSet");

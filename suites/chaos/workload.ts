@@ -7,7 +7,13 @@
  */
 import { expect } from "vitest";
 import { waitFor } from "../../harness/core/wait.ts";
-import { expectedChecksum, newPattern, readChecksumScript, writeScript, type Pattern } from "../../harness/data/pattern.ts";
+import {
+  expectedChecksum,
+  newPattern,
+  readChecksumScript,
+  writeScript,
+  type Pattern,
+} from "../../harness/data/pattern.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import type { DriverFile } from "../../harness/drivers/schema.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
@@ -52,7 +58,11 @@ const LABEL = "volcert.io/workload";
  * `tolerationSeconds` shortens how long the pod tolerates an unreachable or NotReady node (the
  * default is 300 s); the eviction path is the same.
  */
-export async function startWorkload(c: CaseContext, kind: Workload["kind"], opts: { tolerationSeconds?: number } = {}): Promise<Workload> {
+export async function startWorkload(
+  c: CaseContext,
+  kind: Workload["kind"],
+  opts: { tolerationSeconds?: number } = {},
+): Promise<Workload> {
   const node = c.workers[0] as string;
   const name = "app";
   const claim = await caseClaim(c, node, { name: "data" });
@@ -61,18 +71,43 @@ export async function startWorkload(c: CaseContext, kind: Workload["kind"], opts
   const pod = podWithClaim(name, claim, {
     ...(placement === "pinned-by-selector" ? { nodeSelector: { "kubernetes.io/hostname": node } } : {}),
     // Where the volume does not pin the pod, prefer the first worker so the data starts there.
-    ...(placement === "pinned-by-selector" ? {} : { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [hostname] } }] } } }),
+    ...(placement === "pinned-by-selector"
+      ? {}
+      : {
+          affinity: {
+            nodeAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, preference: { matchExpressions: [hostname] } },
+              ],
+            },
+          },
+        }),
   });
   const spec = pod.spec as NonNullable<V1Pod["spec"]>;
   if (opts.tolerationSeconds !== undefined) {
-    spec.tolerations = ["node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"].map((key) => ({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: opts.tolerationSeconds }));
+    spec.tolerations = ["node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"].map((key) => ({
+      key,
+      operator: "Exists",
+      effect: "NoExecute",
+      tolerationSeconds: opts.tolerationSeconds,
+    }));
   }
   const labels = { [LABEL]: name, "app.kubernetes.io/managed-by": "volcert" };
   const template = { metadata: { labels }, spec };
   const body =
     kind === "StatefulSet"
-      ? { apiVersion: "apps/v1", kind, metadata: { name }, spec: { replicas: 1, serviceName: name, selector: { matchLabels: { [LABEL]: name } }, template } }
-      : { apiVersion: "apps/v1", kind, metadata: { name }, spec: { replicas: 1, strategy: { type: "Recreate" }, selector: { matchLabels: { [LABEL]: name } }, template } };
+      ? {
+          apiVersion: "apps/v1",
+          kind,
+          metadata: { name },
+          spec: { replicas: 1, serviceName: name, selector: { matchLabels: { [LABEL]: name } }, template },
+        }
+      : {
+          apiVersion: "apps/v1",
+          kind,
+          metadata: { name },
+          spec: { replicas: 1, strategy: { type: "Recreate" }, selector: { matchLabels: { [LABEL]: name } }, template },
+        };
   await c.kube.kubectl(["apply", "-n", c.ns, "-f", "-"], { input: JSON.stringify(body) });
   const started = await workloadPod(c, "the workload pod Ready", (p) => isPodReady(p));
   c.trackPod(started);
@@ -82,7 +117,9 @@ export async function startWorkload(c: CaseContext, kind: Workload["kind"], opts
   const pattern = newPattern(256 * 1024);
   await recordParameter("seed", pattern.seed);
   const podName = started.metadata?.name as string;
-  expect((await c.kube.execInPod(c.ns, podName, writeScript(pattern, "/data/pattern"))).trim()).toBe(await expectedChecksum(pattern));
+  expect((await c.kube.execInPod(c.ns, podName, writeScript(pattern, "/data/pattern"))).trim()).toBe(
+    await expectedChecksum(pattern),
+  );
   c.timeline.mark(`${kind} pod ${podName} (uid ${started.metadata?.uid}) wrote seed ${pattern.seed} on ${node}`);
   return { kind, name, node, claim, pod: started, pattern };
 }
@@ -94,13 +131,23 @@ async function livePods(c: CaseContext): Promise<V1Pod[]> {
 }
 
 /** Named wait for a live workload pod matching `ok`; on timeout says what the pods looked like. */
-export async function workloadPod(c: CaseContext, what: string, ok: (p: V1Pod) => boolean, timeoutMs = driverTimeout(c.driver, "podStart")): Promise<V1Pod> {
+export async function workloadPod(
+  c: CaseContext,
+  what: string,
+  ok: (p: V1Pod) => boolean,
+  timeoutMs = driverTimeout(c.driver, "podStart"),
+): Promise<V1Pod> {
   return waitFor(
     what,
     async () => {
       const all = (await c.kube.core.listNamespacedPod({ namespace: c.ns, labelSelector: `${LABEL}=app` })).items;
       const hit = all.find((p) => !p.metadata?.deletionTimestamp && ok(p));
-      const seen = all.map((p) => `${p.metadata?.name}${p.metadata?.deletionTimestamp ? " (terminating)" : ""} on ${p.spec?.nodeName ?? "no node"}: ${describePod(p)}`).join("; ");
+      const seen = all
+        .map(
+          (p) =>
+            `${p.metadata?.name}${p.metadata?.deletionTimestamp ? " (terminating)" : ""} on ${p.spec?.nodeName ?? "no node"}: ${describePod(p)}`,
+        )
+        .join("; ");
       return { done: !!hit, seen: seen || "no pod", ...(hit ? { value: hit } : {}) };
     },
     { timeoutMs, intervalMs: 1000 },
@@ -114,22 +161,35 @@ export const isReplacement = (w: Workload) => (p: V1Pod) => p.metadata?.uid !== 
  * While the node is away: node-local storage keeps the replacement Pending (observed for
  * `holdMs`, it must never be scheduled elsewhere); network storage runs it on another worker.
  */
-export async function expectReplacementWhileAway(c: CaseContext, w: Workload, away = "is away", holdMs = 20_000): Promise<void> {
+export async function expectReplacementWhileAway(
+  c: CaseContext,
+  w: Workload,
+  away = "is away",
+  holdMs = 20_000,
+): Promise<void> {
   const replacement = await workloadPod(c, `a replacement for ${w.pod.metadata?.name} created`, isReplacement(w));
   if (placementOf(c.driver) === "anywhere") {
-    const ready = await workloadPod(c, "the replacement Ready on another worker", (p) => isReplacement(w)(p) && isPodReady(p));
+    const ready = await workloadPod(
+      c,
+      "the replacement Ready on another worker",
+      (p) => isReplacement(w)(p) && isPodReady(p),
+    );
     expect(ready.spec?.nodeName, "the replacement runs on another node").not.toBe(w.node);
     c.trackPod(ready);
     await expectWorkloadData(c, ready, w.pattern);
     return;
   }
-  c.timeline.mark(`replacement ${replacement.metadata?.name} (uid ${replacement.metadata?.uid}) created; it must stay Pending while ${w.node} ${away}`);
+  c.timeline.mark(
+    `replacement ${replacement.metadata?.name} (uid ${replacement.metadata?.uid}) created; it must stay Pending while ${w.node} ${away}`,
+  );
   const until = Date.now() + holdMs;
   const elsewhere = await waitFor(
     `replacement stays unscheduled for ${holdMs / 1000} s while ${w.node} ${away}`,
     async () => {
       const pods = await livePods(c);
-      const placed = pods.filter((p) => isReplacement(w)(p) && p.spec?.nodeName).map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`);
+      const placed = pods
+        .filter((p) => isReplacement(w)(p) && p.spec?.nodeName)
+        .map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`);
       return { done: placed.length > 0 || Date.now() >= until, seen: pods.map(describePod).join("; "), value: placed };
     },
     { timeoutMs: holdMs + 60_000, intervalMs: 1000 },
@@ -143,8 +203,14 @@ export async function expectReplacementWhileAway(c: CaseContext, w: Workload, aw
 
 /** After the node is back: the workload runs again (node-local: on that node) and reads the data. */
 export async function expectWorkloadBack(c: CaseContext, w: Workload): Promise<V1Pod> {
-  const pod = await workloadPod(c, "the workload Ready again", (p) => isReplacement(w)(p) && isPodReady(p), 2 * driverTimeout(c.driver, "podStart"));
-  if (placementOf(c.driver) !== "anywhere") expect(pod.spec?.nodeName, "node-local data: the workload runs where its data is").toBe(w.node);
+  const pod = await workloadPod(
+    c,
+    "the workload Ready again",
+    (p) => isReplacement(w)(p) && isPodReady(p),
+    2 * driverTimeout(c.driver, "podStart"),
+  );
+  if (placementOf(c.driver) !== "anywhere")
+    expect(pod.spec?.nodeName, "node-local data: the workload runs where its data is").toBe(w.node);
   c.trackPod(pod);
   c.timeline.mark(`workload pod ${pod.metadata?.name} Ready on ${pod.spec?.nodeName}`);
   await expectWorkloadData(c, pod, w.pattern);
@@ -153,18 +219,33 @@ export async function expectWorkloadBack(c: CaseContext, w: Workload): Promise<V
 
 async function expectWorkloadData(c: CaseContext, pod: V1Pod, p: Pattern): Promise<void> {
   const name = pod.metadata?.name as string;
-  expect((await c.kube.execInPod(c.ns, name, readChecksumScript("/data/pattern"))).trim(), `checksum read by ${name} on ${pod.spec?.nodeName}`).toBe(await expectedChecksum(p));
+  expect(
+    (await c.kube.execInPod(c.ns, name, readChecksumScript("/data/pattern"))).trim(),
+    `checksum read by ${name} on ${pod.spec?.nodeName}`,
+  ).toBe(await expectedChecksum(p));
   c.timeline.mark(`pod ${name} on ${pod.spec?.nodeName} read the data back intact`);
 }
 
 /** Named wait until the pod with this UID is gone from the API (finalised, not just terminating). */
-export async function waitPodUidGone(c: CaseContext, pod: V1Pod, why: string, timeoutMs = driverTimeout(c.driver, "podDelete")): Promise<void> {
+export async function waitPodUidGone(
+  c: CaseContext,
+  pod: V1Pod,
+  why: string,
+  timeoutMs = driverTimeout(c.driver, "podDelete"),
+): Promise<void> {
   const uid = pod.metadata?.uid;
   await waitFor(
     `pod ${pod.metadata?.name} (uid ${uid}) gone: ${why}`,
     async () => {
-      const same = (await c.kube.core.listNamespacedPod({ namespace: c.ns })).items.find((p) => p.metadata?.uid === uid);
-      return { done: !same, seen: same ? `${same.metadata?.deletionTimestamp ? "terminating" : "not deleted"}: ${describePod(same)}` : "gone" };
+      const same = (await c.kube.core.listNamespacedPod({ namespace: c.ns })).items.find(
+        (p) => p.metadata?.uid === uid,
+      );
+      return {
+        done: !same,
+        seen: same
+          ? `${same.metadata?.deletionTimestamp ? "terminating" : "not deleted"}: ${describePod(same)}`
+          : "gone",
+      };
     },
     { timeoutMs, intervalMs: 1000 },
   );

@@ -23,7 +23,12 @@ const sleeper = (name: string, mountPath: string, extra: Partial<Container> = {}
   ...extra,
 });
 
-function pod(name: string, containers: Container[], volume: Record<string, unknown> = {}, spec: Partial<NonNullable<V1Pod["spec"]>> = {}): V1Pod {
+function pod(
+  name: string,
+  containers: Container[],
+  volume: Record<string, unknown> = {},
+  spec: Partial<NonNullable<V1Pod["spec"]>> = {},
+): V1Pod {
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -42,7 +47,12 @@ const sh = (c: CaseContext, podName: string, container: string, script: string) 
 
 describe("ED emptyDir sharing between containers", () => {
   defineCase(
-    { id: "ED-01", area, title: "two containers share an emptyDir at different mount paths", asserts: "bytes written by one container are read back identically by the other" },
+    {
+      id: "ED-01",
+      area,
+      title: "two containers share an emptyDir at different mount paths",
+      asserts: "bytes written by one container are read back identically by the other",
+    },
     async (c) => {
       const p = newPattern();
       await recordParameter("seed", p.seed);
@@ -56,12 +66,23 @@ describe("ED emptyDir sharing between containers", () => {
   );
 
   defineCase(
-    { id: "ED-02", area, title: "an init container writes, the app container reads", asserts: "data written by the init container is present and intact for the app container" },
+    {
+      id: "ED-02",
+      area,
+      title: "an init container writes, the app container reads",
+      asserts: "data written by the init container is present and intact for the app container",
+    },
     async (c) => {
       const p = newPattern();
       await recordParameter("seed", p.seed);
       const [cmd, ...args] = writeScript(p, "/work/pattern");
-      const init: Container = { name: "init", image, imagePullPolicy: "IfNotPresent", command: [cmd as string, ...args], volumeMounts: [{ name: "shared", mountPath: "/work" }] };
+      const init: Container = {
+        name: "init",
+        image,
+        imagePullPolicy: "IfNotPresent",
+        command: [cmd as string, ...args],
+        volumeMounts: [{ name: "shared", mountPath: "/work" }],
+      };
       await run(c, pod("ed02", [sleeper("app", "/data")], {}, { initContainers: [init] }));
       const read = (await c.kube.execInPod(c.ns, "ed02", readChecksumScript("/data/pattern"), "app")).trim();
       expect(read).toBe(await expectedChecksum(p));
@@ -69,20 +90,34 @@ describe("ED emptyDir sharing between containers", () => {
   );
 
   defineCase(
-    { id: "ED-03", area, title: "medium Memory is tmpfs and sizeLimit caps it", asserts: "the mount is tmpfs; writing past sizeLimit fails (ENOSPC) while writing below it succeeds" },
+    {
+      id: "ED-03",
+      area,
+      title: "medium Memory is tmpfs and sizeLimit caps it",
+      asserts: "the mount is tmpfs; writing past sizeLimit fails (ENOSPC) while writing below it succeeds",
+    },
     async (c) => {
       await run(c, pod("ed03", [sleeper("app", "/mem")], { medium: "Memory", sizeLimit: "16Mi" }));
       const fstype = (await sh(c, "ed03", "app", "awk '$2 == \"/mem\" { print $3 }' /proc/mounts")).trim();
       expect(fstype).toBe("tmpfs");
       await sh(c, "ed03", "app", "head -c 8388608 /dev/zero > /mem/below && echo ok");
-      const over = await c.kube.kubectl(["exec", "-n", c.ns, "ed03", "-c", "app", "--", "sh", "-c", "head -c 33554432 /dev/zero > /mem/over"], { nothrow: true });
+      const over = await c.kube.kubectl(
+        ["exec", "-n", c.ns, "ed03", "-c", "app", "--", "sh", "-c", "head -c 33554432 /dev/zero > /mem/over"],
+        { nothrow: true },
+      );
       expect(over.ok, "writing 32Mi into a 16Mi memory emptyDir must fail").toBe(false);
       expect(over.stderr).toMatch(/No space left on device/);
     },
   );
 
   defineCase(
-    { id: "ED-04", area, title: "mode, ownership and fsGroup", asserts: "the directory is mode 0777 (setgid with fsGroup) and group-owned by fsGroup; root and a non-root user can both create files" },
+    {
+      id: "ED-04",
+      area,
+      title: "mode, ownership and fsGroup",
+      asserts:
+        "the directory is mode 0777 (setgid with fsGroup) and group-owned by fsGroup; root and a non-root user can both create files",
+    },
     async (c) => {
       const nonRoot: Container = sleeper("user", "/data", { securityContext: { runAsUser: 1000, runAsGroup: 1000 } });
       await run(c, pod("ed04", [sleeper("root", "/data"), nonRoot], {}, { securityContext: { fsGroup: 2000 } }));
@@ -98,7 +133,12 @@ describe("ED emptyDir sharing between containers", () => {
   );
 
   defineCase(
-    { id: "ED-05", area, title: "content is gone after the pod is deleted and re-created", asserts: "a re-created pod (same name, same node) starts with an empty emptyDir" },
+    {
+      id: "ED-05",
+      area,
+      title: "content is gone after the pod is deleted and re-created",
+      asserts: "a re-created pod (same name, same node) starts with an empty emptyDir",
+    },
     async (c) => {
       await run(c, pod("ed05", [sleeper("app", "/data")]));
       const first = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "ed05" });

@@ -22,7 +22,8 @@ export const INSTALL_CASES: Case[] = [
       area,
       title: "the FlexVolume driver is installed and initialised on every node",
       requires: { types: ["flexvolume"] },
-      asserts: "on every node the executable sits in kubelet's plugin directory with mode 0755, and `init` (run in the node as kubelet runs it) answers Success with attach:false",
+      asserts:
+        "on every node the executable sits in kubelet's plugin directory with mode 0755, and `init` (run in the node as kubelet runs it) answers Success with attach:false",
     },
     body: async (c) => {
       const d = c.driver;
@@ -50,29 +51,45 @@ export const INSTALL_CASES: Case[] = [
       area,
       title: "declared capabilities match what the cluster shows (CSIDriver, CSINode, StorageClass)",
       requires: { types: ["csi"] },
-      asserts: "the CSIDriver object's attachRequired, fsGroupPolicy and volumeLifecycleModes equal the driver file's csi.expect; every node's CSINode lists the driver (with a topology key when the driver declares topology); each StorageClass's allowVolumeExpansion agrees with controllerExpansion. A mismatch shows both values",
+      asserts:
+        "the CSIDriver object's attachRequired, fsGroupPolicy and volumeLifecycleModes equal the driver file's csi.expect; every node's CSINode lists the driver (with a topology key when the driver declares topology); each StorageClass's allowVolumeExpansion agrees with controllerExpansion. A mismatch shows both values",
     },
     body: async (c) => {
       const d = c.driver!;
       const csi = d.spec.csi!;
       const found: string[] = [];
       const obj = await c.kube.storage.readCSIDriver({ name: csi.driverName });
-      const actual = { attachRequired: obj.spec.attachRequired, fsGroupPolicy: obj.spec.fsGroupPolicy, volumeLifecycleModes: obj.spec.volumeLifecycleModes };
+      const actual = {
+        attachRequired: obj.spec.attachRequired,
+        fsGroupPolicy: obj.spec.fsGroupPolicy,
+        volumeLifecycleModes: obj.spec.volumeLifecycleModes,
+      };
       found.push(`CSIDriver ${csi.driverName}: ${JSON.stringify(actual)}`);
       for (const [key, want] of Object.entries(csi.expect)) {
-        expect(actual[key as keyof typeof actual], `CSIDriver ${csi.driverName} ${key}: driver file says ${JSON.stringify(want)}, cluster says ${JSON.stringify(actual[key as keyof typeof actual])}`).toEqual(want);
+        expect(
+          actual[key as keyof typeof actual],
+          `CSIDriver ${csi.driverName} ${key}: driver file says ${JSON.stringify(want)}, cluster says ${JSON.stringify(actual[key as keyof typeof actual])}`,
+        ).toEqual(want);
       }
       const nodes = (await c.kube.core.listNode()).items.map((n) => n.metadata?.name as string);
       for (const node of nodes) {
-        const entry = (await c.kube.storage.readCSINode({ name: node })).spec.drivers.find((x) => x.name === csi.driverName);
-        found.push(`CSINode ${node}: ${entry ? `nodeID ${entry.nodeID}, topologyKeys ${JSON.stringify(entry.topologyKeys ?? [])}` : "not registered"}`);
+        const entry = (await c.kube.storage.readCSINode({ name: node })).spec.drivers.find(
+          (x) => x.name === csi.driverName,
+        );
+        found.push(
+          `CSINode ${node}: ${entry ? `nodeID ${entry.nodeID}, topologyKeys ${JSON.stringify(entry.topologyKeys ?? [])}` : "not registered"}`,
+        );
         expect(entry, `CSINode ${node} lists ${csi.driverName}`).toBeDefined();
-        if (d.spec.capabilities.topology) expect(entry?.topologyKeys ?? [], `driver declares topology; CSINode ${node} topologyKeys`).not.toEqual([]);
+        if (d.spec.capabilities.topology)
+          expect(entry?.topologyKeys ?? [], `driver declares topology; CSINode ${node} topologyKeys`).not.toEqual([]);
       }
       for (const sc of d.spec.storageClasses) {
         const live = await c.kube.storage.readStorageClass({ name: sc.name });
         found.push(`StorageClass ${sc.name}: allowVolumeExpansion ${String(live.allowVolumeExpansion ?? false)}`);
-        expect(live.allowVolumeExpansion ?? false, `StorageClass ${sc.name} allowVolumeExpansion vs capability controllerExpansion=${String(!!d.spec.capabilities.controllerExpansion)}`).toBe(!!d.spec.capabilities.controllerExpansion);
+        expect(
+          live.allowVolumeExpansion ?? false,
+          `StorageClass ${sc.name} allowVolumeExpansion vs capability controllerExpansion=${String(!!d.spec.capabilities.controllerExpansion)}`,
+        ).toBe(!!d.spec.capabilities.controllerExpansion);
         expect(live.provisioner, `StorageClass ${sc.name} provisioner`).toBe(csi.driverName);
       }
       await attachText("what the cluster shows", found.join("\n"));
@@ -83,10 +100,13 @@ export const INSTALL_CASES: Case[] = [
       id: "IN-03",
       area,
       title: "a definition with an unknown key or a wrong type is rejected before any cluster work",
-      asserts: "the driver's own definition with a misspelled capability (persistance) and a wrong type (timeoutMultiplier: \"fast\") is rejected with a ConfigError that lists both problems and suggests \"persistence\"",
+      asserts:
+        'the driver\'s own definition with a misspelled capability (persistance) and a wrong type (timeoutMultiplier: "fast") is rejected with a ConfigError that lists both problems and suggests "persistence"',
     },
     body: async (c: CaseContext) => {
-      const doc = JSON.parse(JSON.stringify(c.driver)) as { spec: { capabilities: Record<string, unknown>; timeoutMultiplier: unknown } };
+      const doc = JSON.parse(JSON.stringify(c.driver)) as {
+        spec: { capabilities: Record<string, unknown>; timeoutMultiplier: unknown };
+      };
       doc.spec.capabilities["persistance"] = true;
       doc.spec.timeoutMultiplier = "fast";
       const text = stringify(doc);

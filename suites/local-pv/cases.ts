@@ -6,7 +6,13 @@
  */
 import { expect } from "vitest";
 import { waitFor } from "../../harness/core/wait.ts";
-import { blockWriteScript, expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
+import {
+  blockWriteScript,
+  expectedChecksum,
+  newPattern,
+  readChecksumScript,
+  writeScript,
+} from "../../harness/data/pattern.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, latestEvent, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
 import { describePod } from "../../harness/k8s/kube.ts";
@@ -22,7 +28,10 @@ const requires = { types: ["in-tree" as const], capabilities: ["topology" as con
 const preferNode = (node: string) => ({
   nodeAffinity: {
     preferredDuringSchedulingIgnoredDuringExecution: [
-      { weight: 100, preference: { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] } },
+      {
+        weight: 100,
+        preference: { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] },
+      },
     ],
   },
 });
@@ -43,10 +52,18 @@ async function storageClassWFFC(c: CaseContext): Promise<void> {
       volumeBindingMode: "WaitForFirstConsumer",
     }),
   });
-  c.defer({ [Symbol.asyncDispose]: async () => void (await c.kube.kubectl(["delete", "storageclass", c.ns, "--ignore-not-found"], { nothrow: true })) });
+  c.defer({
+    [Symbol.asyncDispose]: async () =>
+      void (await c.kube.kubectl(["delete", "storageclass", c.ns, "--ignore-not-found"], { nothrow: true })),
+  });
 }
 
-async function podEventually(c: CaseContext, name: string, predicate: (seen: string) => boolean, what: string): Promise<string> {
+async function podEventually(
+  c: CaseContext,
+  name: string,
+  predicate: (seen: string) => boolean,
+  what: string,
+): Promise<string> {
   return waitFor(
     `pod ${name}: ${what}`,
     async () => {
@@ -65,7 +82,10 @@ export async function waitForFirstConsumer(c: CaseContext): Promise<void> {
   const homePv = await staticVolume(c, "home", { node: home });
   await staticVolume(c, "away", { node: away });
   await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
-  await expect(waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: 15_000 }), "claim must wait for its first consumer").rejects.toThrow(/not done/);
+  await expect(
+    waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: 15_000 }),
+    "claim must wait for its first consumer",
+  ).rejects.toThrow(/not done/);
   expect(await latestEvent(c.kube, c.ns, "PersistentVolumeClaim", "claim")).toMatch(/WaitForFirstConsumer/);
   await c.createPod(podWithClaim("consumer", "claim", { nodeSelector: { "kubernetes.io/hostname": home } }));
   const bound = await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
@@ -76,7 +96,13 @@ export async function waitForFirstConsumer(c: CaseContext): Promise<void> {
 
 export const LOCAL_PV_CASES: Case[] = [
   {
-    meta: { id: "LP-01", area, title: "a pod using a local PV's claim is scheduled onto the PV's node", requires, asserts: "the pod lands on the volume's node although it prefers the other worker, and a data check passes" },
+    meta: {
+      id: "LP-01",
+      area,
+      title: "a pod using a local PV's claim is scheduled onto the PV's node",
+      requires,
+      asserts: "the pod lands on the volume's node although it prefers the other worker, and a data check passes",
+    },
     body: async (c) => {
       const { home, away } = placement(c);
       await staticVolume(c, "pv", { node: home });
@@ -87,16 +113,34 @@ export const LOCAL_PV_CASES: Case[] = [
       expect(pod.spec?.nodeName, "scheduled onto the node that holds the data").toBe(home);
       const p = newPattern(128 * 1024);
       await recordParameter("seed", p.seed);
-      expect((await c.kube.execInPod(c.ns, "user", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
-      expect((await c.kube.execInPod(c.ns, "user", readChecksumScript("/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      expect((await c.kube.execInPod(c.ns, "user", writeScript(p, "/data/pattern"))).trim()).toBe(
+        await expectedChecksum(p),
+      );
+      expect((await c.kube.execInPod(c.ns, "user", readChecksumScript("/data/pattern"))).trim()).toBe(
+        await expectedChecksum(p),
+      );
     },
   },
   {
-    meta: { id: "LP-02", area, title: "WaitForFirstConsumer binds the PV on the node the pod can run on", requires, asserts: "the claim stays Pending (WaitForFirstConsumer) until a pod uses it, then binds to the PV on the pod's node" },
+    meta: {
+      id: "LP-02",
+      area,
+      title: "WaitForFirstConsumer binds the PV on the node the pod can run on",
+      requires,
+      asserts:
+        "the claim stays Pending (WaitForFirstConsumer) until a pod uses it, then binds to the PV on the pod's node",
+    },
     body: waitForFirstConsumer,
   },
   {
-    meta: { id: "LP-03", area, title: "a node selector that conflicts with the PV's node leaves the pod unschedulable", requires, asserts: "the pod stays Pending with reason Unschedulable and the scheduler names the PV's node affinity as the cause" },
+    meta: {
+      id: "LP-03",
+      area,
+      title: "a node selector that conflicts with the PV's node leaves the pod unschedulable",
+      requires,
+      asserts:
+        "the pod stays Pending with reason Unschedulable and the scheduler names the PV's node affinity as the cause",
+    },
     body: async (c) => {
       const { home, away } = placement(c);
       await staticVolume(c, "pv", { node: home });
@@ -106,24 +150,46 @@ export const LOCAL_PV_CASES: Case[] = [
       const seen = await podEventually(c, "conflict", (s) => /Unschedulable/.test(s), "reported Unschedulable");
       // Kubernetes < 1.2x said "volume node affinity conflict"; 1.34's scheduler says "didn't match PersistentVolume's node affinity".
       expect(seen).toMatch(/volume node affinity conflict|didn't match PersistentVolume's node affinity/);
-      expect((await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "conflict" })).spec?.nodeName ?? "").toBe("");
+      expect((await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "conflict" })).spec?.nodeName ?? "").toBe(
+        "",
+      );
     },
   },
   {
-    meta: { id: "LP-04", area, title: "a pod forced onto the wrong node (nodeName) never runs", requires, asserts: "kubelet refuses to mount the local volume on a node outside its affinity; the pod never becomes Running" },
+    meta: {
+      id: "LP-04",
+      area,
+      title: "a pod forced onto the wrong node (nodeName) never runs",
+      requires,
+      asserts:
+        "kubelet refuses to mount the local volume on a node outside its affinity; the pod never becomes Running",
+    },
     body: async (c) => {
       const { home, away } = placement(c);
       await staticVolume(c, "pv", { node: home });
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
       await c.createPod(podWithClaim("forced", "claim", { nodeName: away }));
-      const seen = await podEventually(c, "forced", (s) => /affinity|FailedMount|NodeAffinity/i.test(s), "mount refused");
+      const seen = await podEventually(
+        c,
+        "forced",
+        (s) => /affinity|FailedMount|NodeAffinity/i.test(s),
+        "mount refused",
+      );
       expect(seen).not.toMatch(/phase Running/);
-      await expect(waitForPodReady(c.kube, c.ns, "forced", 20_000), "must never become Ready").rejects.toThrow(/not done/);
+      await expect(waitForPodReady(c.kube, c.ns, "forced", 20_000), "must never become Ready").rejects.toThrow(
+        /not done/,
+      );
     },
   },
   {
-    meta: { id: "LP-05", area, title: "a local PV whose path does not exist fails to mount with a clear event", requires, asserts: "the pod is not started and a FailedMount event names the missing path" },
+    meta: {
+      id: "LP-05",
+      area,
+      title: "a local PV whose path does not exist fails to mount with a clear event",
+      requires,
+      asserts: "the pod is not started and a FailedMount event names the missing path",
+    },
     body: async (c) => {
       const { home } = placement(c);
       const pv = await staticVolume(c, "pv", { node: home, createPath: false });
@@ -137,7 +203,14 @@ export const LOCAL_PV_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "LP-06", area, title: "a StatefulSet spreads over nodes with anti-affinity, and packs onto one with affinity", requires, asserts: "with required pod anti-affinity each replica runs on its own worker and is bound to the local PV of that worker; with required pod affinity all replicas land on the one worker that has free local PVs, each bound to a PV there" },
+    meta: {
+      id: "LP-06",
+      area,
+      title: "a StatefulSet spreads over nodes with anti-affinity, and packs onto one with affinity",
+      requires,
+      asserts:
+        "with required pod anti-affinity each replica runs on its own worker and is bound to the local PV of that worker; with required pod affinity all replicas land on the one worker that has free local PVs, each bound to a PV there",
+    },
     body: async (c) => {
       const { home } = placement(c);
       await storageClassWFFC(c);
@@ -157,9 +230,19 @@ export const LOCAL_PV_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "LP-07", area, title: "a local PV on a loop device: formatted in Filesystem mode, raw in Block mode", requires, asserts: "a local PV whose path is a loop device (created in the node) with fsType ext4 is formatted by the kubelet and mounted as ext4 in the pod, and seeded data reads back; the same kind of PV in Block mode reaches the pod as a raw block device that round-trips a seeded pattern with direct I/O" },
+    meta: {
+      id: "LP-07",
+      area,
+      title: "a local PV on a loop device: formatted in Filesystem mode, raw in Block mode",
+      requires,
+      asserts:
+        "a local PV whose path is a loop device (created in the node) with fsType ext4 is formatted by the kubelet and mounted as ext4 in the pod, and seeded data reads back; the same kind of PV in Block mode reaches the pod as a raw block device that round-trips a seeded pattern with direct I/O",
+    },
     body: async (c) => {
-      if (c.driver?.spec.inTree?.plugin !== "local") c.test.skip(`needs the in-tree local plugin; ${c.driver?.metadata.name} is ${c.driver?.spec.inTree?.plugin ?? c.driver?.spec.type}`);
+      if (c.driver?.spec.inTree?.plugin !== "local")
+        c.test.skip(
+          `needs the in-tree local plugin; ${c.driver?.metadata.name} is ${c.driver?.spec.inTree?.plugin ?? c.driver?.spec.type}`,
+        );
       const { home } = placement(c);
       await storageClassWFFC(c);
       const fsDev = await loopDevice(c, home, "fs");
@@ -171,17 +254,28 @@ export const LOCAL_PV_CASES: Case[] = [
       await c.createPod(podWithClaim("fs", "fs", { nodeSelector: { "kubernetes.io/hostname": home } }));
       await c.createPod(blockPodWithClaim("block", "block", { nodeSelector: { "kubernetes.io/hostname": home } }));
       await waitForPodReady(c.kube, c.ns, "fs");
-      expect((await c.kube.execInPod(c.ns, "fs", ["findmnt", "-n", "-o", "FSTYPE", "--target", "/data"])).trim(), `filesystem the kubelet put on ${fsDev}`).toBe("ext4");
+      expect(
+        (await c.kube.execInPod(c.ns, "fs", ["findmnt", "-n", "-o", "FSTYPE", "--target", "/data"])).trim(),
+        `filesystem the kubelet put on ${fsDev}`,
+      ).toBe("ext4");
       const p = newPattern(256 * 1024);
       await recordParameter("seed", p.seed);
-      expect((await c.kube.execInPod(c.ns, "fs", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      expect((await c.kube.execInPod(c.ns, "fs", writeScript(p, "/data/pattern"))).trim()).toBe(
+        await expectedChecksum(p),
+      );
       await waitForPodReady(c.kube, c.ns, "block");
-      expect((await c.kube.execInPod(c.ns, "block", ["sh", "-c", "test -b /dev/xvda && echo block"])).trim()).toBe("block");
+      expect((await c.kube.execInPod(c.ns, "block", ["sh", "-c", "test -b /dev/xvda && echo block"])).trim()).toBe(
+        "block",
+      );
       const q = newPattern(1024 * 1024);
       await recordParameter("seed (block)", q.seed);
-      expect((await c.kube.execInPod(c.ns, "block", blockWriteScript(q, "/dev/xvda"))).trim()).toBe(await expectedChecksum(q));
+      expect((await c.kube.execInPod(c.ns, "block", blockWriteScript(q, "/dev/xvda"))).trim()).toBe(
+        await expectedChecksum(q),
+      );
       // Raw means raw: the kubelet must not have put a filesystem on the Block-mode device.
-      const blkid = await exec("docker", ["exec", home, "blkid", "-o", "value", "-s", "TYPE", blockDev], { nothrow: true });
+      const blkid = await exec("docker", ["exec", home, "blkid", "-o", "value", "-s", "TYPE", blockDev], {
+        nothrow: true,
+      });
       expect(blkid.stdout.trim(), `filesystem signature on ${blockDev}`).toBe("");
     },
   },
@@ -202,7 +296,13 @@ async function loopDevice(c: CaseContext, node: string, suffix: string): Promise
   return dev;
 }
 
-async function localDevicePv(c: CaseContext, suffix: string, node: string, device: string, volumeMode: "Filesystem" | "Block"): Promise<void> {
+async function localDevicePv(
+  c: CaseContext,
+  suffix: string,
+  node: string,
+  device: string,
+  volumeMode: "Filesystem" | "Block",
+): Promise<void> {
   const name = `${c.ns}-${suffix}`;
   await c.kube.kubectl(["apply", "-f", "-"], {
     input: JSON.stringify({
@@ -216,14 +316,22 @@ async function localDevicePv(c: CaseContext, suffix: string, node: string, devic
         persistentVolumeReclaimPolicy: "Retain",
         storageClassName: c.ns,
         local: { path: device, ...(volumeMode === "Filesystem" ? { fsType: "ext4" } : {}) },
-        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] }] } },
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] },
+            ],
+          },
+        },
       },
     }),
   });
   c.defer({
     [Symbol.asyncDispose]: async () => {
       await c.kube.kubectl(["delete", "pv", name, "--ignore-not-found", "--wait=false"], { nothrow: true });
-      await c.kube.kubectl(["patch", "pv", name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}'], { nothrow: true });
+      await c.kube.kubectl(["patch", "pv", name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}'], {
+        nothrow: true,
+      });
     },
   });
 }
@@ -235,7 +343,12 @@ interface Replica {
 }
 
 /** A StatefulSet of workload pods with one claim each on the case's class; waits until every replica is Ready. */
-async function runStatefulSet(c: CaseContext, name: string, replicas: number, rule: "podAffinity" | "podAntiAffinity"): Promise<Replica[]> {
+async function runStatefulSet(
+  c: CaseContext,
+  name: string,
+  replicas: number,
+  rule: "podAffinity" | "podAntiAffinity",
+): Promise<Replica[]> {
   const labels = { app: name };
   await c.kube.kubectl(["apply", "-n", c.ns, "-f", "-"], {
     input: JSON.stringify({
@@ -252,10 +365,25 @@ async function runStatefulSet(c: CaseContext, name: string, replicas: number, ru
           spec: {
             ...podWithClaim("x", "x").spec,
             volumes: [],
-            affinity: { [rule]: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" }] } },
+            affinity: {
+              [rule]: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  { labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" },
+                ],
+              },
+            },
           },
         },
-        volumeClaimTemplates: [{ metadata: { name: "vol" }, spec: { storageClassName: c.ns, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }],
+        volumeClaimTemplates: [
+          {
+            metadata: { name: "vol" },
+            spec: {
+              storageClassName: c.ns,
+              accessModes: ["ReadWriteOnce"],
+              resources: { requests: { storage: "1Gi" } },
+            },
+          },
+        ],
       },
     }),
   });
@@ -271,13 +399,20 @@ async function runStatefulSet(c: CaseContext, name: string, replicas: number, ru
 }
 
 async function deleteStatefulSet(c: CaseContext, name: string): Promise<void> {
-  await c.kube.kubectl(["delete", "statefulset", "-n", c.ns, name, "--wait=true", "--cascade=foreground"], { timeoutMs: 3 * 60_000 });
-  const claims = (await c.kube.core.listNamespacedPersistentVolumeClaim({ namespace: c.ns })).items.map((x) => x.metadata?.name ?? "").filter((n) => n.startsWith(`vol-${name}-`));
-  if (claims.length) await c.kube.kubectl(["delete", "pvc", "-n", c.ns, ...claims, "--wait=true"], { timeoutMs: 3 * 60_000 });
+  await c.kube.kubectl(["delete", "statefulset", "-n", c.ns, name, "--wait=true", "--cascade=foreground"], {
+    timeoutMs: 3 * 60_000,
+  });
+  const claims = (await c.kube.core.listNamespacedPersistentVolumeClaim({ namespace: c.ns })).items
+    .map((x) => x.metadata?.name ?? "")
+    .filter((n) => n.startsWith(`vol-${name}-`));
+  if (claims.length)
+    await c.kube.kubectl(["delete", "pvc", "-n", c.ns, ...claims, "--wait=true"], { timeoutMs: 3 * 60_000 });
   await waitFor(
     `claims of StatefulSet ${name} deleted`,
     async () => {
-      const left = (await c.kube.core.listNamespacedPersistentVolumeClaim({ namespace: c.ns })).items.map((x) => x.metadata?.name ?? "").filter((n) => n.startsWith(`vol-${name}-`));
+      const left = (await c.kube.core.listNamespacedPersistentVolumeClaim({ namespace: c.ns })).items
+        .map((x) => x.metadata?.name ?? "")
+        .filter((n) => n.startsWith(`vol-${name}-`));
       return { done: left.length === 0, seen: left.join(", ") || "none" };
     },
     { timeoutMs: 2 * 60_000, intervalMs: 1000 },

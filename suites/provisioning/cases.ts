@@ -4,14 +4,30 @@
  * another's volumes, and the leak check knows where each volume's data lives on the nodes.
  */
 import { expect } from "vitest";
-import { blockWriteScript, expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
+import {
+  blockWriteScript,
+  expectedChecksum,
+  newPattern,
+  readChecksumScript,
+  writeScript,
+} from "../../harness/data/pattern.ts";
 import { attachText, recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, readClaim } from "../../harness/k8s/claims.ts";
 import { deletePodAndWait } from "../../harness/k8s/pods.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import type { Case, CaseContext } from "../support/case.ts";
-import { caseStorageClass, dataPaths, podReady, quantityBytes, readPv, waitForDataGone, waitForProvisioned, waitForPvGone, type PvView } from "../support/dynamic.ts";
+import {
+  caseStorageClass,
+  dataPaths,
+  podReady,
+  quantityBytes,
+  readPv,
+  waitForDataGone,
+  waitForProvisioned,
+  waitForPvGone,
+  type PvView,
+} from "../support/dynamic.ts";
 import { blockPodWithClaim, podWithClaim, WORKLOAD_IMAGE } from "../support/volumes.ts";
 import { measureLatency } from "./latency.ts";
 
@@ -19,10 +35,18 @@ const area = "dynamic provisioning";
 const requires = { dynamic: true, capabilities: ["persistence" as const] };
 
 /** A claim on the case's class and a pod that uses it (so WaitForFirstConsumer classes bind too). */
-export async function claimWithPod(c: CaseContext, opts: { claim?: string; pod?: string; size?: string; node?: string; accessModes?: string[] } = {}): Promise<{ claim: string; pod: string }> {
+export async function claimWithPod(
+  c: CaseContext,
+  opts: { claim?: string; pod?: string; size?: string; node?: string; accessModes?: string[] } = {},
+): Promise<{ claim: string; pod: string }> {
   const claim = opts.claim ?? "claim";
   const pod = opts.pod ?? `pod-${claim}`;
-  await createClaim(c.kube, c.ns, { name: claim, storageClassName: c.ns, size: opts.size ?? "64Mi", ...(opts.accessModes ? { accessModes: opts.accessModes } : {}) });
+  await createClaim(c.kube, c.ns, {
+    name: claim,
+    storageClassName: c.ns,
+    size: opts.size ?? "64Mi",
+    ...(opts.accessModes ? { accessModes: opts.accessModes } : {}),
+  });
   await c.createPod(podWithClaim(pod, claim, opts.node ? { nodeName: opts.node } : {}));
   return { claim, pod };
 }
@@ -42,7 +66,14 @@ function secondNode(c: CaseContext, first: string): string {
 
 export const PROVISIONING_CASES: Case[] = [
   {
-    meta: { id: "DP-01", area, title: "a claim on the driver's class binds to a correctly shaped PV", requires, asserts: "the claim binds; the PV's capacity ≥ the request, its access modes ⊆ the claim's, reclaimPolicy and mountOptions are the class's, claimRef names the claim (namespace, name, uid), and a pod starts with it" },
+    meta: {
+      id: "DP-01",
+      area,
+      title: "a claim on the driver's class binds to a correctly shaped PV",
+      requires,
+      asserts:
+        "the claim binds; the PV's capacity ≥ the request, its access modes ⊆ the claim's, reclaimPolicy and mountOptions are the class's, claimRef names the claim (namespace, name, uid), and a pod starts with it",
+    },
     body: async (c) => {
       const sc = await caseStorageClass(c);
       const { claim, pod } = await claimWithPod(c, { size: "100Mi" });
@@ -60,7 +91,14 @@ export const PROVISIONING_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "DP-02", area, title: "data written through a new volume is read back by a second pod", requires, asserts: "seeded data written by a first pod reads back byte for byte in a second pod started after the first is deleted (same node for node-local drivers, another node otherwise)" },
+    meta: {
+      id: "DP-02",
+      area,
+      title: "data written through a new volume is read back by a second pod",
+      requires,
+      asserts:
+        "seeded data written by a first pod reads back byte for byte in a second pod started after the first is deleted (same node for node-local drivers, another node otherwise)",
+    },
     body: async (c) => {
       await caseStorageClass(c);
       const { claim, pod } = await claimWithPod(c);
@@ -68,27 +106,48 @@ export const PROVISIONING_CASES: Case[] = [
       await podReady(c, pod);
       const p = newPattern();
       await recordParameter("seed", p.seed);
-      expect((await c.kube.execInPod(c.ns, pod, writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      expect((await c.kube.execInPod(c.ns, pod, writeScript(p, "/data/pattern"))).trim()).toBe(
+        await expectedChecksum(p),
+      );
       const node = secondNode(c, await podNode(c, pod));
       await deletePodAndWait(c.kube, c.ns, pod, driverTimeout(c.driver, "podDelete"));
       await c.createPod(podWithClaim("reader", claim, { nodeName: node }));
       await podReady(c, "reader");
-      expect((await c.kube.execInPod(c.ns, "reader", readChecksumScript("/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      expect((await c.kube.execInPod(c.ns, "reader", readChecksumScript("/data/pattern"))).trim()).toBe(
+        await expectedChecksum(p),
+      );
     },
   },
   {
-    meta: { id: "DP-03", area, title: "a script written into the volume can be executed", requires: { ...requires, capabilities: ["persistence" as const, "exec" as const] }, asserts: "a shell script written to the volume and made executable runs and prints its marker" },
+    meta: {
+      id: "DP-03",
+      area,
+      title: "a script written into the volume can be executed",
+      requires: { ...requires, capabilities: ["persistence" as const, "exec" as const] },
+      asserts: "a shell script written to the volume and made executable runs and prints its marker",
+    },
     body: async (c) => {
       await caseStorageClass(c);
       const { claim, pod } = await claimWithPod(c);
       await waitForProvisioned(c, claim);
       await podReady(c, pod);
-      await c.kube.execInPod(c.ns, pod, ["sh", "-ec", 'printf "#!/bin/sh\\necho volcert-exec-ok\\n" > /data/run.sh && chmod +x /data/run.sh']);
+      await c.kube.execInPod(c.ns, pod, [
+        "sh",
+        "-ec",
+        'printf "#!/bin/sh\\necho volcert-exec-ok\\n" > /data/run.sh && chmod +x /data/run.sh',
+      ]);
       expect((await c.kube.execInPod(c.ns, pod, ["/data/run.sh"])).trim()).toBe("volcert-exec-ok");
     },
   },
   {
-    meta: { id: "DP-04", area, title: "each supported fsType is what the pod gets mounted", requires: { ...requires, fsTypes: true }, asserts: "for every fsType in supportedFsTypes, a class with csi.storage.k8s.io/fstype gives a pod a mount of exactly that type" },
+    meta: {
+      id: "DP-04",
+      area,
+      title: "each supported fsType is what the pod gets mounted",
+      requires: { ...requires, fsTypes: true },
+      asserts:
+        "for every fsType in supportedFsTypes, a class with csi.storage.k8s.io/fstype gives a pod a mount of exactly that type",
+    },
     body: async (c) => {
       const types = c.driver?.spec.supportedFsTypes.filter(Boolean) ?? [];
       const base = c.driver?.spec.storageClasses[0];
@@ -106,7 +165,14 @@ export const PROVISIONING_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "DP-05", area, title: "the class's mount options appear in the pod's mount table", requires: { ...requires, mountOptions: true }, asserts: "every option of supportedMountOptions, set as the class's mountOptions, is in the options of the pod's /data mount" },
+    meta: {
+      id: "DP-05",
+      area,
+      title: "the class's mount options appear in the pod's mount table",
+      requires: { ...requires, mountOptions: true },
+      asserts:
+        "every option of supportedMountOptions, set as the class's mountOptions, is in the options of the pod's /data mount",
+    },
     body: async (c) => {
       const options = c.driver?.spec.supportedMountOptions ?? [];
       await caseStorageClass(c, { mountOptions: options });
@@ -119,30 +185,59 @@ export const PROVISIONING_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "DP-06", area, title: "sizes round up, never down; the smallest supported size works", requires, asserts: "claims for an odd size (1000001 bytes, 3333Ki) and for sizeRange.min bind to PVs of at least that size, and the claim's status capacity is at least the request" },
+    meta: {
+      id: "DP-06",
+      area,
+      title: "sizes round up, never down; the smallest supported size works",
+      requires,
+      asserts:
+        "claims for an odd size (1000001 bytes, 3333Ki) and for sizeRange.min bind to PVs of at least that size, and the claim's status capacity is at least the request",
+    },
     body: async (c) => {
       await caseStorageClass(c);
       const sizes = ["1000001", "3333Ki", c.driver?.spec.sizeRange.min ?? "1Mi"];
       await recordParameter("sizes", sizes.join(", "));
-      for (const [i, size] of sizes.entries()) await createClaim(c.kube, c.ns, { name: `claim-${i}`, storageClassName: c.ns, size });
+      for (const [i, size] of sizes.entries())
+        await createClaim(c.kube, c.ns, { name: `claim-${i}`, storageClassName: c.ns, size });
       await c.createPod({
         ...podWithClaim("user", "claim-0"),
         spec: {
           terminationGracePeriodSeconds: 1,
-          containers: [{ name: "workload", image: WORKLOAD_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"], volumeMounts: sizes.map((_, i) => ({ name: `v${i}`, mountPath: `/data${i}` })) }],
+          containers: [
+            {
+              name: "workload",
+              image: WORKLOAD_IMAGE,
+              imagePullPolicy: "IfNotPresent",
+              command: ["sleep", "infinity"],
+              volumeMounts: sizes.map((_, i) => ({ name: `v${i}`, mountPath: `/data${i}` })),
+            },
+          ],
           volumes: sizes.map((_, i) => ({ name: `v${i}`, persistentVolumeClaim: { claimName: `claim-${i}` } })),
         },
       });
       for (const [i, size] of sizes.entries()) {
         const { claim, pv } = await waitForProvisioned(c, `claim-${i}`);
-        expect(quantityBytes(pv.spec.capacity?.storage ?? "0"), `PV capacity for a ${size} claim`).toBeGreaterThanOrEqual(quantityBytes(size));
-        expect(quantityBytes(claim.capacity || "0"), `claim status capacity for a ${size} claim`).toBeGreaterThanOrEqual(quantityBytes(size));
+        expect(
+          quantityBytes(pv.spec.capacity?.storage ?? "0"),
+          `PV capacity for a ${size} claim`,
+        ).toBeGreaterThanOrEqual(quantityBytes(size));
+        expect(
+          quantityBytes(claim.capacity || "0"),
+          `claim status capacity for a ${size} claim`,
+        ).toBeGreaterThanOrEqual(quantityBytes(size));
       }
       await podReady(c, "user");
     },
   },
   {
-    meta: { id: "DP-07", area, title: "deleting a claim while it is provisioned leaves no orphan PV or data", requires: { ...requires, dataPaths: true }, asserts: "a claim deleted right after its pod is created (mid-provisioning) leaves no PV bound to it and no volume data on any node" },
+    meta: {
+      id: "DP-07",
+      area,
+      title: "deleting a claim while it is provisioned leaves no orphan PV or data",
+      requires: { ...requires, dataPaths: true },
+      asserts:
+        "a claim deleted right after its pod is created (mid-provisioning) leaves no PV bound to it and no volume data on any node",
+    },
     body: async (c) => {
       await caseStorageClass(c);
       const { claim, pod } = await claimWithPod(c);
@@ -156,33 +251,58 @@ export const PROVISIONING_CASES: Case[] = [
           const list = JSON.parse((await c.kube.kubectl(["get", "pv", "-o", "json"])).stdout) as { items: PvView[] };
           const mine = list.items.filter((pv) => pv.spec.claimRef?.namespace === c.ns);
           for (const pv of mine) seenPvs.set(pv.metadata.name, pv);
-          const claimLeft = (await c.kube.kubectl(["get", "pvc", "-n", c.ns, claim, "-o", "name"], { nothrow: true })).ok;
-          return { done: mine.length === 0 && !claimLeft, seen: `${claimLeft ? "claim still there; " : ""}PVs: ${mine.map((p) => `${p.metadata.name} (${p.status?.phase})`).join(", ") || "none"}` };
+          const claimLeft = (await c.kube.kubectl(["get", "pvc", "-n", c.ns, claim, "-o", "name"], { nothrow: true }))
+            .ok;
+          return {
+            done: mine.length === 0 && !claimLeft,
+            seen: `${claimLeft ? "claim still there; " : ""}PVs: ${mine.map((p) => `${p.metadata.name} (${p.status?.phase})`).join(", ") || "none"}`,
+          };
         },
         { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 500 },
       );
-      await recordParameter("PVs that appeared", [...seenPvs.keys()].join(", ") || "none (deleted before provisioning started)");
+      await recordParameter(
+        "PVs that appeared",
+        [...seenPvs.keys()].join(", ") || "none (deleted before provisioning started)",
+      );
       const paths = [...seenPvs.values()].flatMap((pv) => dataPaths(c, pv));
       c.trackVolumeData(paths);
       if (paths.length) await waitForDataGone(c, paths);
     },
   },
   {
-    meta: { id: "DP-08", area, title: "a Block-mode claim gives the pod a raw device", requires: { ...requires, capabilities: ["persistence" as const, "block" as const] }, asserts: "the pod sees a block device at the volumeDevices path, and seeded data written with direct I/O reads back identically" },
+    meta: {
+      id: "DP-08",
+      area,
+      title: "a Block-mode claim gives the pod a raw device",
+      requires: { ...requires, capabilities: ["persistence" as const, "block" as const] },
+      asserts:
+        "the pod sees a block device at the volumeDevices path, and seeded data written with direct I/O reads back identically",
+    },
     body: async (c) => {
       await caseStorageClass(c);
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "64Mi", volumeMode: "Block" });
       await c.createPod(blockPodWithClaim("block", "claim"));
       await waitForProvisioned(c, "claim");
       await podReady(c, "block");
-      expect((await c.kube.execInPod(c.ns, "block", ["sh", "-c", "test -b /dev/xvda && echo block"])).trim()).toBe("block");
+      expect((await c.kube.execInPod(c.ns, "block", ["sh", "-c", "test -b /dev/xvda && echo block"])).trim()).toBe(
+        "block",
+      );
       const p = newPattern(1024 * 1024);
       await recordParameter("seed", p.seed);
-      expect((await c.kube.execInPod(c.ns, "block", blockWriteScript(p, "/dev/xvda"))).trim()).toBe(await expectedChecksum(p));
+      expect((await c.kube.execInPod(c.ns, "block", blockWriteScript(p, "/dev/xvda"))).trim()).toBe(
+        await expectedChecksum(p),
+      );
     },
   },
   {
-    meta: { id: "DP-09", area, title: "a generic ephemeral volume is created with its pod and deleted with it", requires, asserts: "the pod's ephemeral claim <pod>-<volume> appears owned by the pod and binds; data can be written; after the pod is deleted the claim, the PV and the volume data are gone" },
+    meta: {
+      id: "DP-09",
+      area,
+      title: "a generic ephemeral volume is created with its pod and deleted with it",
+      requires,
+      asserts:
+        "the pod's ephemeral claim <pod>-<volume> appears owned by the pod and binds; data can be written; after the pod is deleted the claim, the PV and the volume data are gone",
+    },
     body: async (c) => {
       await caseStorageClass(c);
       await c.createPod({
@@ -191,8 +311,29 @@ export const PROVISIONING_CASES: Case[] = [
         metadata: { name: "eph" },
         spec: {
           terminationGracePeriodSeconds: 1,
-          containers: [{ name: "workload", image: WORKLOAD_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"], volumeMounts: [{ name: "scratch", mountPath: "/data" }] }],
-          volumes: [{ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: { storageClassName: c.ns, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "64Mi" } } } } } }],
+          containers: [
+            {
+              name: "workload",
+              image: WORKLOAD_IMAGE,
+              imagePullPolicy: "IfNotPresent",
+              command: ["sleep", "infinity"],
+              volumeMounts: [{ name: "scratch", mountPath: "/data" }],
+            },
+          ],
+          volumes: [
+            {
+              name: "scratch",
+              ephemeral: {
+                volumeClaimTemplate: {
+                  spec: {
+                    storageClassName: c.ns,
+                    accessModes: ["ReadWriteOnce"],
+                    resources: { requests: { storage: "64Mi" } },
+                  },
+                },
+              },
+            },
+          ],
         },
       });
       const { pv } = await waitForProvisioned(c, "eph-scratch");
@@ -200,12 +341,16 @@ export const PROVISIONING_CASES: Case[] = [
       expect(pvc.metadata?.ownerReferences?.map((o) => `${o.kind}/${o.name}`)).toEqual(["Pod/eph"]);
       await podReady(c, "eph");
       const p = newPattern(64 * 1024);
-      expect((await c.kube.execInPod(c.ns, "eph", writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
+      expect((await c.kube.execInPod(c.ns, "eph", writeScript(p, "/data/pattern"))).trim()).toBe(
+        await expectedChecksum(p),
+      );
       await deletePodAndWait(c.kube, c.ns, "eph", driverTimeout(c.driver, "podDelete"));
       await waitFor(
         "ephemeral claim eph-scratch garbage-collected with its pod",
         async () => {
-          const r = await c.kube.kubectl(["get", "pvc", "-n", c.ns, "eph-scratch", "-o", "jsonpath={.status.phase}"], { nothrow: true });
+          const r = await c.kube.kubectl(["get", "pvc", "-n", c.ns, "eph-scratch", "-o", "jsonpath={.status.phase}"], {
+            nothrow: true,
+          });
           return { done: !r.ok, seen: r.ok ? `claim still there, phase ${r.stdout}` : "gone" };
         },
         { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 1000 },
@@ -216,7 +361,14 @@ export const PROVISIONING_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "DP-10", area, title: "provisioning and pod start latency (p50/p95)", requires, asserts: "N claims with a pod each (created together) all bind and all pods run; claim create → Bound and pod create → Running are measured per claim and reported as p50/p95 (figures, not a pass threshold)" },
+    meta: {
+      id: "DP-10",
+      area,
+      title: "provisioning and pod start latency (p50/p95)",
+      requires,
+      asserts:
+        "N claims with a pod each (created together) all bind and all pods run; claim create → Bound and pod create → Running are measured per claim and reported as p50/p95 (figures, not a pass threshold)",
+    },
     body: async (c) => {
       await caseStorageClass(c);
       const n = Number(process.env["VOLCERT_DP10_CLAIMS"] ?? 6);

@@ -37,15 +37,23 @@ export async function measureLatency(c: CaseContext, n: number): Promise<Latency
       ]);
       for (const pvc of claims.items) {
         const name = `pvc/${pvc.metadata?.name}`;
-        if (pvc.status?.phase === "Bound" && !bound.has(name) && created.has(name)) bound.set(name, now - (created.get(name) as number));
+        if (pvc.status?.phase === "Bound" && !bound.has(name) && created.has(name))
+          bound.set(name, now - (created.get(name) as number));
       }
       for (const pod of pods.items) {
         const name = `pod/${pod.metadata?.name}`;
-        if (pod.status?.phase === "Running" && !running.has(name) && created.has(name)) running.set(name, now - (created.get(name) as number));
+        if (pod.status?.phase === "Running" && !running.has(name) && created.has(name))
+          running.set(name, now - (created.get(name) as number));
       }
-      return { done: bound.size === n && running.size === n, seen: `${created.size / 2}/${n} created, ${bound.size}/${n} Bound, ${running.size}/${n} Running` };
+      return {
+        done: bound.size === n && running.size === n,
+        seen: `${created.size / 2}/${n} created, ${bound.size}/${n} Bound, ${running.size}/${n} Running`,
+      };
     },
-    { timeoutMs: driverTimeout(c.driver, "claimProvision") + driverTimeout(c.driver, "podStart"), intervalMs: samplingMs },
+    {
+      timeoutMs: driverTimeout(c.driver, "claimProvision") + driverTimeout(c.driver, "podStart"),
+      intervalMs: samplingMs,
+    },
   );
   sampled.catch(() => undefined); // awaited below; this only keeps an early timeout from being "unhandled"
   // API calls, not kubectl: a process spawn per object would be measured as provisioning time.
@@ -54,7 +62,10 @@ export async function measureLatency(c: CaseContext, n: number): Promise<Latency
       const claim = `claim-${i}`;
       const pod = `pod-${i}`;
       created.set(`pvc/${claim}`, Date.now());
-      await c.kube.core.createNamespacedPersistentVolumeClaim({ namespace: c.ns, body: claimManifest({ name: claim, storageClassName: c.ns, size: "64Mi" }) as V1PersistentVolumeClaim });
+      await c.kube.core.createNamespacedPersistentVolumeClaim({
+        namespace: c.ns,
+        body: claimManifest({ name: claim, storageClassName: c.ns, size: "64Mi" }) as V1PersistentVolumeClaim,
+      });
       created.set(`pod/${pod}`, Date.now());
       await c.createPod(podWithClaim(pod, claim));
     }),

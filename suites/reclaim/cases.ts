@@ -13,7 +13,14 @@ import { deletePodAndWait } from "../../harness/k8s/pods.ts";
 import { presentPaths } from "../../harness/evidence/leaks.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import type { Case, CaseContext } from "../support/case.ts";
-import { caseStorageClass, dataPaths, podReady, waitForDataGone, waitForProvisioned, waitForPvGone } from "../support/dynamic.ts";
+import {
+  caseStorageClass,
+  dataPaths,
+  podReady,
+  waitForDataGone,
+  waitForProvisioned,
+  waitForPvGone,
+} from "../support/dynamic.ts";
 import { podWithClaim, staticVolume } from "../support/volumes.ts";
 import { claimWithPod } from "../provisioning/cases.ts";
 
@@ -35,10 +42,13 @@ async function provisionWithData(c: CaseContext) {
 }
 
 async function deleteClaim(c: CaseContext, claim: string): Promise<void> {
-  await c.kube.kubectl(["delete", "pvc", "-n", c.ns, claim, "--wait=true"], { timeoutMs: driverTimeout(c.driver, "pvDelete") });
+  await c.kube.kubectl(["delete", "pvc", "-n", c.ns, claim, "--wait=true"], {
+    timeoutMs: driverTimeout(c.driver, "pvDelete"),
+  });
 }
 
-const clearClaimRef = (c: CaseContext, pv: string) => c.kube.kubectl(["patch", "pv", pv, "--type=json", "-p", '[{"op":"remove","path":"/spec/claimRef"}]']);
+const clearClaimRef = (c: CaseContext, pv: string) =>
+  c.kube.kubectl(["patch", "pv", pv, "--type=json", "-p", '[{"op":"remove","path":"/spec/claimRef"}]']);
 
 /** Observes for `ms` that a claim stays Pending (a named, bounded observation, not a sleep). */
 async function staysPending(c: CaseContext, claim: string, ms: number): Promise<void> {
@@ -56,7 +66,14 @@ async function staysPending(c: CaseContext, claim: string, ms: number): Promise<
 
 export const RECLAIM_CASES: Case[] = [
   {
-    meta: { id: "RP-01", area, title: "Delete (dynamic): deleting the claim removes the PV and the data on the node", requires: dynamic, asserts: "after the claim is deleted, the PV disappears and the volume's data path is gone from every node (checked in the node, not only in the API)" },
+    meta: {
+      id: "RP-01",
+      area,
+      title: "Delete (dynamic): deleting the claim removes the PV and the data on the node",
+      requires: dynamic,
+      asserts:
+        "after the claim is deleted, the PV disappears and the volume's data path is gone from every node (checked in the node, not only in the API)",
+    },
     body: async (c) => {
       await caseStorageClass(c, { reclaimPolicy: "Delete" });
       const v = await provisionWithData(c);
@@ -67,7 +84,14 @@ export const RECLAIM_CASES: Case[] = [
     },
   },
   {
-    meta: { id: "RP-02", area, title: "Retain (dynamic): PV goes Released with the data; clearing claimRef makes it readable again", requires: dynamic, asserts: "after the claim is deleted the PV is Released and its data is still on the node; once claimRef is cleared a new claim binds it and reads the old bytes; switching the PV to Delete then removes PV and data" },
+    meta: {
+      id: "RP-02",
+      area,
+      title: "Retain (dynamic): PV goes Released with the data; clearing claimRef makes it readable again",
+      requires: dynamic,
+      asserts:
+        "after the claim is deleted the PV is Released and its data is still on the node; once claimRef is cleared a new claim binds it and reads the old bytes; switching the PV to Delete then removes PV and data",
+    },
     body: async (c) => {
       await caseStorageClass(c, { reclaimPolicy: "Retain" });
       const v = await provisionWithData(c);
@@ -75,7 +99,10 @@ export const RECLAIM_CASES: Case[] = [
       // However the case ends, hand the volume back to the driver for deletion.
       c.defer({
         [Symbol.asyncDispose]: async () => {
-          await c.kube.kubectl(["patch", "pv", pv, "--type=merge", "-p", '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}'], { nothrow: true });
+          await c.kube.kubectl(
+            ["patch", "pv", pv, "--type=merge", "-p", '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}'],
+            { nothrow: true },
+          );
           await c.kube.kubectl(["delete", "pv", pv, "--ignore-not-found", "--wait=false"], { nothrow: true });
         },
       });
@@ -88,16 +115,32 @@ export const RECLAIM_CASES: Case[] = [
       await waitForClaimPhase(c.kube, c.ns, "again", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("reader", "again", { nodeName: v.node }));
       await podReady(c, "reader");
-      expect((await c.kube.execInPod(c.ns, "reader", readChecksumScript("/data/pattern"))).trim()).toBe(await expectedChecksum(v.pattern));
+      expect((await c.kube.execInPod(c.ns, "reader", readChecksumScript("/data/pattern"))).trim()).toBe(
+        await expectedChecksum(v.pattern),
+      );
       await deletePodAndWait(c.kube, c.ns, "reader", driverTimeout(c.driver, "podDelete"));
-      await c.kube.kubectl(["patch", "pv", pv, "--type=merge", "-p", '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}']);
+      await c.kube.kubectl([
+        "patch",
+        "pv",
+        pv,
+        "--type=merge",
+        "-p",
+        '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}',
+      ]);
       await deleteClaim(c, "again");
       await waitForPvGone(c, pv);
       await waitForDataGone(c, v.paths);
     },
   },
   {
-    meta: { id: "RP-03", area, title: "Retain (static): a Released PV is not re-bound until claimRef is cleared", requires: staticOnly, asserts: "after its claim is deleted the PV is Released; a new matching claim stays Pending for 15 s; once an operator clears claimRef the PV becomes Available and the new claim binds to it" },
+    meta: {
+      id: "RP-03",
+      area,
+      title: "Retain (static): a Released PV is not re-bound until claimRef is cleared",
+      requires: staticOnly,
+      asserts:
+        "after its claim is deleted the PV is Released; a new matching claim stays Pending for 15 s; once an operator clears claimRef the PV becomes Available and the new claim binds to it",
+    },
     body: async (c) => {
       const node = c.workers[0] as string;
       const vol = await staticVolume(c, "pv", { node, reclaimPolicy: "Retain" });
@@ -108,17 +151,33 @@ export const RECLAIM_CASES: Case[] = [
       await createClaim(c.kube, c.ns, { name: "second", storageClassName: c.ns, size: "1Gi" });
       await staysPending(c, "second", 15_000);
       await clearClaimRef(c, vol.pvName);
-      const bound = await waitForClaimPhase(c.kube, c.ns, "second", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
+      const bound = await waitForClaimPhase(c.kube, c.ns, "second", "Bound", {
+        timeoutMs: driverTimeout(c.driver, "claimBound"),
+      });
       expect(bound.volumeName).toBe(vol.pvName);
     },
   },
   {
-    meta: { id: "RP-04", area, title: "Recycle (in-tree hostPath, deprecated upstream): the PV returns to Available, empty", requires: { types: ["in-tree" as const], capabilities: ["persistence" as const] }, asserts: "after the claim of a Recycle hostPath PV is deleted, kube-controller-manager's recycler scrubs it: the PV becomes Available and its directory on the node is empty; where that cannot be correct (several schedulable nodes) the case is reported unsupported with the upstream reason" },
+    meta: {
+      id: "RP-04",
+      area,
+      title: "Recycle (in-tree hostPath, deprecated upstream): the PV returns to Available, empty",
+      requires: { types: ["in-tree" as const], capabilities: ["persistence" as const] },
+      asserts:
+        "after the claim of a Recycle hostPath PV is deleted, kube-controller-manager's recycler scrubs it: the PV becomes Available and its directory on the node is empty; where that cannot be correct (several schedulable nodes) the case is reported unsupported with the upstream reason",
+    },
     body: async (c) => {
-      if (c.driver?.spec.inTree?.plugin !== "hostPath") c.test.skip(`Recycle is only implemented for hostPath (and NFS) upstream; ${c.driver?.metadata.name} uses ${c.driver?.spec.inTree?.plugin}`);
-      const nodes = (await c.kube.core.listNode()).items.filter((n) => !n.spec?.taints?.some((t) => t.effect === "NoSchedule"));
+      if (c.driver?.spec.inTree?.plugin !== "hostPath")
+        c.test.skip(
+          `Recycle is only implemented for hostPath (and NFS) upstream; ${c.driver?.metadata.name} uses ${c.driver?.spec.inTree?.plugin}`,
+        );
+      const nodes = (await c.kube.core.listNode()).items.filter(
+        (n) => !n.spec?.taints?.some((t) => t.effect === "NoSchedule"),
+      );
       if (nodes.length > 1) {
-        c.test.skip(`unsupported here: the hostPath recycler pod is not pinned to the PV's node ("HostPath recycling only works in single node clusters", pkg/volume/hostpath), and this cluster has ${nodes.length} schedulable nodes; run with --workers 1 to exercise it`);
+        c.test.skip(
+          `unsupported here: the hostPath recycler pod is not pinned to the PV's node ("HostPath recycling only works in single node clusters", pkg/volume/hostpath), and this cluster has ${nodes.length} schedulable nodes; run with --workers 1 to exercise it`,
+        );
       }
       const node = nodes[0]?.metadata?.name as string;
       const vol = await staticVolume(c, "pv", { node, reclaimPolicy: "Recycle" });
@@ -126,30 +185,54 @@ export const RECLAIM_CASES: Case[] = [
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
       await c.createPod(podWithClaim("writer", "claim", { nodeName: node }));
       await podReady(c, "writer");
-      await c.kube.execInPod(c.ns, "writer", ["sh", "-ec", "echo old > /data/file && mkdir -p /data/dir && echo x > /data/dir/nested"]);
+      await c.kube.execInPod(c.ns, "writer", [
+        "sh",
+        "-ec",
+        "echo old > /data/file && mkdir -p /data/dir && echo x > /data/dir/nested",
+      ]);
       await deletePodAndWait(c.kube, c.ns, "writer");
       await deleteClaim(c, "claim");
       const phase = await waitFor(
         `PV ${vol.pvName} recycled (Available) or failed`,
         async () => {
           const r = await c.kube.kubectl(["get", "pv", vol.pvName, "-o", "jsonpath={.status.phase}"]);
-          return { done: r.stdout === "Available" || r.stdout === "Failed", value: r.stdout, seen: `phase ${r.stdout}` };
+          return {
+            done: r.stdout === "Available" || r.stdout === "Failed",
+            value: r.stdout,
+            seen: `phase ${r.stdout}`,
+          };
         },
         { timeoutMs: 3 * 60_000, intervalMs: 2000 },
       );
-      expect(phase, `recycling outcome; last event: ${await latestEvent(c.kube, "default", "PersistentVolume", vol.pvName)}`).toBe("Available");
+      expect(
+        phase,
+        `recycling outcome; last event: ${await latestEvent(c.kube, "default", "PersistentVolume", vol.pvName)}`,
+      ).toBe("Available");
       const left = await exec("docker", ["exec", node, "ls", "-A", vol.path]);
       expect(left.stdout.trim(), `contents of ${vol.path} on ${node} after recycling`).toBe("");
     },
   },
   {
-    meta: { id: "RP-05", area, title: "deleting the PV before the claim still deletes the data (HonorPVReclaimPolicy)", requires: dynamic, asserts: "a bound PV deleted first stays (finalizers) while its claim exists; once the claim is deleted, the PV goes away and the driver deletes the data on the node" },
+    meta: {
+      id: "RP-05",
+      area,
+      title: "deleting the PV before the claim still deletes the data (HonorPVReclaimPolicy)",
+      requires: dynamic,
+      asserts:
+        "a bound PV deleted first stays (finalizers) while its claim exists; once the claim is deleted, the PV goes away and the driver deletes the data on the node",
+    },
     body: async (c) => {
       await caseStorageClass(c, { reclaimPolicy: "Delete" });
       const v = await provisionWithData(c);
       const pv = v.pv.metadata.name;
       await c.kube.kubectl(["delete", "pv", pv, "--wait=false"]);
-      const still = await c.kube.kubectl(["get", "pv", pv, "-o", "jsonpath={.metadata.deletionTimestamp} {.metadata.finalizers}"]);
+      const still = await c.kube.kubectl([
+        "get",
+        "pv",
+        pv,
+        "-o",
+        "jsonpath={.metadata.deletionTimestamp} {.metadata.finalizers}",
+      ]);
       await recordParameter("PV after delete while bound", still.stdout);
       expect(still.stdout, "a bound PV is kept by its finalizers").toMatch(/\S+ \[.+\]/);
       await deleteClaim(c, v.claim);

@@ -18,6 +18,8 @@ describe("broken fixture drivers make the chaos cases that target their defect f
       (err: unknown) => (err instanceof Error ? err.message : String(err)),
     );
     expect(outcome, "NF-02 must fail against a driver whose unmount does nothing").not.toBe("passed");
-    expect(outcome).toMatch(/gone after deletion: not done|mounts of pod \S+ cleaned up on \S+: not done|leak check failed/);
+    expect(outcome).toMatch(
+      /gone after deletion: not done|mounts of pod \S+ cleaned up on \S+: not done|leak check failed/,
+    );
   });
 });

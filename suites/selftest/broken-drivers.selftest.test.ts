@@ -27,15 +27,31 @@ interface Expectation {
 
 const expectations: Expectation[] = [
   // Local-style volumes without node affinity: the pod goes where it prefers, not where the data is.
-  { driver: "intree-local-no-affinity", caseDef: pick(LOCAL_PV_CASES, "LP-01"), because: /not done|scheduled onto the node that holds the data/ },
+  {
+    driver: "intree-local-no-affinity",
+    caseDef: pick(LOCAL_PV_CASES, "LP-01"),
+    because: /not done|scheduled onto the node that holds the data/,
+  },
   { driver: "intree-local-no-affinity", caseDef: pick(LOCAL_PV_CASES, "LP-03"), because: /not done|Unschedulable/ },
   // A FlexVolume unmount that reports success and does nothing: the mount and loop device stay
   // behind, kubelet cannot remove the pod's volume directory, and the pod never finishes deleting.
-  { driver: "flex-loop-leaky-unmount", caseDef: pick(BINDING_CASES, "BD-01"), because: /leak check failed[\s\S]*(mount of pod|loop device)|pod \S+ gone after deletion: not done/ },
+  {
+    driver: "flex-loop-leaky-unmount",
+    caseDef: pick(BINDING_CASES, "BD-01"),
+    because: /leak check failed[\s\S]*(mount of pod|loop device)|pod \S+ gone after deletion: not done/,
+  },
   // One ext4 instance per pod for the same image: pods sharing a volume on a node see different data.
-  { driver: "flex-loop-incoherent", caseDef: pick(ACCESS_MODE_CASES, "AM-03"), because: /reads the previous pod's data/ },
+  {
+    driver: "flex-loop-incoherent",
+    caseDef: pick(ACCESS_MODE_CASES, "AM-03"),
+    because: /reads the previous pod's data/,
+  },
   // A CSI DeleteVolume that answers success and keeps the data: the PV goes, the directory stays.
-  { driver: "csi-hostpath-leaky", caseDef: pick(RECLAIM_CASES, "RP-01"), because: /volume data removed from every node[\s\S]*still present/ },
+  {
+    driver: "csi-hostpath-leaky",
+    caseDef: pick(RECLAIM_CASES, "RP-01"),
+    because: /volume data removed from every node[\s\S]*still present/,
+  },
   // The same driver's NodePublishVolume drops the class's mount options.
   { driver: "csi-hostpath-leaky", caseDef: pick(PROVISIONING_CASES, "DP-05"), because: /mount option noatime/ },
 ];

@@ -40,14 +40,33 @@ describe("cluster smoke", () => {
       async () => {
         const list = await env().kube.core.listNode();
         const notReady = list.items.filter((n) => !isNodeReady(n)).map((n) => n.metadata?.name);
-        return { done: list.items.length > 0 && !notReady.length, value: list.items, seen: `${list.items.length} nodes, not Ready: ${notReady.join(", ") || "none"}` };
+        return {
+          done: list.items.length > 0 && !notReady.length,
+          value: list.items,
+          seen: `${list.items.length} nodes, not Ready: ${notReady.join(", ") || "none"}`,
+        };
       },
       { timeoutMs: 180_000, intervalMs: 2000 },
     );
-    await allure.attachment("nodes.json", JSON.stringify(nodes.map((n) => ({ name: n.metadata?.name, kubelet: n.status?.nodeInfo?.kubeletVersion, runtime: n.status?.nodeInfo?.containerRuntimeVersion })), null, 2), { contentType: "application/json" });
+    await allure.attachment(
+      "nodes.json",
+      JSON.stringify(
+        nodes.map((n) => ({
+          name: n.metadata?.name,
+          kubelet: n.status?.nodeInfo?.kubeletVersion,
+          runtime: n.status?.nodeInfo?.containerRuntimeVersion,
+        })),
+        null,
+        2,
+      ),
+      { contentType: "application/json" },
+    );
     expect(nodes.length).toBe(env().expectedNodes);
-    for (const n of nodes) expect(n.status?.nodeInfo?.kubeletVersion, n.metadata?.name).toBe(manifest.kubernetes.version);
-    expect(nodes.filter((n) => n.metadata?.labels?.["node-role.kubernetes.io/control-plane"] !== undefined)).toHaveLength(1);
+    for (const n of nodes)
+      expect(n.status?.nodeInfo?.kubeletVersion, n.metadata?.name).toBe(manifest.kubernetes.version);
+    expect(
+      nodes.filter((n) => n.metadata?.labels?.["node-role.kubernetes.io/control-plane"] !== undefined),
+    ).toHaveLength(1);
   });
 
   test("SMOKE-02 CoreDNS is Ready", async () => {
@@ -55,9 +74,16 @@ describe("cluster smoke", () => {
     const pods = await waitFor(
       "CoreDNS pods Ready",
       async () => {
-        const list = await env().kube.core.listNamespacedPod({ namespace: "kube-system", labelSelector: "k8s-app=kube-dns" });
+        const list = await env().kube.core.listNamespacedPod({
+          namespace: "kube-system",
+          labelSelector: "k8s-app=kube-dns",
+        });
         const ready = list.items.filter(isPodReady);
-        return { done: ready.length > 0 && ready.length === list.items.length, value: list.items, seen: `${ready.length}/${list.items.length} Ready` };
+        return {
+          done: ready.length > 0 && ready.length === list.items.length,
+          value: list.items,
+          seen: `${ready.length}/${list.items.length} Ready`,
+        };
       },
       { timeoutMs: 180_000, intervalMs: 2000 },
     );
@@ -103,7 +129,10 @@ describe("cluster smoke", () => {
     const kube = env().kube;
     const svc = await kube.core.readNamespacedService({ namespace: "default", name: "kubernetes" });
     const name = "dns-probe";
-    await kube.core.createNamespacedPod({ namespace: ns.name, body: workloadPod({ name, namespace: ns.name, image: images.workload }) });
+    await kube.core.createNamespacedPod({
+      namespace: ns.name,
+      body: workloadPod({ name, namespace: ns.name, image: images.workload }),
+    });
     await waitForPodReady(kube, ns.name, name);
     const resolvConf = await kube.execInPod(ns.name, name, ["cat", "/etc/resolv.conf"]);
     await allure.attachment("resolv.conf", resolvConf, { contentType: "text/plain" });
@@ -112,8 +141,14 @@ describe("cluster smoke", () => {
     const answer = await waitFor(
       "kubernetes.default resolves in a pod",
       async () => {
-        const r = await kube.kubectl(["exec", "-n", ns.name, name, "--", "getent", "hosts", "kubernetes.default"], { nothrow: true });
-        return { done: r.ok, value: r.stdout, seen: r.ok ? r.stdout.trim() : `getent exit ${r.exitCode}: ${r.stderr.trim()}` };
+        const r = await kube.kubectl(["exec", "-n", ns.name, name, "--", "getent", "hosts", "kubernetes.default"], {
+          nothrow: true,
+        });
+        return {
+          done: r.ok,
+          value: r.stdout,
+          seen: r.ok ? r.stdout.trim() : `getent exit ${r.exitCode}: ${r.stderr.trim()}`,
+        };
       },
       { timeoutMs: 60_000, intervalMs: 2000 },
     );

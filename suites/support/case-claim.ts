@@ -12,7 +12,11 @@ import type { CaseContext } from "./case.ts";
 import { caseStorageClass, waitForProvisioned } from "./dynamic.ts";
 import { podWithClaim, staticVolume } from "./volumes.ts";
 
-export async function caseClaim(c: CaseContext, node: string, opts: { name?: string; accessModes?: string[] } = {}): Promise<string> {
+export async function caseClaim(
+  c: CaseContext,
+  node: string,
+  opts: { name?: string; accessModes?: string[] } = {},
+): Promise<string> {
   const name = opts.name ?? "claim";
   const accessModes = opts.accessModes ?? ["ReadWriteOnce"];
   if (c.driver?.spec.type === "csi") {
@@ -31,7 +35,13 @@ export async function caseClaim(c: CaseContext, node: string, opts: { name?: str
 export const onNode = (node: string) => ({ nodeSelector: { "kubernetes.io/hostname": node } });
 
 /** Starts a workload pod using `claim` on `node` and waits until it is Ready (and, for CSI, the claim is provisioned). */
-export async function startPodOn(c: CaseContext, name: string, claim: string, node: string, readOnly = false): Promise<V1Pod> {
+export async function startPodOn(
+  c: CaseContext,
+  name: string,
+  claim: string,
+  node: string,
+  readOnly = false,
+): Promise<V1Pod> {
   await c.createPod(podWithClaim(name, claim, { ...onNode(node), readOnly }));
   const pod = await waitForPodReady(c.kube, c.ns, name, driverTimeout(c.driver, "podStart"));
   if (c.driver?.spec.type === "csi") await waitForProvisioned(c, claim);

@@ -86,7 +86,12 @@ export function defineCase(meta: CaseMeta, body: (c: CaseContext) => Promise<voi
 }
 
 /** Runs one case body with the full lifecycle; exported so volcert's self-tests can run a case against a broken driver. */
-export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<void>, driver: DriverFile | undefined, t: TestContext): Promise<void> {
+export async function runCase(
+  meta: CaseMeta,
+  body: (c: CaseContext) => Promise<void>,
+  driver: DriverFile | undefined,
+  t: TestContext,
+): Promise<void> {
   {
     await labelCase({ id: meta.id, area: meta.area, ...(driver ? { driver: driver.metadata.name } : {}) });
     const reason = driver && meta.requires ? skipReason(driver, meta.requires) : null;
@@ -96,7 +101,9 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
     }
     const env = clusterEnv();
     const expectation = meta.expectation?.(driver);
-    await describeCase(`Asserts: ${meta.asserts}${expectation ? `\n\n**Expected for this driver:** ${expectation}` : ""}`);
+    await describeCase(
+      `Asserts: ${meta.asserts}${expectation ? `\n\n**Expected for this driver:** ${expectation}` : ""}`,
+    );
     if (meta.disruptive) await beforeDisruptive(meta, env, t);
     const ns = await createNamespace(env.kube, meta.id, env.runId);
     const podUids: string[] = [];
@@ -157,8 +164,18 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
     if (expectation) timeline.mark(`expectation: ${expectation}`);
     const keep = async (outcome: "passed" | "failed", err?: unknown) => {
       if (!keepCaseResources()) return;
-      const file = await writeReproRecord(env.kube, { id: meta.id, title: meta.title, driver: driver?.metadata.name, namespace: ns.name, outcome, error: err === undefined ? undefined : describeError(err) });
-      await attachText("kept for debugging", `namespace ${ns.name} and its volumes were kept (repro mode); record: ${file}`);
+      const file = await writeReproRecord(env.kube, {
+        id: meta.id,
+        title: meta.title,
+        driver: driver?.metadata.name,
+        namespace: ns.name,
+        outcome,
+        error: err === undefined ? undefined : describeError(err),
+      });
+      await attachText(
+        "kept for debugging",
+        `namespace ${ns.name} and its volumes were kept (repro mode); record: ${file}`,
+      );
     };
     try {
       await body(ctx);
@@ -167,7 +184,9 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
       await attachEvidence().catch(async (e: unknown) => {
         await attachText("evidence collection failed", describeError(e));
       });
-      await disposeAll().catch(async (e: unknown) => attachText("cleanup after the failure also failed", describeError(e)));
+      await disposeAll().catch(async (e: unknown) =>
+        attachText("cleanup after the failure also failed", describeError(e)),
+      );
       throw err;
     }
     try {
@@ -178,7 +197,14 @@ export async function runCase(meta: CaseMeta, body: (c: CaseContext) => Promise<
     if (keepCaseResources()) return; // nothing was cleaned up, so there is nothing to leak-check
     // Dynamically provisioned volumes are deleted asynchronously once their claims are gone.
     await settleVolumes(env.kube, ns.name, env.name, [...dataPaths], driverTimeout(driver, "pvDelete"));
-    const leaks = await findLeaks(env.kube, { cluster: env.name, namespace: ns.name, podUids, volumeDirPrefix: ns.name, loopBackingMarkers: [`/${ns.name}-`], dataPaths: [...dataPaths] });
+    const leaks = await findLeaks(env.kube, {
+      cluster: env.name,
+      namespace: ns.name,
+      podUids,
+      volumeDirPrefix: ns.name,
+      loopBackingMarkers: [`/${ns.name}-`],
+      dataPaths: [...dataPaths],
+    });
     if (leaks.length) {
       await attachText("leaks", leaks.join("\n"));
       await attachEvidence();
@@ -197,16 +223,23 @@ async function beforeDisruptive(meta: CaseMeta, env: ClusterEnv, t: TestContext)
     t.skip("disruptive case on a cluster volcert did not create: pass --allow-disruptive to run it anyway");
   }
   const marker = brokenMarker();
-  if (existsSync(marker)) throw new InfraError(`cluster could not be healed earlier in this run, so ${meta.id} cannot judge the driver: ${readFileSync(marker, "utf8").trim()}`);
+  if (existsSync(marker))
+    throw new InfraError(
+      `cluster could not be healed earlier in this run, so ${meta.id} cannot judge the driver: ${readFileSync(marker, "utf8").trim()}`,
+    );
   await waitForHealthyCluster(env.kube, env.expectedNodes, 3 * 60_000).catch((err: unknown) => {
-    throw new InfraError(`cluster unhealthy before ${meta.id}, not a driver failure: ${err instanceof Error ? err.message : String(err)}`);
+    throw new InfraError(
+      `cluster unhealthy before ${meta.id}, not a driver failure: ${err instanceof Error ? err.message : String(err)}`,
+    );
   });
 }
 
 async function afterDisruptive(meta: CaseMeta, env: ClusterEnv, faults: Fault[], timeline: Timeline): Promise<void> {
   const problems: string[] = [];
   for (const f of [...faults].reverse()) {
-    await f.heal().catch((err: unknown) => problems.push(`heal "${f.name}": ${err instanceof Error ? err.message : String(err)}`));
+    await f
+      .heal()
+      .catch((err: unknown) => problems.push(`heal "${f.name}": ${err instanceof Error ? err.message : String(err)}`));
   }
   await waitForHealthyCluster(env.kube, env.expectedNodes).then(
     () => timeline.mark("cluster healthy again"),
@@ -215,6 +248,8 @@ async function afterDisruptive(meta: CaseMeta, env: ClusterEnv, faults: Fault[],
   await attachText("fault timeline", timeline.text());
   if (problems.length) {
     writeFileSync(brokenMarker(), `after ${meta.id}: ${problems.join("; ")}\n`);
-    throw new InfraError(`the cluster could not be healed after ${meta.id}; later disruptive cases are marked infrastructure-broken:\n  - ${problems.join("\n  - ")}`);
+    throw new InfraError(
+      `the cluster could not be healed after ${meta.id}; later disruptive cases are marked infrastructure-broken:\n  - ${problems.join("\n  - ")}`,
+    );
   }
 }

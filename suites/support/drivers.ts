@@ -19,7 +19,12 @@ export function loadDriverAt(pathOrName: string): DriverFile {
 
 export function selectedDrivers(): DriverFile[] {
   const chosen = process.env["VOLCERT_DRIVERS"];
-  if (chosen !== undefined) return chosen.split(",").map((s) => s.trim()).filter(Boolean).map(loadDriverAt);
+  if (chosen !== undefined)
+    return chosen
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map(loadDriverAt);
   return fixtureDriverFiles()
     .map((f) => loadDriverAt(f.name))
     .filter((d) => !isBrokenFixture(d));

@@ -15,14 +15,24 @@ import { waitForPodReady } from "../../harness/k8s/pods.ts";
 import type { CaseContext } from "./case.ts";
 
 /** Creates the case's StorageClass (deleted when the case ends) and returns its name. */
-export async function caseStorageClass(c: CaseContext, overrides: Partial<StorageClassDef> = {}): Promise<StorageClassDef> {
+export async function caseStorageClass(
+  c: CaseContext,
+  overrides: Partial<StorageClassDef> = {},
+): Promise<StorageClassDef> {
   const d = c.driver;
   const base = d?.spec.storageClasses[0];
-  if (!d || !base) throw new HarnessBug("dynamic cases need a driver with a StorageClass (gate them with requires.dynamic)");
+  if (!d || !base)
+    throw new HarnessBug("dynamic cases need a driver with a StorageClass (gate them with requires.dynamic)");
   const sc: StorageClassDef = { ...base, ...overrides, name: c.ns };
   await c.kube.kubectl(["apply", "-f", "-"], { input: JSON.stringify(storageClassManifest(sc, d)) });
-  c.defer({ [Symbol.asyncDispose]: async () => void (await c.kube.kubectl(["delete", "storageclass", sc.name, "--ignore-not-found"], { nothrow: true })) });
-  await recordParameter("storage class", `${sc.name}: ${sc.provisioner}, ${sc.volumeBindingMode}, reclaim ${sc.reclaimPolicy}${sc.mountOptions.length ? `, mountOptions ${sc.mountOptions.join(",")}` : ""}`);
+  c.defer({
+    [Symbol.asyncDispose]: async () =>
+      void (await c.kube.kubectl(["delete", "storageclass", sc.name, "--ignore-not-found"], { nothrow: true })),
+  });
+  await recordParameter(
+    "storage class",
+    `${sc.name}: ${sc.provisioner}, ${sc.volumeBindingMode}, reclaim ${sc.reclaimPolicy}${sc.mountOptions.length ? `, mountOptions ${sc.mountOptions.join(",")}` : ""}`,
+  );
   return sc;
 }
 
@@ -51,7 +61,9 @@ export async function readPv(c: CaseContext, name: string): Promise<PvView> {
 
 /** Waits for the claim to bind (a pod must already use it under WaitForFirstConsumer) and remembers its volume for the data checks. */
 export async function waitForProvisioned(c: CaseContext, claim: string): Promise<ProvisionedVolume> {
-  const state = await waitForClaimPhase(c.kube, c.ns, claim, "Bound", { timeoutMs: driverTimeout(c.driver, "claimProvision") });
+  const state = await waitForClaimPhase(c.kube, c.ns, claim, "Bound", {
+    timeoutMs: driverTimeout(c.driver, "claimProvision"),
+  });
   const pv = await readPv(c, state.volumeName);
   const handle = pv.spec.csi?.volumeHandle;
   if (handle) c.trackVolumeData(dataPaths(c, pv));
@@ -65,7 +77,9 @@ export async function podReady(c: CaseContext, name: string): Promise<void> {
 /** The node paths that hold a PV's data, from the driver's volumeDataPaths. */
 export function dataPaths(c: CaseContext, pv: PvView): string[] {
   const handle = pv.spec.csi?.volumeHandle ?? pv.metadata.name;
-  return (c.driver?.spec.volumeDataPaths ?? []).map((p) => p.replaceAll("{volumeHandle}", handle).replaceAll("{pv}", pv.metadata.name));
+  return (c.driver?.spec.volumeDataPaths ?? []).map((p) =>
+    p.replaceAll("{volumeHandle}", handle).replaceAll("{pv}", pv.metadata.name),
+  );
 }
 
 /** Named, bounded wait until the volume data is gone from every node. */
@@ -84,7 +98,10 @@ export async function waitForPvGone(c: CaseContext, pv: string): Promise<void> {
   await waitFor(
     `PV ${pv} deleted`,
     async () => {
-      const r = await c.kube.kubectl(["get", "pv", pv, "-o", "jsonpath={.status.phase} finalizers={.metadata.finalizers}"], { nothrow: true });
+      const r = await c.kube.kubectl(
+        ["get", "pv", pv, "-o", "jsonpath={.status.phase} finalizers={.metadata.finalizers}"],
+        { nothrow: true },
+      );
       return { done: !r.ok && /not ?found/i.test(r.stderr), seen: r.ok ? `phase ${r.stdout}` : r.stderr.trim() };
     },
     { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 1000 },
@@ -95,6 +112,18 @@ export async function waitForPvGone(c: CaseContext, pv: string): Promise<void> {
 export function quantityBytes(q: string): number {
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(q.trim());
   if (!m) throw new HarnessBug(`not a quantity: ${q}`);
-  const mult: Record<string, number> = { "": 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
+  const mult: Record<string, number> = {
+    "": 1,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+  };
   return Number(m[1]) * (mult[m[2] ?? ""] as number);
 }

@@ -16,7 +16,12 @@ export interface TestNamespace extends AsyncDisposable {
 export async function createNamespace(kube: Kube, testId: string, runId: string): Promise<TestNamespace> {
   const name = `volcert-${testId.toLowerCase().replace(/[^a-z0-9-]/g, "-")}-${randomBytes(3).toString("hex")}`;
   await kube.core.createNamespace({
-    body: { metadata: { name, labels: { [LABEL_RUN]: runId, [LABEL_TEST]: testId, "app.kubernetes.io/managed-by": "volcert" } } },
+    body: {
+      metadata: {
+        name,
+        labels: { [LABEL_RUN]: runId, [LABEL_TEST]: testId, "app.kubernetes.io/managed-by": "volcert" },
+      },
+    },
   });
   return {
     name,

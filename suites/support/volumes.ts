@@ -8,7 +8,11 @@ import type { CaseContext } from "./case.ts";
 export const WORKLOAD_IMAGE = imageNames(loadManifest()).workload;
 
 /** A static volume owned by the case: named `<namespace>-<suffix>`, class `<namespace>` unless given. */
-export async function staticVolume(c: CaseContext, suffix: string, spec: Partial<StaticVolumeSpec> & { node: string }): Promise<StaticVolume> {
+export async function staticVolume(
+  c: CaseContext,
+  suffix: string,
+  spec: Partial<StaticVolumeSpec> & { node: string },
+): Promise<StaticVolume> {
   if (!c.driver) throw new HarnessBug("static volumes need a driver");
   return c.defer(
     await createStaticVolume(c.kube, c.driver, {
@@ -22,7 +26,11 @@ export async function staticVolume(c: CaseContext, suffix: string, spec: Partial
 }
 
 /** A workload pod that gets `claim` (volumeMode Block) as a raw device at /dev/xvda. */
-export function blockPodWithClaim(name: string, claim: string, opts: { nodeSelector?: Record<string, string> } = {}): V1Pod {
+export function blockPodWithClaim(
+  name: string,
+  claim: string,
+  opts: { nodeSelector?: Record<string, string> } = {},
+): V1Pod {
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -30,13 +38,30 @@ export function blockPodWithClaim(name: string, claim: string, opts: { nodeSelec
     spec: {
       terminationGracePeriodSeconds: 1,
       ...(opts.nodeSelector ? { nodeSelector: opts.nodeSelector } : {}),
-      containers: [{ name: "workload", image: WORKLOAD_IMAGE, imagePullPolicy: "IfNotPresent", command: ["sleep", "infinity"], volumeDevices: [{ name: "vol", devicePath: "/dev/xvda" }] }],
+      containers: [
+        {
+          name: "workload",
+          image: WORKLOAD_IMAGE,
+          imagePullPolicy: "IfNotPresent",
+          command: ["sleep", "infinity"],
+          volumeDevices: [{ name: "vol", devicePath: "/dev/xvda" }],
+        },
+      ],
       volumes: [{ name: "vol", persistentVolumeClaim: { claimName: claim } }],
     },
   };
 }
 
-export function podWithClaim(name: string, claim: string, opts: { nodeName?: string; nodeSelector?: Record<string, string>; readOnly?: boolean; affinity?: NonNullable<V1Pod["spec"]>["affinity"] } = {}): V1Pod {
+export function podWithClaim(
+  name: string,
+  claim: string,
+  opts: {
+    nodeName?: string;
+    nodeSelector?: Record<string, string>;
+    readOnly?: boolean;
+    affinity?: NonNullable<V1Pod["spec"]>["affinity"];
+  } = {},
+): V1Pod {
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -55,7 +80,9 @@ export function podWithClaim(name: string, claim: string, opts: { nodeName?: str
           volumeMounts: [{ name: "vol", mountPath: "/data", ...(opts.readOnly ? { readOnly: true } : {}) }],
         },
       ],
-      volumes: [{ name: "vol", persistentVolumeClaim: { claimName: claim, ...(opts.readOnly ? { readOnly: true } : {}) } }],
+      volumes: [
+        { name: "vol", persistentVolumeClaim: { claimName: claim, ...(opts.readOnly ? { readOnly: true } : {}) } },
+      ],
     },
   };
 }
