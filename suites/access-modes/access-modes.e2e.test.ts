@@ -1,6 +1,6 @@
 import { describe } from "vitest";
-import { registerCases } from "../support/case.ts";
-import { selectedDrivers } from "../support/drivers.ts";
+import { registerCases } from "../../harness/case/runtime.ts";
+import { selectedDrivers } from "../../harness/case/drivers.ts";
 import { ACCESS_MODE_CASES } from "./cases.ts";
 
 describe("AM access modes", () => {

@@ -7,9 +7,9 @@ import { expectedChecksum, newPattern, readChecksumScript, writeScript } from ".
 import { logStep, recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, latestEvent, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
-import type { Case, CaseContext } from "../support/case.ts";
-import { podWithClaim, staticVolume } from "../support/volumes.ts";
-import { caseClaim, onNode, startPodOn } from "../support/case-claim.ts";
+import type { Case, CaseContext } from "../../harness/case/runtime.ts";
+import { podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
+import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 

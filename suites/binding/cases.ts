@@ -8,8 +8,8 @@ import { recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, readClaim, waitForClaimPhase, waitForPvPhase } from "../../harness/k8s/claims.ts";
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
 import { waitFor } from "../../harness/core/wait.ts";
-import type { Case, CaseContext } from "../support/case.ts";
-import { podWithClaim, staticVolume } from "../support/volumes.ts";
+import type { Case, CaseContext } from "../../harness/case/runtime.ts";
+import { podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
 import { waitForFirstConsumer } from "../local-pv/cases.ts";
 
 const area = "PVC binding";

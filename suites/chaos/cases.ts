@@ -23,10 +23,10 @@ import { partitionNode, pauseNode, restartKubelet, stopKubelet } from "../../har
 import { readClaim } from "../../harness/k8s/claims.ts";
 import { describePod, isNodeReady, isPodReady, type V1Pod } from "../../harness/k8s/kube.ts";
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
-import type { Case, CaseContext } from "../support/case.ts";
-import { caseClaim, onNode, startPodOn } from "../support/case-claim.ts";
-import { dataPaths, readPv, waitForDataGone, waitForProvisioned, waitForPvGone } from "../support/dynamic.ts";
-import { podWithClaim } from "../support/volumes.ts";
+import type { Case, CaseContext } from "../../harness/case/runtime.ts";
+import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
+import { dataPaths, readPv, waitForDataGone, waitForProvisioned, waitForPvGone } from "../../harness/case/dynamic.ts";
+import { podWithClaim } from "../../harness/case/volumes.ts";
 
 export const area = "node failure";
 export const requires = { capabilities: ["persistence" as const] };

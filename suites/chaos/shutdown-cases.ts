@@ -9,7 +9,7 @@ import { waitFor } from "../../harness/core/wait.ts";
 import { drainNode, OUT_OF_SERVICE, outOfServiceTaint } from "../../harness/faults/k8s-faults.ts";
 import { stopNode } from "../../harness/faults/node-faults.ts";
 import { readClaim } from "../../harness/k8s/claims.ts";
-import type { Case, CaseContext } from "../support/case.ts";
+import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { area, requires, waitMountsGone, waitNode } from "./cases.ts";
 import {
   expectReplacementWhileAway,

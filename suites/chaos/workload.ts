@@ -18,10 +18,10 @@ import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import type { DriverFile } from "../../harness/drivers/schema.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import { describePod, isPodReady, type V1Pod } from "../../harness/k8s/kube.ts";
-import type { CaseContext } from "../support/case.ts";
-import { caseClaim } from "../support/case-claim.ts";
-import { waitForProvisioned } from "../support/dynamic.ts";
-import { podWithClaim } from "../support/volumes.ts";
+import type { CaseContext } from "../../harness/case/runtime.ts";
+import { caseClaim } from "../../harness/case/claim.ts";
+import { waitForProvisioned } from "../../harness/case/dynamic.ts";
+import { podWithClaim } from "../../harness/case/volumes.ts";
 
 export type Placement = "pinned-by-volume" | "pinned-by-selector" | "anywhere";
 

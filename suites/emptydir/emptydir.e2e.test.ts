@@ -8,7 +8,7 @@ import { expectedChecksum, newPattern, readChecksumScript, writeScript } from ".
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import type { V1Pod } from "../../harness/k8s/kube.ts";
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
-import { defineCase, type CaseContext } from "../support/case.ts";
+import { defineCase, type CaseContext } from "../../harness/case/runtime.ts";
 
 const image = imageNames(loadManifest()).workload;
 const area = "emptyDir";

@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { ConfigError } from "../../harness/core/errors.ts";
 import { parseDriverText } from "../../harness/drivers/load.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
-import type { Case, CaseContext } from "../support/case.ts";
+import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 
 const area = "installation";
 

@@ -17,8 +17,8 @@ import { recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, latestEvent, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
 import { describePod } from "../../harness/k8s/kube.ts";
 import { waitForPodReady } from "../../harness/k8s/pods.ts";
-import type { Case, CaseContext } from "../support/case.ts";
-import { blockPodWithClaim, podWithClaim, staticVolume } from "../support/volumes.ts";
+import type { Case, CaseContext } from "../../harness/case/runtime.ts";
+import { blockPodWithClaim, podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
 import { exec } from "../../harness/core/exec.ts";
 import { VOLUME_ROOT } from "../../harness/drivers/intree.ts";
 

@@ -16,7 +16,7 @@ import { createClaim, readClaim } from "../../harness/k8s/claims.ts";
 import { deletePodAndWait } from "../../harness/k8s/pods.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
-import type { Case, CaseContext } from "../support/case.ts";
+import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import {
   caseStorageClass,
   dataPaths,
@@ -27,8 +27,8 @@ import {
   waitForProvisioned,
   waitForPvGone,
   type PvView,
-} from "../support/dynamic.ts";
-import { blockPodWithClaim, podWithClaim, WORKLOAD_IMAGE } from "../support/volumes.ts";
+} from "../../harness/case/dynamic.ts";
+import { blockPodWithClaim, podWithClaim, WORKLOAD_IMAGE } from "../../harness/case/volumes.ts";
 import { measureLatency } from "./latency.ts";
 
 const area = "dynamic provisioning";

@@ -7,10 +7,10 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { waitFor } from "../../harness/core/wait.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
-import type { CaseContext } from "../support/case.ts";
+import type { CaseContext } from "../../harness/case/runtime.ts";
 import { claimManifest } from "../../harness/k8s/claims.ts";
 import type { V1PersistentVolumeClaim } from "../../harness/k8s/kube.ts";
-import { podWithClaim } from "../support/volumes.ts";
+import { podWithClaim } from "../../harness/case/volumes.ts";
 import { distribution, type Distribution } from "../../harness/data/stats.ts";
 
 export interface LatencyFigures {

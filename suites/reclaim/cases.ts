@@ -12,7 +12,7 @@ import { latestEvent, createClaim, readClaim, waitForClaimPhase, waitForPvPhase 
 import { deletePodAndWait } from "../../harness/k8s/pods.ts";
 import { presentPaths } from "../../harness/evidence/leaks.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
-import type { Case, CaseContext } from "../support/case.ts";
+import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import {
   caseStorageClass,
   dataPaths,
@@ -20,8 +20,8 @@ import {
   waitForDataGone,
   waitForProvisioned,
   waitForPvGone,
-} from "../support/dynamic.ts";
-import { podWithClaim, staticVolume } from "../support/volumes.ts";
+} from "../../harness/case/dynamic.ts";
+import { podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
 import { claimWithPod } from "../provisioning/cases.ts";
 
 const area = "reclaim policy";

@@ -5,8 +5,8 @@
  */
 import { describe, expect, test } from "vitest";
 import { CHAOS_CASES } from "../chaos/cases.ts";
-import { runCase } from "../support/case.ts";
-import { loadDriverAt } from "../support/drivers.ts";
+import { runCase } from "../../harness/case/runtime.ts";
+import { loadDriverAt } from "../../harness/case/drivers.ts";
 
 describe("broken fixture drivers make the chaos cases that target their defect fail", () => {
   test("SELF NF-02 fails against flex-loop-leaky-unmount", async (t) => {

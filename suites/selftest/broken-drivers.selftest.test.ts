@@ -9,8 +9,8 @@ import { BINDING_CASES } from "../binding/cases.ts";
 import { LOCAL_PV_CASES } from "../local-pv/cases.ts";
 import { RECLAIM_CASES } from "../reclaim/cases.ts";
 import { PROVISIONING_CASES } from "../provisioning/cases.ts";
-import { runCase, type Case } from "../support/case.ts";
-import { loadDriverAt } from "../support/drivers.ts";
+import { runCase, type Case } from "../../harness/case/runtime.ts";
+import { loadDriverAt } from "../../harness/case/drivers.ts";
 
 function pick(cases: Case[], id: string): Case {
   const c = cases.find((x) => x.meta.id === id);

@@ -10,8 +10,8 @@ import { expectedChecksum, newPattern, readChecksumScript, writeScript } from ".
 import { waitFor } from "../../harness/core/wait.ts";
 import { isNodeReady, isPodReady } from "../../harness/k8s/kube.ts";
 import { waitForPodReady, workloadPod } from "../../harness/k8s/pods.ts";
-import { clusterEnv } from "../support/cluster-env.ts";
-import { createNamespace, type TestNamespace } from "../support/namespace.ts";
+import { clusterEnv } from "../../harness/case/cluster-env.ts";
+import { createNamespace, type TestNamespace } from "../../harness/case/namespace.ts";
 
 const manifest = loadManifest();
 const images = imageNames(manifest);

@@ -3,16 +3,16 @@
  * named after the case namespace, with the case's overrides), claims and pods on it, and checks of
  * the volume's data on the nodes (driver's volumeDataPaths).
  */
-import { HarnessBug } from "../../harness/core/errors.ts";
-import { waitFor } from "../../harness/core/wait.ts";
-import { storageClassManifest } from "../../harness/drivers/csi.ts";
-import type { StorageClassDef } from "../../harness/drivers/schema.ts";
-import { driverTimeout } from "../../harness/drivers/timeouts.ts";
-import { presentPaths } from "../../harness/evidence/leaks.ts";
-import { recordParameter } from "../../harness/evidence/allure.ts";
-import { waitForClaimPhase, type ClaimState } from "../../harness/k8s/claims.ts";
-import { waitForPodReady } from "../../harness/k8s/pods.ts";
-import type { CaseContext } from "./case.ts";
+import { HarnessBug } from "../core/errors.ts";
+import { waitFor } from "../core/wait.ts";
+import { storageClassManifest } from "../drivers/csi.ts";
+import type { StorageClassDef } from "../drivers/schema.ts";
+import { driverTimeout } from "../drivers/timeouts.ts";
+import { presentPaths } from "../evidence/leaks.ts";
+import { recordParameter } from "../evidence/allure.ts";
+import { waitForClaimPhase, type ClaimState } from "../k8s/claims.ts";
+import { waitForPodReady } from "../k8s/pods.ts";
+import type { CaseContext } from "./runtime.ts";
 
 /** Creates the case's StorageClass (deleted when the case ends) and returns its name. */
 export async function caseStorageClass(

@@ -4,24 +4,24 @@
  * evidence attached automatically on failure, and a leak check at the end.
  */
 import { test, type TestContext } from "vitest";
-import { describeError } from "../../harness/core/errors.ts";
-import { skipReason, type Requirement } from "../../harness/drivers/capabilities.ts";
-import type { DriverFile } from "../../harness/drivers/schema.ts";
-import { attachText, describeCase, labelCase } from "../../harness/evidence/allure.ts";
-import { collectEvidence } from "../../harness/evidence/collect.ts";
-import { findLeaks, settleVolumes } from "../../harness/evidence/leaks.ts";
-import { driverTimeout } from "../../harness/drivers/timeouts.ts";
-import type { Kube, V1Pod } from "../../harness/k8s/kube.ts";
+import { describeError } from "../core/errors.ts";
+import { skipReason, type Requirement } from "../drivers/capabilities.ts";
+import type { DriverFile } from "../drivers/schema.ts";
+import { attachText, describeCase, labelCase } from "../evidence/allure.ts";
+import { collectEvidence } from "../evidence/collect.ts";
+import { findLeaks, settleVolumes } from "../evidence/leaks.ts";
+import { driverTimeout } from "../drivers/timeouts.ts";
+import type { Kube, V1Pod } from "../k8s/kube.ts";
 import { clusterEnv } from "./cluster-env.ts";
 import { createNamespace } from "./namespace.ts";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { InfraError } from "../../harness/core/errors.ts";
-import type { Fault } from "../../harness/faults/fault.ts";
-import { waitForHealthyCluster } from "../../harness/faults/health.ts";
-import { Timeline } from "../../harness/faults/timeline.ts";
+import { InfraError } from "../core/errors.ts";
+import type { Fault } from "../faults/fault.ts";
+import { waitForHealthyCluster } from "../faults/health.ts";
+import { Timeline } from "../faults/timeline.ts";
 import type { ClusterEnv } from "./cluster-env.ts";
-import { keepCaseResources, writeReproRecord } from "../../harness/repro/record.ts";
+import { keepCaseResources, writeReproRecord } from "../repro/record.ts";
 
 export interface CaseMeta {
   id: string;

@@ -6,9 +6,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { DRIVERS_DIR, fixtureDriverFiles, isBrokenFixture } from "../../harness/drivers/fixtures.ts";
-import { parseDriverText } from "../../harness/drivers/load.ts";
-import type { DriverFile } from "../../harness/drivers/schema.ts";
+import { DRIVERS_DIR, fixtureDriverFiles, isBrokenFixture } from "../drivers/fixtures.ts";
+import { parseDriverText } from "../drivers/load.ts";
+import type { DriverFile } from "../drivers/schema.ts";
 
 export { fixtureDriverFiles, isBrokenFixture };
 

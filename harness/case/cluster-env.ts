@@ -3,8 +3,8 @@
  * through the environment; running the e2e project any other way is refused with a clear message
  * (listing tests never needs a cluster).
  */
-import { ConfigError } from "../../harness/core/errors.ts";
-import { Kube } from "../../harness/k8s/kube.ts";
+import { ConfigError } from "../core/errors.ts";
+import { Kube } from "../k8s/kube.ts";
 
 export interface ClusterEnv {
   name: string;

@@ -1,9 +1,9 @@
 /** Volume helpers for cases: static volumes named after the case, pods that mount claims. */
 import { imageNames, loadManifest } from "../../clusters/images/manifest.ts";
-import { HarnessBug } from "../../harness/core/errors.ts";
-import { createStaticVolume, type StaticVolume, type StaticVolumeSpec } from "../../harness/drivers/intree.ts";
-import type { V1Pod } from "../../harness/k8s/kube.ts";
-import type { CaseContext } from "./case.ts";
+import { HarnessBug } from "../core/errors.ts";
+import { createStaticVolume, type StaticVolume, type StaticVolumeSpec } from "../drivers/intree.ts";
+import type { V1Pod } from "../k8s/kube.ts";
+import type { CaseContext } from "./runtime.ts";
 
 export const WORKLOAD_IMAGE = imageNames(loadManifest()).workload;
 

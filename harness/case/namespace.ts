@@ -3,8 +3,8 @@
  * traced and swept. Deleting it waits (bounded) until it is really gone.
  */
 import { randomBytes } from "node:crypto";
-import { waitFor } from "../../harness/core/wait.ts";
-import type { Kube } from "../../harness/k8s/kube.ts";
+import { waitFor } from "../core/wait.ts";
+import type { Kube } from "../k8s/kube.ts";
 
 export const LABEL_RUN = "volcert.io/run-id";
 export const LABEL_TEST = "volcert.io/test-id";

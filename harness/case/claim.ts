@@ -4,11 +4,11 @@
  * provisioned when the first pod uses it. Pods are placed with a hostname node selector, never
  * nodeName: a pod that bypasses the scheduler never triggers WaitForFirstConsumer provisioning.
  */
-import { driverTimeout } from "../../harness/drivers/timeouts.ts";
-import { createClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
-import { waitForPodReady } from "../../harness/k8s/pods.ts";
-import type { V1Pod } from "../../harness/k8s/kube.ts";
-import type { CaseContext } from "./case.ts";
+import { driverTimeout } from "../drivers/timeouts.ts";
+import { createClaim, waitForClaimPhase } from "../k8s/claims.ts";
+import { waitForPodReady } from "../k8s/pods.ts";
+import type { V1Pod } from "../k8s/kube.ts";
+import type { CaseContext } from "./runtime.ts";
 import { caseStorageClass, waitForProvisioned } from "./dynamic.ts";
 import { podWithClaim, staticVolume } from "./volumes.ts";
 
