@@ -67,7 +67,7 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
         const r = await exec("docker", ["exec", name, "ctr", "version"], { nothrow: true });
         return { done: r.ok, seen: r.ok ? "answering" : (r.stderr.trim().split("\n").pop() ?? "") };
       },
-      { timeoutMs: 60_000, intervalMs: 500 },
+      { timeoutMs: 60_000, intervalMs: 500, blame: "infrastructure" },
     );
     await execPipeline(
       'name="$1"; shift; docker save "$@" | docker exec -i "$name" ctr --namespace=k8s.io images import --all-platforms --no-unpack --digests -',
@@ -90,7 +90,7 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
         const r = await exec("docker", ["exec", name, "pgrep", "-x", "containerd"], { nothrow: true });
         return { done: !r.ok, seen: r.ok ? `still running (pid ${r.stdout.trim()})` : "stopped" };
       },
-      { timeoutMs: 60_000, intervalMs: 500 },
+      { timeoutMs: 60_000, intervalMs: 500, blame: "infrastructure" },
     );
     await exec(
       "docker",

@@ -117,7 +117,7 @@ export class KindProvider {
         const ready = states.filter((s) => s.endsWith("=Ready")).length;
         return { done: nodes.length === expected && ready === expected, seen: states.join(", ") || "no nodes" };
       },
-      { timeoutMs, intervalMs: 2000 },
+      { timeoutMs, intervalMs: 2000, blame: "infrastructure" },
     );
   }
 

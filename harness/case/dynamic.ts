@@ -90,7 +90,7 @@ export async function waitForDataGone(c: CaseContext, paths: readonly string[]):
       const left = await presentPaths(c.cluster, paths);
       return { done: left.length === 0, seen: left.length ? `still present on ${left.join("; ")}` : "gone" };
     },
-    { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 2000 },
+    { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 2000, blame: "driver" },
   );
 }
 
@@ -104,7 +104,7 @@ export async function waitForPvGone(c: CaseContext, pv: string): Promise<void> {
       );
       return { done: !r.ok && /not ?found/i.test(r.stderr), seen: r.ok ? `phase ${r.stdout}` : r.stderr.trim() };
     },
-    { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 1000 },
+    { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 1000, blame: "driver" },
   );
 }
 

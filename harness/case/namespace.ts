@@ -37,7 +37,7 @@ export async function createNamespace(kube: Kube, testId: string, runId: string)
             return { done: true, seen: "gone" };
           }
         },
-        { timeoutMs: 120_000, intervalMs: 1000 },
+        { timeoutMs: 120_000, intervalMs: 1000, blame: "driver" },
       );
     },
   };

@@ -5,6 +5,9 @@
  */
 export type ErrorCategory = "config" | "infrastructure" | "driver" | "harness";
 
+/** Whom a wait's timeout (or a check's failure) blames. */
+export type Blame = "driver" | "infrastructure";
+
 export abstract class VolcertError extends Error {
   abstract readonly category: ErrorCategory;
   /** Optional hint telling the user how to fix the cause. */
@@ -50,7 +53,45 @@ export const exitCodes: Record<ErrorCategory | "ok", number> = {
 };
 
 export function exitCodeFor(err: unknown): number {
-  return err instanceof VolcertError ? exitCodes[err.category] : exitCodes.harness;
+  return exitCodes[categoryOf(err)];
+}
+
+/** The shape of an error after Vitest serialised it from a worker (own fields kept, class lost). */
+export interface ErrorLike {
+  name?: string;
+  message?: string;
+  category?: unknown;
+}
+
+const CATEGORIES: readonly ErrorCategory[] = ["config", "infrastructure", "driver", "harness"];
+
+/**
+ * Whose failure an error is, for a live error or one serialised by Vitest:
+ * - volcert's own errors carry their category;
+ * - a failed `expect` (AssertionError) is an assertion about the driver, so the driver's;
+ * - anything else (TypeError, a Vitest test timeout that fired before the case's own budget...)
+ *   is a volcert bug: volcert should have classified it.
+ */
+export function categoryOf(err: unknown): ErrorCategory {
+  if (err instanceof VolcertError) return err.category;
+  const e = (typeof err === "object" && err !== null ? err : {}) as ErrorLike;
+  if (typeof e.category === "string" && (CATEGORIES as readonly string[]).includes(e.category)) {
+    return e.category as ErrorCategory;
+  }
+  if (e.name === "AssertionError" || e.name === "AssertionError2") return "driver";
+  return "harness";
+}
+
+/**
+ * The run's exit code from the categories of its failures: 1 if the driver failed anything (that
+ * is the verdict a vendor gates on), else 4 if volcert failed, else 2 for bad input, else 3 if
+ * only infrastructure failed, 0 if nothing failed.
+ */
+export function exitCodeForFailures(categories: readonly ErrorCategory[]): number {
+  for (const c of ["driver", "harness", "config", "infrastructure"] as const) {
+    if (categories.includes(c)) return exitCodes[c];
+  }
+  return exitCodes.ok;
 }
 
 /** One line (plus fix) suitable for a terminal. */

@@ -1,6 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { DriverDefect } from "./errors.ts";
-import { waitFor, WaitTimeout } from "./wait.ts";
+import { withSignal } from "./abort.ts";
+import { DriverDefect, InfraError } from "./errors.ts";
+import { DriverWaitTimeout, holdsFor, Verdict, waitFor, WaitTimeout } from "./wait.ts";
+
+const fast = { timeoutMs: 30, intervalMs: 5 };
 
 describe("named bounded waits", () => {
   test("returns the value once the condition holds", async () => {
@@ -8,42 +11,82 @@ describe("named bounded waits", () => {
     const v = await waitFor("counter reaches 3", async () => ({ done: ++n >= 3, value: n, seen: `n=${n}` }), {
       timeoutMs: 5000,
       intervalMs: 1,
+      blame: "driver",
     });
     expect(v).toBe(3);
   });
 
-  test("on timeout names the wait, the limit and the last state seen", async () => {
-    const err = await waitFor(
-      "PVC data-1 Bound",
-      async () => ({ done: false, seen: "phase Pending; last event ProvisioningFailed: boom" }),
-      {
-        timeoutMs: 30,
-        intervalMs: 5,
-      },
-    ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(WaitTimeout);
-    expect((err as Error).message).toMatch(
+  test("on timeout names the wait, the limit and the last state seen, and blames whom the wait says", async () => {
+    const probe = async () => ({ done: false, seen: "phase Pending; last event ProvisioningFailed: boom" });
+    const driver = await waitFor("PVC data-1 Bound", probe, { ...fast, blame: "driver" }).catch((e: unknown) => e);
+    expect(driver).toBeInstanceOf(DriverWaitTimeout);
+    expect(driver).toBeInstanceOf(DriverDefect);
+    expect((driver as DriverWaitTimeout).wait).toBe("PVC data-1 Bound");
+    expect((driver as Error).message).toMatch(
       /^PVC data-1 Bound: not done after \d+s \(\d+ checks\); last seen: phase Pending; last event ProvisioningFailed: boom$/,
     );
+    const infra = await waitFor("nodes Ready", probe, { ...fast, blame: "infrastructure" }).catch((e: unknown) => e);
+    expect(infra).toBeInstanceOf(WaitTimeout);
+    expect(infra).toBeInstanceOf(InfraError);
   });
 
-  test("a probe that throws is reported, not fatal", async () => {
+  test("a probe that cannot observe is retried, and an outage at the end is never blamed on the driver", async () => {
     const err = await waitFor(
-      "api answers",
+      "PVC data-1 Bound",
       async () => {
-        throw new Error("ECONNREFUSED 10.0.0.1:6443\nstack");
+        throw new Error("connect ECONNREFUSED 10.0.0.1:6443\nstack");
       },
-      { timeoutMs: 20, intervalMs: 5 },
+      { ...fast, blame: "driver" },
     ).catch((e: unknown) => e);
-    expect((err as Error).message).toContain("last seen: probe failed: ECONNREFUSED 10.0.0.1:6443");
+    expect(err).toBeInstanceOf(WaitTimeout);
+    expect((err as Error).message).toContain("last seen: probe failed: connect ECONNREFUSED 10.0.0.1:6443");
+    expect((err as Error).message).toContain("not blamed on the driver");
   });
 
-  test("the caller decides whom a timeout blames", async () => {
-    const err = await waitFor("x", async () => ({ done: false, seen: "s" }), {
-      timeoutMs: 10,
+  test("a Verdict thrown by the probe ends the wait at once with its error", async () => {
+    let checks = 0;
+    const err = await waitFor(
+      "replacement stays Pending",
+      async () => {
+        checks++;
+        throw new Verdict(new DriverDefect("scheduled onto worker2"));
+      },
+      { timeoutMs: 5000, intervalMs: 1, blame: "infrastructure" },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DriverDefect);
+    expect(checks).toBe(1);
+  });
+
+  test("stops when the current case's signal aborts", async () => {
+    const ac = new AbortController();
+    const pending = withSignal(ac.signal, () =>
+      waitFor("forever", async () => ({ done: false, seen: "s" }), { timeoutMs: 60_000, intervalMs: 10, blame: "driver" }),
+    );
+    setTimeout(() => ac.abort(new Error("case budget spent")), 20);
+    await expect(pending).rejects.toThrow("case budget spent");
+  });
+});
+
+describe("holdsFor", () => {
+  test("passes when the condition holds for the whole window", async () => {
+    let n = 0;
+    const seen = await holdsFor("claim stays Pending", async () => ({ holds: true, seen: `Pending ${++n}` }), {
+      durationMs: 30,
       intervalMs: 5,
-      onTimeout: (m) => new DriverDefect(m),
+      blame: "driver",
+    });
+    expect(n).toBeGreaterThan(1);
+    expect(seen).toMatch(/^Pending \d+$/);
+  });
+
+  test("fails at once, blaming the driver, when it stops holding", async () => {
+    const started = Date.now();
+    const err = await holdsFor("claim stays Pending", async () => ({ holds: false, seen: "phase Bound" }), {
+      durationMs: 10_000,
+      blame: "driver",
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DriverDefect);
+    expect((err as Error).message).toMatch(/^claim stays Pending: stopped holding after \d+ s: phase Bound$/);
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

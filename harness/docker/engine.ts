@@ -76,7 +76,7 @@ export async function ensureDockerEngine(): Promise<EngineInfo> {
       const v = await dockerServerVersion();
       return { done: v.ok, value: v.version, seen: v.ok ? v.version : `${v.error}; dockerd log: ${await logTail()}` };
     },
-    { timeoutMs: 90_000, intervalMs: 1000 },
+    { timeoutMs: 90_000, intervalMs: 1000, blame: "infrastructure" },
   );
   log(`engine ${version} is up`);
   return { serverVersion: version, actions };
@@ -174,7 +174,7 @@ async function startDockerd(configChanged: boolean, log: (m: string) => void): P
           const r = await exec("pgrep", ["-x", "dockerd"], { nothrow: true });
           return { done: !r.ok, seen: r.ok ? `dockerd pid ${r.stdout.trim()} still running` : "exited" };
         },
-        { timeoutMs: 60_000, intervalMs: 500 },
+        { timeoutMs: 60_000, intervalMs: 500, blame: "infrastructure" },
       );
     } else {
       log(`dockerd (pid ${running.stdout.trim()}) is running but not answering yet; waiting for it`);

@@ -161,7 +161,7 @@ async function waitForWorkload(
       const done = (s.readyReplicas ?? 0) >= want;
       return { done, seen: `${s.readyReplicas ?? 0}/${want} replicas ready${done ? "" : `; ${await pods()}`}` };
     },
-    { timeoutMs, intervalMs: 2000 },
+    { timeoutMs, intervalMs: 2000, blame: "driver" },
   );
 }
 
@@ -195,6 +195,6 @@ async function waitForCsiNodes(kube: Kube, driverName: string, timeoutMs: number
       );
       return { done: missing.length === 0, seen: missing.length ? `not registered on ${missing.join(", ")}` : "all" };
     },
-    { timeoutMs, intervalMs: 2000 },
+    { timeoutMs, intervalMs: 2000, blame: "driver" },
   );
 }

@@ -45,7 +45,7 @@ export async function installFlexVolume(
           seen: `exit ${init.exitCode}: ${init.stdout.trim() || init.stderr.trim()}`,
         };
       },
-      { timeoutMs, intervalMs: 2000 },
+      { timeoutMs, intervalMs: 2000, blame: "driver" },
     );
   }
 }

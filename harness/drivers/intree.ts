@@ -94,7 +94,7 @@ export async function createStaticVolume(kube: Kube, d: DriverFile, s: StaticVol
           const r = await kube.kubectl(["get", "pv", s.name, "-o", "jsonpath={.status.phase}"], { nothrow: true });
           return { done: !r.ok, seen: r.ok ? `phase ${r.stdout}` : "gone" };
         },
-        { timeoutMs: 60_000, intervalMs: 1000 },
+        { timeoutMs: 60_000, intervalMs: 1000, blame: "infrastructure" },
       );
       const paths = [path, ...(d.spec.flexVolume?.cleanupPaths ?? []).map((p) => p.replaceAll("{volume}", s.name))];
       await exec("docker", ["exec", s.node, "rm", "-rf", ...paths], { nothrow: true, timeoutMs: 60_000 });

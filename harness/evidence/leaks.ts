@@ -68,7 +68,7 @@ export async function settleVolumes(
       ];
       return { done: left.length === 0, seen: left.join(", ") || "none left" };
     },
-    { timeoutMs, intervalMs: 2000 },
+    { timeoutMs, intervalMs: 2000, blame: "driver" },
   ).catch(() => undefined);
 }
 

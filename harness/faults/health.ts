@@ -46,6 +46,6 @@ export async function waitForHealthyCluster(kube: Kube, expectedNodes: number, t
       const problems = await clusterProblems(kube, expectedNodes);
       return { done: problems.length === 0, seen: problems.join("; ") || "healthy" };
     },
-    { timeoutMs, intervalMs: 2000 },
+    { timeoutMs, intervalMs: 2000, blame: "infrastructure" },
   );
 }

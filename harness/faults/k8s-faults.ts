@@ -64,7 +64,7 @@ export async function restartControllerManager(t: Timeline, controlPlane: string
       ).stdout.trim();
       return { done: !!now && now !== before, seen: now ? `running ${now.slice(0, 12)}` : "none running" };
     },
-    { timeoutMs: 120_000, intervalMs: 1000 },
+    { timeoutMs: 120_000, intervalMs: 1000, blame: "infrastructure" },
   );
   t.mark("kube-controller-manager running again");
 }

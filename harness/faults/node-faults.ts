@@ -22,7 +22,7 @@ async function waitKubelet(node: string, want: "active" | "inactive"): Promise<v
       const s = await kubeletActive(node);
       return { done: s === want, seen: s || "unknown" };
     },
-    { timeoutMs: 60_000, intervalMs: 500 },
+    { timeoutMs: 60_000, intervalMs: 500, blame: "infrastructure" },
   );
 }
 

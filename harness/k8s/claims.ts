@@ -86,7 +86,7 @@ export async function waitForClaimPhase(
         seen: `phase ${s.phase}${s.volumeName ? ` (volume ${s.volumeName})` : ""}${ev ? `; last event ${ev}` : ""}`,
       };
     },
-    { timeoutMs: 120_000, intervalMs: 1000, ...opts },
+    { timeoutMs: 120_000, intervalMs: 1000, blame: "driver", ...opts },
   );
 }
 
@@ -102,6 +102,6 @@ export async function waitForPvPhase(kube: Kube, pv: string, phase: string, time
       const p = await pvPhase(kube, pv);
       return { done: p === phase, seen: `phase ${p}` };
     },
-    { timeoutMs, intervalMs: 1000 },
+    { timeoutMs, intervalMs: 1000, blame: "driver" },
   );
 }

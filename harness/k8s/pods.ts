@@ -53,7 +53,7 @@ export async function waitForPodReady(
       const pod = await kube.core.readNamespacedPod({ namespace, name });
       return { done: isPodReady(pod), value: pod, seen: describePod(pod) };
     },
-    { timeoutMs, intervalMs: 1000 },
+    { timeoutMs, intervalMs: 1000, blame: "driver" },
   );
 }
 
@@ -78,6 +78,6 @@ export async function deletePodAndWait(
         return { done: true, seen: "gone" };
       }
     },
-    { timeoutMs, intervalMs: 1000 },
+    { timeoutMs, intervalMs: 1000, blame: "driver" },
   );
 }

@@ -265,7 +265,7 @@ export const ACCESS_MODE_CASES: Case[] = [
             seen: `phase ${pod.status?.phase}; PodScheduled ${cond?.reason ?? "?"}: ${cond?.message ?? ""}`,
           };
         },
-        { timeoutMs: 60_000, intervalMs: 1000 },
+        { timeoutMs: 60_000, intervalMs: 1000, blame: "driver" },
       );
       expect(blocked.phase, "the second pod must not run while the first uses the RWOP claim").toBe("Pending");
       expect(blocked.message).toMatch(/ReadWriteOncePod/);

@@ -131,7 +131,7 @@ export const BINDING_CASES: Case[] = [
             const bound = all.filter((s) => s.phase === "Bound");
             return { done: bound.length >= expectedBound, value: all, seen: all.map((s) => s.phase).join(",") };
           },
-          { timeoutMs: 120_000, intervalMs: 1000 },
+          { timeoutMs: 120_000, intervalMs: 1000, blame: "driver" },
         );
         const volumes = states.filter((s) => s.phase === "Bound").map((s) => s.volumeName);
         expect(volumes).toHaveLength(expectedBound);
@@ -181,7 +181,7 @@ export const BINDING_CASES: Case[] = [
           const r = await c.kube.kubectl(["get", "pvc", "-n", c.ns, "claim"], { nothrow: true });
           return { done: !r.ok, seen: r.ok ? "still present" : "gone" };
         },
-        { timeoutMs: 120_000 },
+        { timeoutMs: 120_000, blame: "driver" },
       );
       await waitForPvPhase(c.kube, pv.pvName, "Gone");
     },

@@ -73,7 +73,7 @@ export async function waitNode(c: CaseContext, node: string, ready: boolean, tim
       const cond = n.status?.conditions?.find((x) => x.type === "Ready");
       return { done: isNodeReady(n) === ready, seen: `Ready=${cond?.status} (${cond?.reason ?? ""})` };
     },
-    { timeoutMs, intervalMs: 2000 },
+    { timeoutMs, intervalMs: 2000, blame: "infrastructure" },
   );
   c.timeline.mark(`node ${node} ${ready ? "Ready" : "NotReady"}`);
 }
@@ -89,7 +89,7 @@ async function waitExec(c: CaseContext, pod: string, node: string): Promise<void
       const r = await c.kube.kubectl(["exec", "-n", c.ns, pod, "--", "true"], { nothrow: true, timeoutMs: 30_000 });
       return { done: r.ok, seen: r.ok ? "exec works" : (r.stderr.trim().split("\n").pop() ?? "exec failed") };
     },
-    { timeoutMs: 2 * 60_000, intervalMs: 1000 },
+    { timeoutMs: 2 * 60_000, intervalMs: 1000, blame: "infrastructure" },
   );
 }
 
@@ -115,7 +115,7 @@ export async function waitMountsGone(c: CaseContext, node: string, uid: string):
         .map((l) => l.split(" ")[4]);
       return { done: left.length === 0, seen: left.length ? `still mounted: ${left.join(", ")}` : "none" };
     },
-    { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 2000 },
+    { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 2000, blame: "driver" },
   );
   c.timeline.mark(`no mount of pod ${uid} left on ${node}`);
 }
@@ -133,7 +133,7 @@ async function waitPodGone(c: CaseContext, pod: string): Promise<void> {
         throw err;
       }
     },
-    { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 1000 },
+    { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 1000, blame: "driver" },
   );
   c.timeline.mark(`pod ${pod} gone from the API`);
 }
@@ -250,7 +250,7 @@ export const CHAOS_CASES: Case[] = [
           if (state !== "paused") throw new Error(`node ${w.node} is ${state}, not paused`);
           return { done: Date.now() >= until, seen: state };
         },
-        { timeoutMs: 60_000, intervalMs: 1000 },
+        { timeoutMs: 60_000, intervalMs: 1000, blame: "infrastructure" },
       );
       await frozen.heal();
       await waitNode(c, w.node, true);
@@ -288,7 +288,7 @@ export const CHAOS_CASES: Case[] = [
           ).items.filter((p) => p.metadata?.ownerReferences?.some((o) => o.name === ref.name));
           return { done: left.length === 0, seen: left.map(describePod).join("; ") || "none" };
         },
-        { timeoutMs: 2 * 60_000, intervalMs: 1000 },
+        { timeoutMs: 2 * 60_000, intervalMs: 1000, blame: "infrastructure" },
       );
       c.timeline.mark(`no node plugin on ${w.node}`);
       const more = newPattern(64 * 1024);
@@ -306,7 +306,7 @@ export const CHAOS_CASES: Case[] = [
           const p = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "late" });
           return { done: isPodReady(p) || Date.now() >= until, seen: describePod(p), value: isPodReady(p) };
         },
-        { timeoutMs: 80_000, intervalMs: 1000 },
+        { timeoutMs: 80_000, intervalMs: 1000, blame: "driver" },
       );
       expect(readyTooSoon, "a new volume was mounted on a node without its CSI plugin").toBe(false);
       c.timeline.mark("new pod still waiting after 20 s without the plugin");
@@ -342,7 +342,7 @@ export const CHAOS_CASES: Case[] = [
           const sel = pvc.metadata?.annotations?.["volume.kubernetes.io/selected-node"];
           return { done: !!sel, seen: sel ?? `phase ${pvc.status?.phase}, not selected yet` };
         },
-        { timeoutMs: 60_000, intervalMs: 250 },
+        { timeoutMs: 60_000, intervalMs: 250, blame: "infrastructure" },
       );
       await killContainer(c.timeline, node, await pluginPod(c, node), "csi-provisioner");
       const { pv } = await waitForProvisioned(c, claim);

@@ -97,7 +97,7 @@ export const SHUTDOWN_CASES: Case[] = [
             .join(", ");
           return { done: !!p.metadata?.deletionTimestamp, seen: `not evicted yet; node taints: ${taints || "none"}` };
         },
-        { timeoutMs: 3 * 60_000, intervalMs: 2000 },
+        { timeoutMs: 3 * 60_000, intervalMs: 2000, blame: "infrastructure" },
       );
       c.timeline.mark(`pod ${w.pod.metadata?.name} evicted`);
       await expectReplacementWhileAway(c, w, "is down");

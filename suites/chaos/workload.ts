@@ -150,7 +150,7 @@ export async function workloadPod(
         .join("; ");
       return { done: !!hit, seen: seen || "no pod", ...(hit ? { value: hit } : {}) };
     },
-    { timeoutMs, intervalMs: 1000 },
+    { timeoutMs, intervalMs: 1000, blame: "driver" },
   );
 }
 
@@ -192,7 +192,7 @@ export async function expectReplacementWhileAway(
         .map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`);
       return { done: placed.length > 0 || Date.now() >= until, seen: pods.map(describePod).join("; "), value: placed };
     },
-    { timeoutMs: holdMs + 60_000, intervalMs: 1000 },
+    { timeoutMs: holdMs + 60_000, intervalMs: 1000, blame: "driver" },
   );
   expect(elsewhere, `no replacement scheduled while the data is on ${w.node}`).toEqual([]);
   const pending = (await livePods(c)).find(isReplacement(w));
@@ -247,7 +247,7 @@ export async function waitPodUidGone(
           : "gone",
       };
     },
-    { timeoutMs, intervalMs: 1000 },
+    { timeoutMs, intervalMs: 1000, blame: "driver" },
   );
   c.timeline.mark(`pod ${pod.metadata?.name} (uid ${uid}) gone from the API`);
 }

@@ -71,7 +71,7 @@ async function podEventually(
       const seen = `${describePod(pod)}; last event ${await latestEvent(c.kube, c.ns, "Pod", name)}`;
       return { done: predicate(seen), value: seen, seen };
     },
-    { timeoutMs: 90_000, intervalMs: 2000 },
+    { timeoutMs: 90_000, intervalMs: 2000, blame: "driver" },
   );
 }
 
@@ -415,6 +415,6 @@ async function deleteStatefulSet(c: CaseContext, name: string): Promise<void> {
         .filter((n) => n.startsWith(`vol-${name}-`));
       return { done: left.length === 0, seen: left.join(", ") || "none" };
     },
-    { timeoutMs: 2 * 60_000, intervalMs: 1000 },
+    { timeoutMs: 2 * 60_000, intervalMs: 1000, blame: "driver" },
   );
 }

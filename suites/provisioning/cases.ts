@@ -258,7 +258,7 @@ export const PROVISIONING_CASES: Case[] = [
             seen: `${claimLeft ? "claim still there; " : ""}PVs: ${mine.map((p) => `${p.metadata.name} (${p.status?.phase})`).join(", ") || "none"}`,
           };
         },
-        { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 500 },
+        { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 500, blame: "driver" },
       );
       await recordParameter(
         "PVs that appeared",
@@ -353,7 +353,7 @@ export const PROVISIONING_CASES: Case[] = [
           });
           return { done: !r.ok, seen: r.ok ? `claim still there, phase ${r.stdout}` : "gone" };
         },
-        { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 1000 },
+        { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 1000, blame: "driver" },
       );
       const paths = dataPaths(c, pv);
       await waitForPvGone(c, pv.metadata.name);

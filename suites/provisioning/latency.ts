@@ -53,6 +53,7 @@ export async function measureLatency(c: CaseContext, n: number): Promise<Latency
     {
       timeoutMs: driverTimeout(c.driver, "claimProvision") + driverTimeout(c.driver, "podStart"),
       intervalMs: samplingMs,
+      blame: "driver",
     },
   );
   sampled.catch(() => undefined); // awaited below; this only keeps an early timeout from being "unhandled"

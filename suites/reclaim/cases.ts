@@ -59,7 +59,7 @@ async function staysPending(c: CaseContext, claim: string, ms: number): Promise<
       const s = await readClaim(c.kube, c.ns, claim);
       return { done: s.phase !== "Pending" || Date.now() >= until, value: s, seen: `phase ${s.phase}` };
     },
-    { timeoutMs: ms + 30_000, intervalMs: 1000 },
+    { timeoutMs: ms + 30_000, intervalMs: 1000, blame: "driver" },
   );
   expect(last.phase, `claim ${claim} must stay Pending (it got volume ${last.volumeName || "none"})`).toBe("Pending");
 }
@@ -202,7 +202,7 @@ export const RECLAIM_CASES: Case[] = [
             seen: `phase ${r.stdout}`,
           };
         },
-        { timeoutMs: 3 * 60_000, intervalMs: 2000 },
+        { timeoutMs: 3 * 60_000, intervalMs: 2000, blame: "driver" },
       );
       expect(
         phase,

@@ -46,7 +46,7 @@ describe("cluster smoke", () => {
           seen: `${list.items.length} nodes, not Ready: ${notReady.join(", ") || "none"}`,
         };
       },
-      { timeoutMs: 180_000, intervalMs: 2000 },
+      { timeoutMs: 180_000, intervalMs: 2000, blame: "infrastructure" },
     );
     await allure.attachment(
       "nodes.json",
@@ -85,7 +85,7 @@ describe("cluster smoke", () => {
           seen: `${ready.length}/${list.items.length} Ready`,
         };
       },
-      { timeoutMs: 180_000, intervalMs: 2000 },
+      { timeoutMs: 180_000, intervalMs: 2000, blame: "infrastructure" },
     );
     expect(pods.length).toBeGreaterThan(0);
     for (const p of pods) expect(p.spec?.containers[0]?.image).toBe(images.coredns);
@@ -150,7 +150,7 @@ describe("cluster smoke", () => {
           seen: r.ok ? r.stdout.trim() : `getent exit ${r.exitCode}: ${r.stderr.trim()}`,
         };
       },
-      { timeoutMs: 60_000, intervalMs: 2000 },
+      { timeoutMs: 60_000, intervalMs: 2000, blame: "infrastructure" },
     );
     expect(answer.split(/\s+/)[0]).toBe(svc.spec?.clusterIP);
     expect(answer).toContain("kubernetes.default.svc.cluster.local");
