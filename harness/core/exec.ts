@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { appendFile, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { $, ProcessOutput } from "zx";
+import { effectiveSignal } from "./abort.ts";
 import { InfraError } from "./errors.ts";
 
 export interface ExecOptions {
@@ -19,6 +20,8 @@ export interface ExecOptions {
   logFile?: string;
   /** Resolve with the result instead of throwing on a non-zero exit. */
   nothrow?: boolean;
+  /** Kills the process when aborted; defaults to the current case's signal (see abort.ts). */
+  signal?: AbortSignal;
 }
 
 export interface ExecResult {
@@ -59,7 +62,10 @@ export async function exec(cmd: string, args: readonly string[], opts: ExecOptio
   const command = commandLine(cmd, args);
   const env = mergeEnv(opts.env);
   const started = Date.now();
+  const signal = effectiveSignal(opts.signal);
+  signal?.throwIfAborted();
   const shell = $({
+    ...(signal ? { signal } : {}),
     quiet: true,
     nothrow: true,
     cwd: opts.cwd,
@@ -70,6 +76,7 @@ export async function exec(cmd: string, args: readonly string[], opts: ExecOptio
     postfix: "",
   });
   const out: ProcessOutput = await shell`exec ${[cmd, ...args]}`;
+  signal?.throwIfAborted(); // killed because the case was aborted: say so, not "exited 143"
   const result: ExecResult = {
     command,
     exitCode: out.exitCode,
