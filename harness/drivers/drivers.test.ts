@@ -33,6 +33,16 @@ function problemsOf(text: string): string[] {
 }
 
 describe("driver definitions", () => {
+  test("what volcert cannot do is rejected with the reason, not silently tested as something else", () => {
+    const inTree = (plugin: string) =>
+      `apiVersion: volcert.io/v1alpha1\nkind: Driver\nmetadata: { name: demo }\nspec:\n  type: in-tree\n  inTree: { plugin: ${plugin} }\n`;
+    expect(problemsOf(inTree("nfs")).join("\n")).toMatch(/in-tree plugin "nfs" is not supported: .*hostPath and local/);
+    expect(problemsOf(inTree("iscsi")).join("\n")).toMatch(/"iscsi" is not supported/);
+    expect(problemsOf(inTree("local, backing: loop-device")).join("\n")).toMatch(/backing/);
+    const helm = valid.replace("  csi:\n", "  helm: { chart: ./chart }\n  csi:\n");
+    expect(problemsOf(helm).join("\n")).toMatch(/spec\.helm.*Helm installs are not implemented yet/);
+  });
+
   test("a valid file gets defaults filled in", () => {
     const { definition } = parseDriverText(valid, "driver.yaml");
     expect(definition.spec.supportedFsTypes).toEqual([""]);

@@ -52,7 +52,6 @@ export function referencedFiles(d: DriverFile): string[] {
   return [
     ...(d.spec.csi?.manifests ?? []),
     ...(d.spec.flexVolume ? [d.spec.flexVolume.executable] : []),
-    ...(d.spec.helm ? [d.spec.helm.chart] : []),
   ];
 }
 

@@ -86,11 +86,15 @@ const WorkloadRef = z
   })
   .strict();
 
+/** In-tree plugins volcert can provision static volumes for. NFS and iSCSI need servers volcert does not run yet. */
+const IN_TREE_PLUGINS = ["hostPath", "local"] as const;
+
 const InTree = z
   .object({
-    plugin: z.enum(["hostPath", "local", "nfs", "iscsi"]),
-    /** local: back the volumes by loop devices (Block / formatted) instead of directories. */
-    backing: z.enum(["directory", "loop-device"]).default("directory"),
+    plugin: z.enum(IN_TREE_PLUGINS, {
+      error: (issue) =>
+        `in-tree plugin ${JSON.stringify(issue.input)} is not supported: volcert can create volumes only for ${IN_TREE_PLUGINS.join(" and ")} (nfs and iscsi need a server volcert does not run yet)`,
+    }),
   })
   .strict();
 
@@ -125,21 +129,14 @@ const Csi = z
   })
   .strict();
 
-const Helm = z
-  .object({
-    chart: relPath,
-    values: z.record(z.string(), z.unknown()).default({}),
-    namespace: z.string().default("default"),
-  })
-  .strict();
-
 export const DriverSpecSchema = z
   .object({
     type: z.enum(["in-tree", "flexvolume", "csi"]),
     inTree: InTree.optional(),
     flexVolume: FlexVolume.optional(),
     csi: Csi.optional(),
-    helm: Helm.optional(),
+    /** Not implemented yet: accepted by the parser only to be rejected with a useful message. */
+    helm: z.unknown().optional(),
     storageClasses: z.array(StorageClassSpec).default([]),
     capabilities: Capabilities.default({}),
     /**
@@ -182,7 +179,15 @@ export const DriverFileSchema = z
   .superRefine((d, ctx) => {
     const section = { "in-tree": "inTree", flexvolume: "flexVolume", csi: "csi" } as const;
     const need = section[d.spec.type];
-    if (!d.spec[need] && !(d.spec.type === "csi" && d.spec.helm)) {
+    if (d.spec.helm !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["spec", "helm"],
+        message:
+          "Helm installs are not implemented yet: render the chart (helm template) and list the files under spec.csi.manifests",
+      });
+    }
+    if (!d.spec[need]) {
       ctx.addIssue({
         code: "custom",
         path: ["spec", need],

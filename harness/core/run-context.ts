@@ -1,0 +1,45 @@
+/**
+ * What a run hands to its test workers: plain, serialisable data, provided once by the CLI with
+ * Vitest's provide/inject (never through environment variables). Built by `planRun`
+ * (harness/cli/plan.ts); read in workers by `runContext()` (harness/case/run-context.ts).
+ */
+export interface RunCluster {
+  name: string;
+  provider: "kind" | "kubeconfig";
+  kubeconfig: string;
+  /** Disruptive cases run only where this is true, unless `allowDisruptive`. */
+  createdByVolcert: boolean;
+  /** Nodes the cluster was created with (control plane included), for health checks. */
+  expectedNodes: number;
+}
+
+export interface RunDriver {
+  name: string;
+  /** Absolute path of the driver file (volcert or upstream format). */
+  file: string;
+}
+
+export interface RunContext {
+  runId: string;
+  /** Where this run writes its records (repro records, DP-10 samples...). */
+  runDir: string;
+  cluster: RunCluster;
+  kubectl: string;
+  /** Image names the suites' own pods use. */
+  images: { workload: string };
+  /** Drivers whose cases this worker registers (the chaos project gets the chaos drivers). */
+  drivers: RunDriver[];
+  /** Broken fixture drivers installed for volcert's self-tests (test mode only). */
+  brokenFixtures: RunDriver[];
+  allowDisruptive: boolean;
+  /** Repro mode: keep each case's namespace and volumes. */
+  keepCase: boolean;
+}
+
+export const RUN_CONTEXT_KEY = "volcertRun";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    volcertRun: RunContext;
+  }
+}
