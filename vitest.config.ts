@@ -4,20 +4,29 @@ import { defineConfig } from "vitest/config";
  * Projects (the CLI runs e2e and selftest together, then chaos alone):
  * - unit: fast, next to the code, recorded real outputs only, no cluster.
  * - e2e:  suites/ against a real cluster that the volcert CLI creates *before* starting Vitest and
- *         passes in through VOLCERT_KUBECONFIG (so listing tests never creates a cluster).
+ *         hands to the workers with provide/inject (so listing tests never creates a cluster).
  * - selftest: the suites must fail against the broken fixture drivers.
  * - chaos: disruptive NF cases, strictly one at a time.
+ * Each case sets its own timeout from its driver's budget (harness/case/budget.ts); the project
+ * timeouts below apply to the few tests that are not cases (cluster smoke). The CLI replaces the
+ * reporters' output paths with the run's own.
  */
-const resultsDir = process.env["VOLCERT_ALLURE_RESULTS"] ?? "reports/allure-results";
+const onCluster = {
+  // Registers the node seam for the cluster's provider, and classifies every failure by whose it is.
+  setupFiles: ["clusters/worker-setup.ts", "harness/case/worker-setup.ts"],
+  hookTimeout: 10 * 60_000,
+  testTimeout: 10 * 60_000,
+  pool: "forks" as const,
+};
 
 export default defineConfig({
   test: {
     reporters: [
       "default",
       ["junit", { suiteName: "volcert" }],
-      ["allure-vitest/reporter", { resultsDir, reportMatchers: false }],
+      ["allure-vitest/reporter", { resultsDir: "reports/allure-results", reportMatchers: false }],
     ],
-    outputFile: { junit: process.env["VOLCERT_JUNIT"] ?? "reports/junit.xml" },
+    outputFile: { junit: "reports/junit.xml" },
     teardownTimeout: 5 * 60_000,
     projects: [
       {
@@ -31,33 +40,29 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          ...onCluster,
           name: "e2e",
           include: ["suites/**/*.e2e.test.ts"],
           // Cases are independent (own namespace, storage class name and volume names): suite files
-          // run in parallel and cases inside a file run concurrently. VOLCERT_PARALLEL bounds both.
+          // run in parallel and cases inside a file run concurrently.
           fileParallelism: true,
-          maxWorkers: Math.min(3, Number(process.env["VOLCERT_PARALLEL"] ?? "4")),
-          maxConcurrency: Number(process.env["VOLCERT_PARALLEL"] ?? "4"),
-          testTimeout: 10 * 60_000,
-          hookTimeout: 10 * 60_000,
-          pool: "forks",
+          maxWorkers: 3,
+          maxConcurrency: 4,
         },
       },
       {
         extends: true,
         test: {
-          // volcert's own tests that need a cluster: the suites must fail against broken fixtures.
+          ...onCluster,
           name: "selftest",
           include: ["suites/selftest/**/*.selftest.test.ts"],
           fileParallelism: false,
-          testTimeout: 15 * 60_000,
-          hookTimeout: 10 * 60_000,
-          pool: "forks",
         },
       },
       {
         extends: true,
         test: {
+          ...onCluster,
           // Disruptive cases (faults in nodes and the control plane): one at a time, after the
           // other projects, so no fault ever lands on another case.
           name: "chaos",
@@ -65,9 +70,6 @@ export default defineConfig({
           fileParallelism: false,
           maxWorkers: 1,
           maxConcurrency: 1,
-          testTimeout: 20 * 60_000,
-          hookTimeout: 10 * 60_000,
-          pool: "forks",
         },
       },
     ],

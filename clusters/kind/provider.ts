@@ -170,6 +170,19 @@ export class KindProvider {
     });
   }
 
+  /** The images `loadImages` cannot load: not in the local Docker engine (there is no registry). */
+  async missingImages(images: readonly string[]): Promise<string[]> {
+    const missing: string[] = [];
+    for (const image of images) {
+      const r = await exec("docker", ["image", "inspect", "--format", "{{.Id}}", image], {
+        nothrow: true,
+        timeoutMs: 30_000,
+      });
+      if (!r.ok) missing.push(image);
+    }
+    return missing;
+  }
+
   async exportLogs(name: string, dir: string): Promise<string> {
     await mkdir(dir, { recursive: true });
     await exec(this.tools.kind, ["export", "logs", "--name", name, dir], { timeoutMs: 5 * 60_000 });

@@ -21,8 +21,7 @@ export async function caseClaim(
   const accessModes = opts.accessModes ?? ["ReadWriteOnce"];
   if (c.driver?.spec.type === "csi") {
     if (!c.driver.spec.storageClasses.length) throw new Error(`${c.driver.metadata.name} has no StorageClass`);
-    const existing = await c.kube.kubectl(["get", "storageclass", c.ns, "-o", "name"], { nothrow: true });
-    if (!existing.ok) await caseStorageClass(c);
+    if (!(await c.kube.readIfExists("StorageClass", c.ns))) await caseStorageClass(c);
     await createClaim(c.kube, c.ns, { name, storageClassName: c.ns, size: "64Mi", accessModes });
     return name;
   }

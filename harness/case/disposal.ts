@@ -25,7 +25,8 @@ export class DisposalFailed extends VolcertError {
         .join("\n")}`,
     );
     const cats = failures.map((f) => categoryOf(f.error));
-    this.category = (["driver", "harness", "config", "infrastructure"] as const).find((c) => cats.includes(c)) ?? "harness";
+    this.category =
+      (["driver", "harness", "config", "infrastructure"] as const).find((c) => cats.includes(c)) ?? "harness";
   }
 }
 

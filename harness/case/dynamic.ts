@@ -8,9 +8,11 @@ import { waitFor } from "../core/wait.ts";
 import { storageClassManifest } from "../drivers/csi.ts";
 import type { StorageClassDef } from "../drivers/schema.ts";
 import { driverTimeout } from "../drivers/timeouts.ts";
-import { presentPaths } from "../evidence/leaks.ts";
+import { presentPaths } from "../nodes/paths.ts";
 import { recordParameter } from "../evidence/allure.ts";
 import { waitForClaimPhase, type ClaimState } from "../k8s/claims.ts";
+import { gone } from "../k8s/conditions.ts";
+import type { V1PersistentVolume } from "../k8s/kube.ts";
 import { waitForPodReady } from "../k8s/pods.ts";
 import type { CaseContext } from "./runtime.ts";
 
@@ -24,11 +26,8 @@ export async function caseStorageClass(
   if (!d || !base)
     throw new HarnessBug("dynamic cases need a driver with a StorageClass (gate them with requires.dynamic)");
   const sc: StorageClassDef = { ...base, ...overrides, name: c.ns };
-  await c.kube.kubectl(["apply", "-f", "-"], { input: JSON.stringify(storageClassManifest(sc, d)) });
-  c.defer({
-    [Symbol.asyncDispose]: async () =>
-      void (await c.kube.kubectl(["delete", "storageclass", sc.name, "--ignore-not-found"], { nothrow: true })),
-  });
+  await c.kube.apply(storageClassManifest(sc, d));
+  c.defer({ [Symbol.asyncDispose]: async () => void (await c.kube.deleteIfExists("StorageClass", sc.name)) });
   await recordParameter(
     "storage class",
     `${sc.name}: ${sc.provisioner}, ${sc.volumeBindingMode}, reclaim ${sc.reclaimPolicy}${sc.mountOptions.length ? `, mountOptions ${sc.mountOptions.join(",")}` : ""}`,
@@ -38,25 +37,11 @@ export async function caseStorageClass(
 
 export interface ProvisionedVolume {
   claim: ClaimState;
-  pv: PvView;
+  pv: V1PersistentVolume;
 }
 
-export interface PvView {
-  metadata: { name: string; finalizers?: string[] };
-  spec: {
-    capacity?: { storage?: string };
-    accessModes?: string[];
-    persistentVolumeReclaimPolicy?: string;
-    mountOptions?: string[];
-    storageClassName?: string;
-    claimRef?: { namespace?: string; name?: string; uid?: string };
-    csi?: { driver?: string; volumeHandle?: string };
-  };
-  status?: { phase?: string };
-}
-
-export async function readPv(c: CaseContext, name: string): Promise<PvView> {
-  return JSON.parse((await c.kube.kubectl(["get", "pv", name, "-o", "json"])).stdout) as PvView;
+export async function readPv(c: CaseContext, name: string): Promise<V1PersistentVolume> {
+  return c.kube.read("PersistentVolume", name);
 }
 
 /** Waits for the claim to bind (a pod must already use it under WaitForFirstConsumer) and remembers its volume for the data checks. */
@@ -65,7 +50,7 @@ export async function waitForProvisioned(c: CaseContext, claim: string): Promise
     timeoutMs: driverTimeout(c.driver, "claimProvision"),
   });
   const pv = await readPv(c, state.volumeName);
-  const handle = pv.spec.csi?.volumeHandle;
+  const handle = pv.spec?.csi?.volumeHandle;
   if (handle) c.trackVolumeData(dataPaths(c, pv));
   return { claim: state, pv };
 }
@@ -75,10 +60,11 @@ export async function podReady(c: CaseContext, name: string): Promise<void> {
 }
 
 /** The node paths that hold a PV's data, from the driver's volumeDataPaths. */
-export function dataPaths(c: CaseContext, pv: PvView): string[] {
-  const handle = pv.spec.csi?.volumeHandle ?? pv.metadata.name;
+export function dataPaths(c: CaseContext, pv: V1PersistentVolume): string[] {
+  const name = pv.metadata?.name ?? "";
+  const handle = pv.spec?.csi?.volumeHandle ?? name;
   return (c.driver?.spec.volumeDataPaths ?? []).map((p) =>
-    p.replaceAll("{volumeHandle}", handle).replaceAll("{pv}", pv.metadata.name),
+    p.replaceAll("{volumeHandle}", handle).replaceAll("{pv}", name),
   );
 }
 
@@ -87,7 +73,7 @@ export async function waitForDataGone(c: CaseContext, paths: readonly string[]):
   await waitFor(
     `volume data removed from every node (${paths.join(", ")})`,
     async () => {
-      const left = await presentPaths(c.cluster, paths);
+      const left = await presentPaths(c.nodes, paths);
       return { done: left.length === 0, seen: left.length ? `still present on ${left.join("; ")}` : "gone" };
     },
     { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 2000, blame: "driver" },
@@ -95,17 +81,11 @@ export async function waitForDataGone(c: CaseContext, paths: readonly string[]):
 }
 
 export async function waitForPvGone(c: CaseContext, pv: string): Promise<void> {
-  await waitFor(
-    `PV ${pv} deleted`,
-    async () => {
-      const r = await c.kube.kubectl(
-        ["get", "pv", pv, "-o", "jsonpath={.status.phase} finalizers={.metadata.finalizers}"],
-        { nothrow: true },
-      );
-      return { done: !r.ok && /not ?found/i.test(r.stderr), seen: r.ok ? `phase ${r.stdout}` : r.stderr.trim() };
-    },
-    { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 1000, blame: "driver" },
-  );
+  await waitFor(`PV ${pv} deleted`, gone(c.kube, "PersistentVolume", pv), {
+    timeoutMs: driverTimeout(c.driver, "pvDelete"),
+    intervalMs: 1000,
+    blame: "driver",
+  });
 }
 
 /** Parses a Kubernetes quantity into bytes (binary and decimal suffixes). */

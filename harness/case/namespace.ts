@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { waitFor } from "../core/wait.ts";
+import { gone } from "../k8s/conditions.ts";
 import type { Kube } from "../k8s/kube.ts";
 
 export const LABEL_RUN = "volcert.io/run-id";
@@ -26,19 +27,12 @@ export async function createNamespace(kube: Kube, testId: string, runId: string)
   return {
     name,
     async [Symbol.asyncDispose]() {
-      await kube.core.deleteNamespace({ name }).catch(() => undefined);
-      await waitFor(
-        `namespace ${name} deleted`,
-        async () => {
-          try {
-            const ns = await kube.core.readNamespace({ name });
-            return { done: false, seen: `phase ${ns.status?.phase ?? "?"}` };
-          } catch {
-            return { done: true, seen: "gone" };
-          }
-        },
-        { timeoutMs: 120_000, intervalMs: 1000, blame: "driver" },
-      );
+      await kube.deleteIfExists("Namespace", name);
+      await waitFor(`namespace ${name} deleted`, gone(kube, "Namespace", name), {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+        blame: "driver",
+      });
     },
   };
 }

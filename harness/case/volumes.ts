@@ -1,11 +1,13 @@
 /** Volume helpers for cases: static volumes named after the case, pods that mount claims. */
-import { imageNames, loadManifest } from "../../clusters/images/manifest.ts";
 import { HarnessBug } from "../core/errors.ts";
 import { createStaticVolume, type StaticVolume, type StaticVolumeSpec } from "../drivers/intree.ts";
 import type { V1Pod } from "../k8s/kube.ts";
 import type { CaseContext } from "./runtime.ts";
 
-export const WORKLOAD_IMAGE = imageNames(loadManifest()).workload;
+import { runContext } from "./run-context.ts";
+
+/** The image of volcert's own workload pods (built with the node image). */
+export const workloadImage = (): string => runContext().images.workload;
 
 /** A static volume owned by the case: named `<namespace>-<suffix>`, class `<namespace>` unless given. */
 export async function staticVolume(
@@ -15,7 +17,7 @@ export async function staticVolume(
 ): Promise<StaticVolume> {
   if (!c.driver) throw new HarnessBug("static volumes need a driver");
   return c.defer(
-    await createStaticVolume(c.kube, c.driver, {
+    await createStaticVolume(c.kube, c.nodes, c.driver, {
       name: `${c.ns}-${suffix}`,
       capacity: "1Gi",
       storageClassName: c.ns,
@@ -41,7 +43,7 @@ export function blockPodWithClaim(
       containers: [
         {
           name: "workload",
-          image: WORKLOAD_IMAGE,
+          image: workloadImage(),
           imagePullPolicy: "IfNotPresent",
           command: ["sleep", "infinity"],
           volumeDevices: [{ name: "vol", devicePath: "/dev/xvda" }],
@@ -74,7 +76,7 @@ export function podWithClaim(
       containers: [
         {
           name: "workload",
-          image: WORKLOAD_IMAGE,
+          image: workloadImage(),
           imagePullPolicy: "IfNotPresent",
           command: ["sleep", "infinity"],
           volumeMounts: [{ name: "vol", mountPath: "/data", ...(opts.readOnly ? { readOnly: true } : {}) }],

@@ -7,10 +7,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { imageNames } from "../../clusters/images/manifest.ts";
+import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
 import { clusterLogFile, KindProvider } from "../../clusters/kind/provider.ts";
 import { parseShape } from "../../clusters/kind/shape.ts";
-import { ConfigError, describeError } from "../core/errors.ts";
+import { describeError, exitCodeForFailures, type ErrorCategory } from "../core/errors.ts";
+import { registerNodeAccess } from "../core/nodes.ts";
 import { formatDuration, say, step } from "../core/progress.ts";
+import type { RunContext } from "../core/run-context.ts";
 import { generateReport } from "../report/allure-report.ts";
 import { printAccess } from "./cluster-commands.ts";
 import { printRepro } from "./repro.ts";
@@ -20,41 +24,10 @@ import { detachOrphanLoops } from "../drivers/loops.ts";
 import { loadDriverFile } from "../drivers/load.ts";
 import { fixtureDriverFiles, isBrokenFixture } from "../drivers/fixtures.ts";
 import { prepareEnvironment } from "./environment.ts";
+import { planRun, type RunOptions } from "./plan.ts";
 import { areaTimes, runVitestProject, summaryTable, type SuiteOutcome } from "./vitest-runner.ts";
 
-export interface RunOptions {
-  mode: "run" | "test";
-  keepCluster: boolean;
-  workers: number;
-  name?: string | undefined;
-  unitOnly?: boolean;
-  /** Use the existing cluster `name` (never created or deleted by this run). */
-  reuse?: boolean;
-  /** Restrict the run to these drivers (names under fixtures/drivers). */
-  drivers?: string[];
-  /** Restrict the run to these test IDs ("DP-02") or areas ("RP"). */
-  cases?: string[];
-  /** Run the disruptive NF cases (default true). */
-  chaos?: boolean;
-  /** Allow disruptive cases on a cluster volcert did not create. */
-  allowDisruptive?: boolean;
-  /** Repro mode: keep each case's namespace and volumes, print how to inspect them. */
-  keepCase?: boolean;
-  /** Run the NF suite only for these drivers (CI's time budget); the other suites still run for all. */
-  chaosDrivers?: string[];
-}
-
-/** Vitest name filter for --case: titles start with the test ID. */
-export function caseFilter(ids: readonly string[]): string {
-  const bad = ids.filter((i) => !/^[A-Z]{2,6}(-\d{2})?$/.test(i));
-  if (bad.length)
-    throw new ConfigError(
-      "--case takes test IDs (DP-02) or areas (DP)",
-      bad.map((b) => `${b}: not an ID or area`),
-    );
-  // Full names start with the describe block ("DP dynamic provisioning DP-05 ..."), so no ^ anchor.
-  return `(?:^|\\s)(?:${ids.join("|")})(?:-\\d{2})?\\s`;
-}
+export type { RunOptions } from "./plan.ts";
 
 export const REPORTS_DIR = resolve("reports");
 
@@ -63,104 +36,104 @@ export async function runMain(opts: RunOptions): Promise<number> {
   const runId = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}-${randomBytes(2).toString("hex")}`;
   const runDir = join(REPORTS_DIR, runId);
   const resultsDir = join(REPORTS_DIR, "allure-results");
+  const outcomes: Record<string, SuiteOutcome> = {};
+
+  // Driver files and options are validated before any Docker or cluster work: a bad file or flag
+  // costs nothing but its error list.
+  const loaded = await Promise.all(
+    fixtureDriverFiles().map(async (f) => ({ ...f, loaded: await loadDriverFile(f.file) })),
+  );
+  const plan = planRun(
+    opts,
+    loaded.map((d) => ({ name: d.name, file: d.file, broken: isBrokenFixture(d.loaded.definition) })),
+    runId,
+  );
+  const shape = opts.unitOnly ? null : parseShape({ name: plan.cluster.name, workers: plan.cluster.workers });
   await rm(resultsDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true });
-  const reportEnv = { VOLCERT_ALLURE_RESULTS: resultsDir, VOLCERT_RUN_ID: runId };
-  const outcomes: Record<string, SuiteOutcome> = {};
 
   if (opts.mode === "test") {
     outcomes["unit"] = await step("unit tests", () =>
-      runVitestProject("unit", { ...reportEnv, VOLCERT_JUNIT: join(REPORTS_DIR, "junit-unit.xml") }),
+      runVitestProject({
+        projects: ["unit"],
+        allureResultsDir: resultsDir,
+        junitFile: join(REPORTS_DIR, "junit-unit.xml"),
+      }),
     );
-    if (opts.unitOnly) return finish(outcomes, started, null);
+    if (opts.unitOnly || !shape) return finish(outcomes, started, null);
   }
+  if (!shape) return finish(outcomes, started, null);
 
-  // Driver files are validated before any cluster work: a bad file costs nothing but its error list.
-  const drivers = await Promise.all(
-    fixtureDriverFiles().map(async (f) => ({ name: f.name, loaded: await loadDriverFile(f.file) })),
-  );
-  // The main job certifies the reference drivers; volcert's own tests also install the broken fixtures.
-  let wanted = drivers.filter((d) => opts.mode === "test" || !isBrokenFixture(d.loaded.definition));
-  if (opts.drivers) {
-    const unknown = opts.drivers.filter((n) => !drivers.some((d) => d.name === n));
-    if (unknown.length)
-      throw new ConfigError(
-        "unknown driver",
-        unknown.map((u) => `${u} (known: ${drivers.map((d) => d.name).join(", ")})`),
-      );
-    wanted = drivers.filter((d) => opts.drivers?.includes(d.name));
-  }
-  const testNamePattern = opts.cases ? caseFilter(opts.cases) : undefined;
-  const chaosOutside = (opts.chaosDrivers ?? []).filter(
-    (n) => !wanted.some((d) => d.name === n && !isBrokenFixture(d.loaded.definition)),
-  );
-  if (chaosOutside.length)
-    throw new ConfigError(
-      "--chaos-driver names a driver this run does not certify",
-      chaosOutside.map(
-        (n) =>
-          `${n} (this run: ${wanted
-            .filter((d) => !isBrokenFixture(d.loaded.definition))
-            .map((d) => d.name)
-            .join(", ")})`,
-      ),
-    );
   const env = await prepareEnvironment();
-  const shape = parseShape({ name: opts.name ?? `volcert-${opts.mode}-${runId.slice(-4)}`, workers: opts.workers });
   const provider = new KindProvider(env.tools);
-  const cluster = opts.reuse
+  const cluster = plan.cluster.reuse
     ? await step(`reuse kind cluster ${shape.name}`, () => provider.attach(shape.name))
     : await step(`fresh kind cluster ${shape.name} (1 control plane + ${shape.workers} workers)`, () =>
         provider.create(shape, { logFile: clusterLogFile(shape.name) }),
       );
+  registerNodeAccess(kindNodeAccess(cluster.name));
+  const kube = new Kube(cluster.kubeconfigPath, env.tools.kubectl);
+  const install = [...plan.drivers, ...plan.brokenFixtures].map((p) => {
+    const d = loaded.find((l) => l.name === p.name)!;
+    return { definition: d.loaded.definition, baseDir: d.loaded.baseDir };
+  });
   let report: string | null = null;
   let installed: InstalledDrivers | null = null;
   try {
-    installed = await step(`install drivers: ${wanted.map((d) => d.name).join(", ")}`, async () =>
-      installDrivers(
-        wanted.map((d) => ({ definition: d.loaded.definition, baseDir: d.loaded.baseDir })),
-        {
-          kube: new Kube(cluster.kubeconfigPath, env.tools.kubectl),
-          nodes: await cluster.nodeContainers(),
-          loadImages: (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
-        },
-      ),
+    installed = await step(`install drivers: ${install.map((d) => d.definition.metadata.name).join(", ")}`, () =>
+      installDrivers(install, {
+        kube,
+        nodes: kindNodeAccess(cluster.name).shell,
+        loadImages: (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
+      }),
     );
-    const projects = opts.mode === "test" ? ["e2e", "selftest"] : ["e2e"];
-    const nodeCount = (await cluster.nodeContainers()).length;
-    const suiteEnv = {
-      ...reportEnv,
-      VOLCERT_JUNIT: join(REPORTS_DIR, "junit.xml"),
-      VOLCERT_KUBECONFIG: cluster.kubeconfigPath,
-      VOLCERT_KUBECTL: env.tools.kubectl,
-      VOLCERT_CLUSTER: cluster.name,
-      VOLCERT_CLUSTER_CREATED: String(cluster.createdByVolcert),
-      VOLCERT_EXPECTED_NODES: String(nodeCount),
-      VOLCERT_RESULTS_DIR: runDir,
-      VOLCERT_ALLOW_DISRUPTIVE: String(!!opts.allowDisruptive),
-      VOLCERT_KEEP_CASE: String(!!opts.keepCase),
-      VOLCERT_DRIVERS: wanted
-        .filter((d) => !isBrokenFixture(d.loaded.definition))
-        .map((d) => d.name)
-        .join(","),
+    const nodes = (await kube.core.listNode()).items;
+    const images = imageNames(env.manifest);
+    const context: RunContext = {
+      runId,
+      runDir,
+      cluster: {
+        name: cluster.name,
+        provider: "kind",
+        kubeconfig: cluster.kubeconfigPath,
+        createdByVolcert: cluster.createdByVolcert,
+        expectedNodes: nodes.length,
+        workers: nodes
+          .filter((n) => n.metadata?.labels?.["node-role.kubernetes.io/control-plane"] === undefined)
+          .map((n) => n.metadata?.name ?? "")
+          .sort(),
+        nodeLifecycle: true,
+      },
+      kubectl: env.tools.kubectl,
+      images: { workload: images.workload },
+      built: { kubernetesVersion: env.manifest.kubernetes.version, corednsImage: images.coredns },
+      drivers: plan.drivers.map(({ name, file }) => ({ name, file })),
+      brokenFixtures: plan.brokenFixtures.map(({ name, file }) => ({ name, file })),
+      allowDisruptive: plan.allowDisruptive,
+      keepCase: plan.keepCase,
     };
-    outcomes["e2e"] = await step(`${projects.join(" + ")} suites on the real cluster`, () =>
-      runVitestProject(projects, suiteEnv, testNamePattern),
+    outcomes["e2e"] = await step(`${plan.projects.join(" + ")} suites on the real cluster`, () =>
+      runVitestProject({
+        projects: plan.projects,
+        testNamePattern: plan.testNamePattern,
+        context,
+        allureResultsDir: resultsDir,
+        junitFile: join(runDir, "junit.xml"),
+      }),
     );
-    if (opts.chaos !== false) {
+    if (plan.chaosDrivers.length) {
       // Disruptive cases run alone, after everything else, one at a time.
-      const chaosFor = opts.chaosDrivers ? ` for ${opts.chaosDrivers.join(", ")} only` : "";
+      const only = plan.chaosDrivers.length < plan.drivers.length;
+      const chaosFor = only ? ` for ${plan.chaosDrivers.map((d) => d.name).join(", ")} only` : "";
       outcomes["chaos"] = await step(`chaos suite (NF, one case at a time${chaosFor})`, () =>
-        runVitestProject(
-          "chaos",
-          {
-            ...suiteEnv,
-            VOLCERT_JUNIT: join(REPORTS_DIR, "junit-chaos.xml"),
-            ...(opts.chaosDrivers ? { VOLCERT_DRIVERS: opts.chaosDrivers.join(",") } : {}),
-          },
-          testNamePattern,
-          opts.mode === "test" ? [] : ["suites/chaos/"],
-        ),
+        runVitestProject({
+          projects: ["chaos"],
+          files: plan.chaosFiles,
+          testNamePattern: plan.testNamePattern,
+          context: { ...context, drivers: plan.chaosDrivers.map(({ name, file }) => ({ name, file })) },
+          allureResultsDir: resultsDir,
+          junitFile: join(runDir, "junit-chaos.xml"),
+        }),
       );
     }
     if (outcomes["e2e"].failed || outcomes["chaos"]?.failed) {
@@ -168,20 +141,35 @@ export async function runMain(opts: RunOptions): Promise<number> {
       if (logs) say(`cluster logs exported to ${logs}`);
     }
     report = await step("HTML report", () =>
-      generateReport({ resultsDir, outDir: join(runDir, "report"), name: `volcert ${opts.mode} ${runId}`, env }),
+      generateReport({
+        resultsDir,
+        outDir: join(runDir, "report"),
+        configDir: runDir,
+        name: `volcert ${opts.mode} ${runId}`,
+        env: {
+          kubernetes: env.manifest.kubernetes.version,
+          kind: env.manifest.kind,
+          nodeImage: images.node,
+          debian: env.manifest.debian.suite,
+          etcd: env.manifest.etcd,
+          coredns: env.manifest.coredns,
+          docker: env.dockerVersion,
+        },
+      }),
     ).catch((err: unknown) => {
       say(`report generation failed: ${describeError(err)}`);
       return null;
     });
   } finally {
-    if (!opts.keepCluster && installed) await Promise.resolve(installed[Symbol.asyncDispose]()).catch(() => undefined);
-    if (opts.keepCase)
+    if (!plan.cluster.keep && installed) await Promise.resolve(installed[Symbol.asyncDispose]()).catch(() => undefined);
+    if (plan.keepCase) {
       printRepro(
         runDir,
         { cluster: cluster.name, kubeconfig: cluster.kubeconfigPath, kubectl: env.tools.kubectl },
-        wanted.map((d) => d.loaded.definition),
+        install.map((d) => d.definition),
       );
-    if (opts.keepCluster) printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
+    }
+    if (plan.cluster.keep) printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
     else {
       await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
       for (const l of await detachOrphanLoops())
@@ -192,23 +180,24 @@ export async function runMain(opts: RunOptions): Promise<number> {
 }
 
 function finish(outcomes: Record<string, SuiteOutcome>, started: number, report: string | null): number {
-  let failed = 0;
+  const categories: ErrorCategory[] = [];
   console.log("\nsummary");
   for (const [name, o] of Object.entries(outcomes)) {
     console.log(`  ${name.padEnd(6)} passed ${o.passed}  failed ${o.failed}  skipped ${o.skipped}`);
     for (const t of o.failedTests) console.log(`    ✘ ${t}`);
-    failed += o.failed;
+    // A unit test that fails is volcert's own bug, whatever error it threw.
+    categories.push(...(name === "unit" ? o.failureCategories.map(() => "harness" as const) : o.failureCategories));
   }
   const onCluster = ["e2e", "chaos"].map((k) => outcomes[k]).filter((o): o is SuiteOutcome => !!o);
   const results = onCluster.flatMap((o) => o.results);
   const ran = (os: SuiteOutcome[]) => os.reduce((n, o) => n + o.passed + o.failed, 0);
   if (outcomes["unit"] && ran([outcomes["unit"]]) === 0) {
     console.log("  unit: no test ran: that is not a pass");
-    failed++;
+    categories.push("harness");
   }
   if (onCluster.length && ran(onCluster) === 0) {
     console.log("  no case ran on the cluster (all skipped or filtered out): that is not a pass");
-    failed++;
+    categories.push("config");
   }
   if (results.length) {
     console.log(`\nverdicts per driver and area (passed ✔ / failed ✘ / skipped –)\n${summaryTable(results)}`);
@@ -216,7 +205,13 @@ function finish(outcomes: Record<string, SuiteOutcome>, started: number, report:
       `\ntime per area (e2e cases run concurrently, so their walls overlap; NF runs alone)\n${areaTimes(results)}`,
     );
   }
+  const code = exitCodeForFailures(categories);
+  const counts = (["driver", "infrastructure", "harness", "config"] as const)
+    .map((c) => [c, categories.filter((x) => x === c).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([c, n]) => `${n} ${c === "harness" ? "volcert" : c}`);
+  if (counts.length) console.log(`\nfailures by whose they are: ${counts.join(", ")}`);
   if (report) console.log(`report: ${report}`);
-  console.log(`${failed ? "FAILED" : "PASSED"} in ${formatDuration(Date.now() - started)}`);
-  return failed ? 1 : 0;
+  console.log(`${code ? "FAILED" : "PASSED"} in ${formatDuration(Date.now() - started)} (exit code ${code})`);
+  return code;
 }

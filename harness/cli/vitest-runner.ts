@@ -1,55 +1,87 @@
 /**
- * Runs a Vitest project in-process and returns counts. Vitest's own reporters (console, JUnit,
- * Allure) stay as configured in vitest.config.ts; nothing here replaces them.
+ * Runs Vitest projects in-process and returns counts and, for every failure, whose it is. The run
+ * context goes to the workers with Vitest's provide/inject; reporters (console, JUnit, Allure) are
+ * given here, with this run's paths, so nothing reaches the workers through the environment.
  */
-import { startVitest } from "vitest/node";
+import { createVitest } from "vitest/node";
+import { categoryOf, type ErrorCategory } from "../core/errors.ts";
+import { RUN_CONTEXT_KEY, type RunContext } from "../core/run-context.ts";
 
 export interface SuiteOutcome {
   passed: number;
   failed: number;
   skipped: number;
   failedTests: string[];
+  /** Whose failure each failed test is (driver, infrastructure, volcert, config). */
+  failureCategories: ErrorCategory[];
   /** Results per test: full name → state; used for the driver × area summary. */
   results: { name: string; state: string; file: string; startTime?: number; durationMs?: number }[];
 }
 
-export async function runVitestProject(
-  project: string | string[],
-  env: Record<string, string>,
-  testNamePattern?: string,
-  files: string[] = [],
-): Promise<SuiteOutcome> {
-  Object.assign(process.env, env);
-  const vitest = await startVitest("test", files, {
-    project: Array.isArray(project) ? project : [project],
+export interface VitestRun {
+  projects: string[];
+  /** File filters ([] = every file of the projects). */
+  files?: string[];
+  testNamePattern?: string | undefined;
+  /** Provided to the workers (suites on a cluster); absent for unit tests. */
+  context?: RunContext;
+  allureResultsDir: string;
+  junitFile: string;
+}
+
+export async function runVitestProject(spec: VitestRun): Promise<SuiteOutcome> {
+  const vitest = await createVitest("test", {
+    project: spec.projects,
     watch: false,
     run: true,
-    ...(testNamePattern ? { testNamePattern } : {}),
+    reporters: [
+      "default",
+      ["junit", { suiteName: "volcert" }],
+      ["allure-vitest/reporter", { resultsDir: spec.allureResultsDir, reportMatchers: false }],
+    ],
+    outputFile: { junit: spec.junitFile },
+    ...(spec.testNamePattern ? { testNamePattern: spec.testNamePattern } : {}),
   });
-  const outcome: SuiteOutcome = { passed: 0, failed: 0, skipped: 0, failedTests: [], results: [] };
-  for (const mod of vitest.state.getTestModules()) {
-    for (const t of mod.children.allTests()) {
-      const state = t.result().state;
-      const diag = t.diagnostic();
-      outcome.results.push({
-        name: t.name,
-        state,
-        file: mod.moduleId,
-        ...(diag ? { startTime: diag.startTime, durationMs: diag.duration } : {}),
-      });
-      if (state === "passed") outcome.passed++;
-      else if (state === "failed") {
+  if (spec.context) vitest.provide(RUN_CONTEXT_KEY, spec.context);
+  const outcome: SuiteOutcome = {
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    failedTests: [],
+    failureCategories: [],
+    results: [],
+  };
+  try {
+    await vitest.start(spec.files ?? []);
+    for (const mod of vitest.state.getTestModules()) {
+      for (const t of mod.children.allTests()) {
+        const result = t.result();
+        const diag = t.diagnostic();
+        outcome.results.push({
+          name: t.name,
+          state: result.state,
+          file: mod.moduleId,
+          ...(diag ? { startTime: diag.startTime, durationMs: diag.duration } : {}),
+        });
+        if (result.state === "passed") outcome.passed++;
+        else if (result.state === "failed") {
+          outcome.failed++;
+          const category = t.meta().volcertBlame ?? categoryOf(result.errors?.[0]);
+          outcome.failureCategories.push(category);
+          outcome.failedTests.push(`${t.fullName}  [${category}]`);
+        } else outcome.skipped++;
+      }
+      // A file that failed to load (syntax error, failed beforeAll) has no passing tests: count it.
+      if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed")) {
         outcome.failed++;
-        outcome.failedTests.push(t.fullName);
-      } else outcome.skipped++;
+        const category = categoryOf(mod.errors()[0]);
+        outcome.failureCategories.push(category);
+        outcome.failedTests.push(`${mod.moduleId} (module failed)  [${category}]`);
+      }
     }
-    // A file that failed to load (syntax error, failed beforeAll) has no passing tests: count it.
-    if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed")) {
-      outcome.failed++;
-      outcome.failedTests.push(`${mod.moduleId} (module failed)`);
-    }
+  } finally {
+    await vitest.close();
   }
-  await vitest.close();
   process.exitCode = 0;
   return outcome;
 }

@@ -11,6 +11,10 @@ export interface RunCluster {
   createdByVolcert: boolean;
   /** Nodes the cluster was created with (control plane included), for health checks. */
   expectedNodes: number;
+  /** Worker node names (nodes without the control-plane role), sorted; read once by the CLI. */
+  workers: string[];
+  /** The provider can power nodes off and freeze them (kind). */
+  nodeLifecycle: boolean;
 }
 
 export interface RunDriver {
@@ -27,6 +31,8 @@ export interface RunContext {
   kubectl: string;
   /** Image names the suites' own pods use. */
   images: { workload: string };
+  /** What volcert built the cluster from (absent for a cluster it did not build). */
+  built?: { kubernetesVersion: string; corednsImage: string };
   /** Drivers whose cases this worker registers (the chaos project gets the chaos drivers). */
   drivers: RunDriver[];
   /** Broken fixture drivers installed for volcert's self-tests (test mode only). */

@@ -4,21 +4,24 @@
  * controller, if any) to be ready and registered on every node (CSINode), then creates the
  * driver's StorageClasses. Every problem it can see before touching the cluster is a ConfigError.
  */
-import { ConfigError } from "../core/errors.ts";
-import { exec } from "../core/exec.ts";
+import { ConfigError, InfraError } from "../core/errors.ts";
 import { say } from "../core/progress.ts";
 import { waitFor } from "../core/wait.ts";
-import { latestEvent } from "../k8s/claims.ts";
-import type { Kube } from "../k8s/kube.ts";
+import { latestEvent } from "../k8s/events.ts";
+import type { Kube, V1DaemonSet, V1Deployment, V1StatefulSet, V1StorageClass } from "../k8s/kube.ts";
 import { readManifests, rewriteImages, unusedRewrites, type K8sObject } from "./csi-manifests.ts";
 import type { DriverFile, StorageClassDef } from "./schema.ts";
 import { driverTimeout } from "./timeouts.ts";
 
 export interface CsiTarget {
   kube: Kube;
-  nodes: readonly string[];
-  /** Copies local Docker images into every node's containerd. */
+  /** Makes local images available on every node (there is no registry). */
   loadImages(images: readonly string[]): Promise<void>;
+  /**
+   * The images loadImages cannot provide (kind: not in the local Docker engine). Optional only
+   * until the CLI passes it; without it the check is left to loadImages.
+   */
+  missingImages?(images: readonly string[]): Promise<string[]>;
 }
 
 export interface CsiInstall {
@@ -38,67 +41,74 @@ export async function installCsi(d: DriverFile, baseDir: string, t: CsiTarget): 
   }
   const { images, rewritten } = rewriteImages(objects, csi.imageRewrites);
   for (const r of rewritten) say(`  ${d.metadata.name}: ${r}`);
-  const missing: string[] = [];
-  for (const image of images) {
-    const r = await exec("docker", ["image", "inspect", "--format", "{{.Id}}", image], {
-      nothrow: true,
-      timeoutMs: 30_000,
-    });
-    if (!r.ok) missing.push(image);
-  }
+  const missing = (await t.missingImages?.(images)) ?? [];
   if (missing.length) {
     throw new ConfigError(
-      `driver ${d.metadata.name} needs images that are not in the local Docker engine (this machine has no registry)`,
+      `driver ${d.metadata.name} needs images that are not on this machine (it has no registry)`,
       missing,
       {
         fix: "build volcert's images (volcert images build), load or build your driver's images locally, or map them with csi.imageRewrites",
       },
     );
   }
-  say(`  ${d.metadata.name}: loading ${images.length} image(s) into ${t.nodes.length} node(s)`);
+  say(`  ${d.metadata.name}: loading ${images.length} image(s) into the nodes`);
   await t.loadImages(images);
 
   const workloads = [csi.node, ...(csi.controller ? [csi.controller] : [])];
   // On a reused cluster the driver may already run, from images just replaced under the same tag.
   const running = [];
-  for (const w of workloads)
-    if (
-      (await t.kube.kubectl(["get", w.kind.toLowerCase(), w.name, "-n", w.namespace, "-o", "name"], { nothrow: true }))
-        .ok
-    )
-      running.push(w);
-  await t.kube.kubectl(["apply", "-f", "-"], {
-    input: JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
-    timeoutMs: 120_000,
-  });
+  for (const w of workloads) if (await t.kube.readIfExists(w.kind, w.name, w.namespace)) running.push(w);
+  for (const o of objects) await t.kube.apply(o);
   for (const w of running) {
     say(`  ${d.metadata.name}: restarting ${w.kind} ${w.namespace}/${w.name} to pick up the loaded images`);
-    await t.kube.kubectl(["rollout", "restart", w.kind.toLowerCase(), w.name, "-n", w.namespace]);
+    // What `kubectl rollout restart` does: a new pod template, so every pod is replaced.
+    await t.kube.mergePatch(w.kind, w.name, w.namespace, {
+      spec: {
+        template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": new Date().toISOString() } } },
+      },
+    });
   }
   const timeoutMs = driverTimeout(d, "install");
   for (const w of workloads) await waitForWorkload(t.kube, w, timeoutMs);
   await waitForCsiNodes(t.kube, csi.driverName, timeoutMs);
-  for (const sc of d.spec.storageClasses)
-    await t.kube.kubectl(["apply", "-f", "-"], { input: JSON.stringify(storageClassManifest(sc, d)) });
+  for (const sc of d.spec.storageClasses) await t.kube.apply(storageClassManifest(sc, d));
   return { objects };
 }
 
+/**
+ * Deletes the driver's StorageClasses and objects (in reverse order) and waits until they are
+ * gone. Every object is tried even if one fails; the failures are thrown together at the end.
+ */
 export async function uninstallCsi(d: DriverFile, install: CsiInstall, kube: Kube): Promise<void> {
+  const failures: string[] = [];
+  const attempt = async (what: string, fn: () => Promise<unknown>) =>
+    fn().catch((err: unknown) => failures.push(`${what}: ${err instanceof Error ? err.message : String(err)}`));
   for (const sc of d.spec.storageClasses)
-    await kube.kubectl(["delete", "storageclass", sc.name, "--ignore-not-found"], { nothrow: true });
+    await attempt(`StorageClass ${sc.name}`, () => kube.deleteIfExists("StorageClass", sc.name));
   const items = [...install.objects].reverse();
-  await kube.kubectl(["delete", "--ignore-not-found", "--wait=true", "-f", "-"], {
-    input: JSON.stringify({ apiVersion: "v1", kind: "List", items }),
-    nothrow: true,
-    timeoutMs: driverTimeout(d, "install"),
-  });
+  for (const o of items) await attempt(`${o.kind} ${o.metadata?.name}`, () => kube.deleteObjectIfExists(o));
+  await attempt("wait", () =>
+    waitFor(
+      `objects of driver ${d.metadata.name} deleted`,
+      async () => {
+        const left = [];
+        for (const o of items) if (await kube.readObjectIfExists(o)) left.push(`${o.kind} ${o.metadata?.name}`);
+        return { done: left.length === 0, seen: left.length ? `still there: ${left.join(", ")}` : "all gone" };
+      },
+      { timeoutMs: driverTimeout(d, "install"), intervalMs: 2000, blame: "infrastructure" },
+    ),
+  );
+  if (failures.length)
+    throw new InfraError(
+      `uninstalling driver ${d.metadata.name} left work undone:\n${failures.map((f) => `  - ${f}`).join("\n")}`,
+    );
 }
 
 export function storageClassManifest(
   sc: StorageClassDef,
   d: DriverFile,
   overrides: Partial<StorageClassDef> = {},
-): Record<string, unknown> {
+): V1StorageClass {
   const s = { ...sc, ...overrides };
   return {
     apiVersion: "storage.k8s.io/v1",
@@ -117,49 +127,34 @@ export function storageClassManifest(
   };
 }
 
-interface WorkloadStatus {
-  metadata?: { generation?: number };
-  status?: {
-    observedGeneration?: number;
-    desiredNumberScheduled?: number;
-    numberReady?: number;
-    updatedNumberScheduled?: number;
-    readyReplicas?: number;
-    replicas?: number;
-  };
-  spec?: { replicas?: number };
-}
-
 async function waitForWorkload(
   kube: Kube,
-  w: { kind: string; name: string; namespace: string },
+  w: { kind: "Deployment" | "StatefulSet" | "DaemonSet"; name: string; namespace: string },
   timeoutMs: number,
 ): Promise<void> {
   await waitFor(
     `${w.kind} ${w.namespace}/${w.name} ready`,
     async () => {
-      const r = await kube.kubectl(["get", w.kind.toLowerCase(), w.name, "-n", w.namespace, "-o", "json"], {
-        nothrow: true,
-      });
-      if (!r.ok) return { done: false, seen: r.stderr.trim() };
+      const o = await kube.readIfExists(w.kind, w.name, w.namespace);
+      if (!o) return { done: false, seen: "not found" };
       const pods = async () => {
         const states = await podStates(kube, w.namespace);
         return states === "no pods"
           ? `no pods; last event: ${(await latestEvent(kube, w.namespace, w.kind, w.name)) || "none"}`
           : states;
       };
-      const o = JSON.parse(r.stdout) as WorkloadStatus;
-      const s = o.status ?? {};
-      if ((s.observedGeneration ?? 0) < (o.metadata?.generation ?? 0))
+      if ((o.status?.observedGeneration ?? 0) < (o.metadata?.generation ?? 0))
         return { done: false, seen: "controller has not observed the latest spec yet" };
       if (w.kind === "DaemonSet") {
+        const s = (o as V1DaemonSet).status ?? { desiredNumberScheduled: 0, numberReady: 0, updatedNumberScheduled: 0 };
         const want = s.desiredNumberScheduled ?? 0;
         const done = want > 0 && s.numberReady === want && s.updatedNumberScheduled === want;
         return { done, seen: `${s.numberReady ?? 0}/${want} pods ready${done ? "" : `; ${await pods()}`}` };
       }
-      const want = o.spec?.replicas ?? 1;
-      const done = (s.readyReplicas ?? 0) >= want;
-      return { done, seen: `${s.readyReplicas ?? 0}/${want} replicas ready${done ? "" : `; ${await pods()}`}` };
+      const s = (o as V1Deployment | V1StatefulSet).status;
+      const want = (o as V1Deployment | V1StatefulSet).spec?.replicas ?? 1;
+      const done = (s?.readyReplicas ?? 0) >= want;
+      return { done, seen: `${s?.readyReplicas ?? 0}/${want} replicas ready${done ? "" : `; ${await pods()}`}` };
     },
     { timeoutMs, intervalMs: 2000, blame: "driver" },
   );

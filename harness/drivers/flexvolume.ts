@@ -6,8 +6,9 @@
  * cannot be waited on; the first mount in a case is the proof that kubelet accepted the driver.)
  * Uninstall removes it again.
  */
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { exec } from "../core/exec.ts";
+import type { NodeShell } from "../core/nodes.ts";
 import { waitFor } from "../core/wait.ts";
 import type { DriverFile } from "./schema.ts";
 
@@ -22,24 +23,27 @@ export function flexPaths(d: DriverFile): { dir: string; file: string } {
 export async function installFlexVolume(
   d: DriverFile,
   baseDir: string,
-  nodes: readonly string[],
+  shell: NodeShell,
   timeoutMs = 120_000,
 ): Promise<void> {
   const flex = d.spec.flexVolume;
   if (!flex) return;
   const { dir, file } = flexPaths(d);
+  const executable = await readFile(resolve(baseDir, flex.executable));
+  const nodes = await shell.nodes();
   for (const node of nodes) {
-    await exec("docker", ["exec", node, "mkdir", "-p", dir], { timeoutMs: 30_000 });
-    await exec("docker", ["cp", resolve(baseDir, flex.executable), `${node}:${file}.tmp`], { timeoutMs: 60_000 });
-    await exec("docker", ["exec", node, "sh", "-c", 'chmod 0755 "$1.tmp" && mv "$1.tmp" "$1"', "sh", file], {
-      timeoutMs: 30_000,
+    await shell.exec(node, ["mkdir", "-p", dir], { timeoutMs: 30_000 });
+    // Written next to its final name and renamed: kubelet's prober never sees a half-written driver.
+    await shell.exec(node, ["sh", "-c", 'cat > "$1.tmp" && chmod 0755 "$1.tmp" && mv "$1.tmp" "$1"', "sh", file], {
+      input: executable,
+      timeoutMs: 60_000,
     });
   }
   for (const node of nodes) {
     await waitFor(
       `FlexVolume driver ${flex.driver} answers init on ${node}`,
       async () => {
-        const init = await exec("docker", ["exec", node, file, "init"], { nothrow: true, timeoutMs: 30_000 });
+        const init = await shell.exec(node, [file, "init"], { nothrow: true, timeoutMs: 30_000 });
         return {
           done: init.ok && init.stdout.includes('"Success"'),
           seen: `exit ${init.exitCode}: ${init.stdout.trim() || init.stderr.trim()}`,
@@ -50,9 +54,9 @@ export async function installFlexVolume(
   }
 }
 
-export async function uninstallFlexVolume(d: DriverFile, nodes: readonly string[]): Promise<void> {
+export async function uninstallFlexVolume(d: DriverFile, shell: NodeShell): Promise<void> {
   if (!d.spec.flexVolume) return;
   const { dir } = flexPaths(d);
-  for (const node of nodes)
-    await exec("docker", ["exec", node, "rm", "-rf", dir], { nothrow: true, timeoutMs: 30_000 });
+  for (const node of await shell.nodes())
+    await shell.exec(node, ["rm", "-rf", dir], { nothrow: true, timeoutMs: 30_000 });
 }

@@ -3,6 +3,7 @@
  * PVs made per case); FlexVolume copies the executable to every node; CSI applies manifests and
  * loads images. Returns a disposable that uninstalls, in reverse order.
  */
+import { nodeAccess, type NodeShell } from "../core/nodes.ts";
 import type { Kube } from "../k8s/kube.ts";
 import { installCsi, uninstallCsi } from "./csi.ts";
 import { installFlexVolume, uninstallFlexVolume } from "./flexvolume.ts";
@@ -14,8 +15,14 @@ export interface InstalledDrivers extends AsyncDisposable {
 
 export interface InstallTarget {
   kube: Kube;
-  nodes: readonly string[];
+  /**
+   * The nodes' shell (FlexVolume copies its executable into every node). A list of node names is
+   * the old form, accepted until the CLI passes a shell: the registered node access is used.
+   */
+  nodes: NodeShell | readonly string[];
   loadImages(images: readonly string[]): Promise<void>;
+  /** The images loadImages cannot provide (kind: not in the local Docker engine). */
+  missingImages?(images: readonly string[]): Promise<string[]>;
 }
 
 export async function installDrivers(
@@ -26,11 +33,12 @@ export async function installDrivers(
   const uninstallAll = async () => {
     for (const u of undo.reverse()) await u.uninstall().catch(() => undefined);
   };
+  const shell = isShell(target.nodes) ? target.nodes : nodeAccess().shell;
   try {
     for (const { definition: d, baseDir } of drivers) {
       if (d.spec.type === "flexvolume") {
-        await installFlexVolume(d, baseDir, target.nodes);
-        undo.push({ driver: d, uninstall: () => uninstallFlexVolume(d, target.nodes) });
+        await installFlexVolume(d, baseDir, shell);
+        undo.push({ driver: d, uninstall: () => uninstallFlexVolume(d, shell) });
       } else if (d.spec.type === "csi") {
         const done = await installCsi(d, baseDir, target);
         undo.push({ driver: d, uninstall: () => uninstallCsi(d, done, target.kube) });
@@ -46,4 +54,8 @@ export async function installDrivers(
     drivers: undo.map((u) => u.driver),
     [Symbol.asyncDispose]: uninstallAll,
   };
+}
+
+function isShell(nodes: InstallTarget["nodes"]): nodes is NodeShell {
+  return !Array.isArray(nodes);
 }

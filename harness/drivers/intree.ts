@@ -1,12 +1,13 @@
 /**
  * Static volumes for in-tree drivers: volcert plays the administrator. A backing directory is
- * created inside a node container, then a PersistentVolume points at it: `hostPath` (no node
+ * created on a node (through the node shell), then a PersistentVolume points at it: `hostPath` (no node
  * affinity: the data is on one node but the scheduler does not know) or `local` (required node
  * affinity to that node). Each volume is disposable: deleting it removes the PV and the directory.
  */
-import { exec } from "../core/exec.ts";
+import type { NodeShell } from "../core/nodes.ts";
 import { waitFor } from "../core/wait.ts";
-import type { Kube } from "../k8s/kube.ts";
+import { gone } from "../k8s/conditions.ts";
+import type { Kube, V1PersistentVolume } from "../k8s/kube.ts";
 import type { DriverFile } from "./schema.ts";
 
 export const VOLUME_ROOT = "/var/lib/volcert-volumes";
@@ -32,7 +33,7 @@ export interface StaticVolume extends AsyncDisposable {
   path: string;
 }
 
-export function staticPvManifest(d: DriverFile, s: StaticVolumeSpec, path: string): Record<string, unknown> {
+export function staticPvManifest(d: DriverFile, s: StaticVolumeSpec, path: string): V1PersistentVolume {
   const plugin = d.spec.inTree?.plugin ?? "hostPath";
   const flex = d.spec.flexVolume;
   const source = flex
@@ -71,40 +72,39 @@ export function staticPvManifest(d: DriverFile, s: StaticVolumeSpec, path: strin
   };
 }
 
-export async function createStaticVolume(kube: Kube, d: DriverFile, s: StaticVolumeSpec): Promise<StaticVolume> {
+export async function createStaticVolume(
+  kube: Kube,
+  shell: NodeShell,
+  d: DriverFile,
+  s: StaticVolumeSpec,
+): Promise<StaticVolume> {
   const path = `${VOLUME_ROOT}/${s.name}`;
   if (s.createPath !== false && !d.spec.flexVolume) {
-    await exec("docker", ["exec", s.node, "mkdir", "-p", path], { timeoutMs: 30_000 });
-    await exec("docker", ["exec", s.node, "chmod", "0777", path], { timeoutMs: 30_000 });
+    await shell.exec(s.node, ["mkdir", "-p", path], { timeoutMs: 30_000 });
+    await shell.exec(s.node, ["chmod", "0777", path], { timeoutMs: 30_000 });
   }
-  await kube.kubectl(["apply", "-f", "-"], { input: JSON.stringify(staticPvManifest(d, s, path)) });
+  await kube.apply(staticPvManifest(d, s, path));
   return {
     pvName: s.name,
     node: s.node,
     path,
     async [Symbol.asyncDispose]() {
-      await kube.kubectl(["delete", "pv", s.name, "--ignore-not-found", "--wait=false"], { nothrow: true });
       // A PV still bound keeps its protection finalizer until the claim is gone; drop it, the case is over.
-      await kube.kubectl(["patch", "pv", s.name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}'], {
-        nothrow: true,
+      await kube.deleteDroppingFinalizers("PersistentVolume", s.name);
+      await waitFor(`PersistentVolume ${s.name} deleted`, gone(kube, "PersistentVolume", s.name), {
+        timeoutMs: 60_000,
+        intervalMs: 1000,
+        blame: "infrastructure",
       });
-      await waitFor(
-        `PersistentVolume ${s.name} deleted`,
-        async () => {
-          const r = await kube.kubectl(["get", "pv", s.name, "-o", "jsonpath={.status.phase}"], { nothrow: true });
-          return { done: !r.ok, seen: r.ok ? `phase ${r.stdout}` : "gone" };
-        },
-        { timeoutMs: 60_000, intervalMs: 1000, blame: "infrastructure" },
-      );
       const paths = [path, ...(d.spec.flexVolume?.cleanupPaths ?? []).map((p) => p.replaceAll("{volume}", s.name))];
-      await exec("docker", ["exec", s.node, "rm", "-rf", ...paths], { nothrow: true, timeoutMs: 60_000 });
+      await shell.exec(s.node, ["rm", "-rf", ...paths], { nothrow: true, timeoutMs: 60_000 });
     },
   };
 }
 
 /** Backing directories on a node that no volume owns any more (leak check). */
-export async function leftoverVolumeDirs(node: string, prefix: string): Promise<string[]> {
-  const r = await exec("docker", ["exec", node, "sh", "-c", `ls -1 ${VOLUME_ROOT} 2>/dev/null || true`], {
+export async function leftoverVolumeDirs(shell: NodeShell, node: string, prefix: string): Promise<string[]> {
+  const r = await shell.exec(node, ["sh", "-c", `ls -1 ${VOLUME_ROOT} 2>/dev/null || true`], {
     nothrow: true,
     timeoutMs: 30_000,
   });

@@ -29,20 +29,3 @@ export async function detachOrphanLoops(): Promise<{ device: string; file: strin
   for (const l of found) await exec("losetup", ["--detach", l.device], { nothrow: true });
   return found;
 }
-
-/**
- * Loop devices whose backing file lives in this node container's filesystem (same inode and
- * device as the file seen from inside the node). A real machine's loop devices die with its
- * kernel; a kind node's outlive the container, so a simulated power-off must detach them.
- */
-export async function nodeLoopDevices(node: string): Promise<string[]> {
-  const script = `losetup --list --noheadings --output NAME,BACK-INO,BACK-MAJ:MIN,BACK-FILE | while read -r dev ino majmin file; do
-  f=\${file% (deleted)}; [ -e "$f" ] || continue
-  [ "$(stat -c '%i %Hd:%Ld' "$f")" = "$ino $majmin" ] && echo "$dev"
-done; true`;
-  const r = await exec("docker", ["exec", node, "sh", "-c", script], { nothrow: true, timeoutMs: 30_000 });
-  return r.stdout
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith("/dev/loop"));
-}

@@ -43,3 +43,19 @@ export async function logStep(name: string): Promise<void> {
 export function step<T>(name: string, fn: () => Promise<T>): Promise<T> {
   return allure.step(name, fn) as Promise<T>;
 }
+
+/** The Allure label that says whose failure a failed test is; the report's categories match on it. */
+export const BLAME_LABEL = "blame";
+
+/**
+ * Labels a test that already failed with whose failure it is. Called from Vitest's onTestFailed,
+ * where Allure's own API cannot tell which of several concurrent tests is meant, so the label goes
+ * straight into the task's metadata, where allure-vitest's reporter collects runtime messages.
+ */
+export function labelFailedTask(task: { meta: object }, blame: string): void {
+  const meta = task.meta as { allureRuntimeMessages?: unknown[] };
+  (meta.allureRuntimeMessages ??= []).push({
+    type: "metadata",
+    data: { labels: [{ name: BLAME_LABEL, value: blame }] },
+  });
+}

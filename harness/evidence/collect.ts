@@ -3,8 +3,12 @@
  * namespace; on every node the kubelet journal tail and the mount table. Each piece is gathered
  * independently: one failing collector never hides the others (nor the original failure).
  */
-import { exec } from "../core/exec.ts";
+import type { NodeShell } from "../core/nodes.ts";
+import { listEvents, renderEvents } from "../k8s/events.ts";
 import type { Kube } from "../k8s/kube.ts";
+import { describePods, objectsYaml } from "../k8s/render.ts";
+import { journalTail } from "../nodes/journal.ts";
+import { mountinfoText } from "../nodes/mountinfo.ts";
 
 export interface Evidence {
   name: string;
@@ -12,22 +16,11 @@ export interface Evidence {
   type: "text/plain" | "application/json" | "text/yaml";
 }
 
-export async function nodeContainers(cluster: string): Promise<string[]> {
-  const r = await exec(
-    "docker",
-    ["ps", "--filter", `label=io.x-k8s.kind.cluster=${cluster}`, "--format", "{{.Names}}"],
-    { nothrow: true, timeoutMs: 30_000 },
-  );
-  return r.ok
-    ? r.stdout
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .sort()
-    : [];
-}
-
-export async function collectEvidence(kube: Kube, namespace: string | undefined, cluster: string): Promise<Evidence[]> {
+export async function collectEvidence(
+  kube: Kube,
+  namespace: string | undefined,
+  nodes: NodeShell,
+): Promise<Evidence[]> {
   const out: Evidence[] = [];
   const grab = async (name: string, type: Evidence["type"], fn: () => Promise<string>) => {
     try {
@@ -37,26 +30,16 @@ export async function collectEvidence(kube: Kube, namespace: string | undefined,
     }
   };
   if (namespace) {
-    await grab(
-      `events ${namespace}`,
-      "text/plain",
-      async () =>
-        (
-          await kube.kubectl(["get", "events", "-n", namespace, "--sort-by=.lastTimestamp", "-o", "wide"], {
-            nothrow: true,
-          })
-        ).stdout,
+    await grab(`events ${namespace}`, "text/plain", async () => renderEvents(await listEvents(kube, namespace)));
+    await grab(`objects ${namespace}.yaml`, "text/yaml", async () =>
+      objectsYaml([
+        ...(await kube.list("Pod", { namespace })),
+        ...(await kube.list("PersistentVolumeClaim", { namespace })),
+        ...(await kube.list("ConfigMap", { namespace })),
+      ]),
     );
-    await grab(
-      `objects ${namespace}.yaml`,
-      "text/yaml",
-      async () =>
-        (await kube.kubectl(["get", "pods,pvc,configmaps", "-n", namespace, "-o", "yaml"], { nothrow: true })).stdout,
-    );
-    await grab(
-      `describe pods ${namespace}`,
-      "text/plain",
-      async () => (await kube.kubectl(["describe", "pods", "-n", namespace], { nothrow: true })).stdout,
+    await grab(`describe pods ${namespace}`, "text/plain", async () =>
+      describePods(await kube.list("Pod", { namespace }), await listEvents(kube, namespace)),
     );
     await grab(
       `pod logs ${namespace}`,
@@ -79,31 +62,21 @@ export async function collectEvidence(kube: Kube, namespace: string | undefined,
         ).stdout,
     );
   }
-  await grab(
-    "persistent volumes.yaml",
-    "text/yaml",
-    async () =>
-      (await kube.kubectl(["get", "pv,volumeattachments,storageclasses", "-o", "yaml"], { nothrow: true })).stdout,
+  await grab("persistent volumes.yaml", "text/yaml", async () =>
+    objectsYaml([
+      ...(await kube.list("PersistentVolume")),
+      ...(await kube.list("VolumeAttachment")),
+      ...(await kube.list("StorageClass")),
+    ]),
   );
-  for (const node of await nodeContainers(cluster)) {
-    await grab(
-      `kubelet journal ${node}`,
-      "text/plain",
-      async () =>
-        (
-          await exec("docker", ["exec", node, "journalctl", "-u", "kubelet", "--no-pager", "-n", "150"], {
-            nothrow: true,
-            timeoutMs: 30_000,
-          })
-        ).stdout,
-    );
-    await grab(
-      `mount table ${node}`,
-      "text/plain",
-      async () =>
-        (await exec("docker", ["exec", node, "cat", "/proc/self/mountinfo"], { nothrow: true, timeoutMs: 30_000 }))
-          .stdout,
-    );
+  const names = await nodes.nodes().catch((err: unknown) => {
+    out.push({ name: "node list (collection failed)", type: "text/plain", content: String(err) });
+    return [];
+  });
+  for (const node of names) {
+    // A node that cannot be reached (frozen, powered off) says so in place of its journal.
+    await grab(`kubelet journal ${node}`, "text/plain", () => journalTail(nodes, node, "kubelet", 150));
+    await grab(`mount table ${node}`, "text/plain", () => mountinfoText(nodes, node));
   }
   return out;
 }

@@ -4,13 +4,14 @@
  * kubelet directory, loop devices whose backing file belongs to the case).
  */
 import { exec } from "../core/exec.ts";
+import type { NodeShell } from "../core/nodes.ts";
 import { waitFor } from "../core/wait.ts";
 import type { Kube } from "../k8s/kube.ts";
 import { leftoverVolumeDirs, VOLUME_ROOT } from "../drivers/intree.ts";
-import { nodeContainers } from "./collect.ts";
+import { mountsOfPod, readMounts } from "../nodes/mountinfo.ts";
+import { presentPaths } from "../nodes/paths.ts";
 
 export interface LeakScope {
-  cluster: string;
   namespace: string;
   podUids: readonly string[];
   /** Backing directories of static volumes the case created start with this. */
@@ -22,30 +23,10 @@ export interface LeakScope {
 }
 
 async function casePvs(kube: Kube, namespace: string): Promise<string[]> {
-  const pvs = await kube.kubectl(
-    ["get", "pv", "-o", 'jsonpath={range .items[*]}{.metadata.name} {.spec.claimRef.namespace}{"\\n"}{end}'],
-    { nothrow: true },
-  );
-  return pvs.stdout
-    .split("\n")
-    .map((l) => l.trim().split(" "))
-    .filter(([pv, claimNs]) => pv && (claimNs === namespace || pv.startsWith(`${namespace}-`)))
-    .map(([pv]) => pv as string);
-}
-
-/** "node: path" for every node where one of the paths exists. */
-export async function presentPaths(cluster: string, paths: readonly string[]): Promise<string[]> {
-  const found: string[] = [];
-  if (!paths.length) return found;
-  for (const node of await nodeContainers(cluster)) {
-    const r = await exec(
-      "docker",
-      ["exec", node, "sh", "-c", 'for p; do [ -e "$p" ] && echo "$p"; done; true', "sh", ...paths],
-      { nothrow: true, timeoutMs: 30_000 },
-    );
-    for (const p of r.stdout.split("\n").filter(Boolean)) found.push(`${node}: ${p}`);
-  }
-  return found;
+  return (await kube.list("PersistentVolume"))
+    .map((pv) => ({ name: pv.metadata?.name ?? "", claimNs: pv.spec?.claimRef?.namespace }))
+    .filter(({ name, claimNs }) => name && (claimNs === namespace || name.startsWith(`${namespace}-`)))
+    .map(({ name }) => name);
 }
 
 /**
@@ -54,8 +35,8 @@ export async function presentPaths(cluster: string, paths: readonly string[]): P
  */
 export async function settleVolumes(
   kube: Kube,
+  nodes: NodeShell,
   namespace: string,
-  cluster: string,
   dataPaths: readonly string[],
   timeoutMs: number,
 ): Promise<void> {
@@ -64,7 +45,7 @@ export async function settleVolumes(
     async () => {
       const left = [
         ...(await casePvs(kube, namespace)).map((pv) => `PV ${pv}`),
-        ...(await presentPaths(cluster, dataPaths)),
+        ...(await presentPaths(nodes, dataPaths)),
       ];
       return { done: left.length === 0, seen: left.join(", ") || "none left" };
     },
@@ -72,29 +53,22 @@ export async function settleVolumes(
   ).catch(() => undefined);
 }
 
-export async function findLeaks(kube: Kube, scope: LeakScope): Promise<string[]> {
+export async function findLeaks(kube: Kube, nodes: NodeShell, scope: LeakScope): Promise<string[]> {
   const leaks: string[] = [];
-  const ns = await kube.kubectl(["get", "namespace", scope.namespace, "-o", "name"], { nothrow: true });
-  if (ns.ok) leaks.push(`namespace ${scope.namespace} still exists`);
+  if (await kube.readIfExists("Namespace", scope.namespace)) leaks.push(`namespace ${scope.namespace} still exists`);
   for (const pv of await casePvs(kube, scope.namespace))
     leaks.push(`PersistentVolume ${pv} (case ${scope.namespace}) still exists`);
-  for (const p of await presentPaths(scope.cluster, scope.dataPaths ?? []))
-    leaks.push(`volume data left behind on ${p}`);
-  const nodes = await nodeContainers(scope.cluster);
-  for (const node of nodes) {
+  for (const p of await presentPaths(nodes, scope.dataPaths ?? [])) leaks.push(`volume data left behind on ${p}`);
+  for (const node of await nodes.nodes()) {
     if (scope.volumeDirPrefix) {
-      for (const d of await leftoverVolumeDirs(node, scope.volumeDirPrefix))
+      for (const d of await leftoverVolumeDirs(nodes, node, scope.volumeDirPrefix))
         leaks.push(`${node}: volume directory ${VOLUME_ROOT}/${d} left behind`);
     }
     if (scope.podUids.length) {
-      const mounts = await exec("docker", ["exec", node, "cat", "/proc/self/mountinfo"], {
-        nothrow: true,
-        timeoutMs: 30_000,
-      });
-      for (const uid of scope.podUids) {
-        const hits = mounts.stdout.split("\n").filter((l) => l.includes(`/pods/${uid}/`));
-        for (const h of hits) leaks.push(`${node}: mount of pod ${uid} left behind: ${h.split(" ")[4] ?? h}`);
-      }
+      const mounts = await readMounts(nodes, node);
+      for (const uid of scope.podUids)
+        for (const m of mountsOfPod(mounts, uid))
+          leaks.push(`${node}: mount of pod ${uid} left behind: ${m.mountPoint}`);
     }
   }
   if (scope.loopBackingMarkers?.length) {

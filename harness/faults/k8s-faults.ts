@@ -1,44 +1,31 @@
 /** Faults through the Kubernetes API and the node's container runtime: killed pods, restarted controllers, taints. */
-import { exec } from "../core/exec.ts";
+import { nodeAccess, type NodeShell } from "../core/nodes.ts";
 import { waitFor } from "../core/wait.ts";
-import type { Kube } from "../k8s/kube.ts";
+import type { JsonPatchOp, Kube } from "../k8s/kube.ts";
+import { addTaint, removeTaint } from "../k8s/taints.ts";
 import { injectFault, type Fault } from "./fault.ts";
 import type { Timeline } from "./timeline.ts";
 
-/** Force-deletes a pod (no grace): its controller (DaemonSet, ...) replaces it. */
-export async function killPod(t: Timeline, kube: Kube, namespace: string, pod: string): Promise<void> {
-  t.mark(`inject: kill pod ${namespace}/${pod}`);
-  await kube.kubectl(["delete", "pod", "-n", namespace, pod, "--grace-period=0", "--force", "--wait=false"]);
-  t.mark(`killed pod ${namespace}/${pod}`);
-}
-
 /** Stops one container of a pod in the node's runtime (crictl); the kubelet restarts it. */
-export async function killContainer(t: Timeline, node: string, pod: string, container: string): Promise<void> {
+export async function killContainer(
+  t: Timeline,
+  node: string,
+  pod: string,
+  container: string,
+  shell: NodeShell = nodeAccess().shell,
+): Promise<void> {
   t.mark(`inject: kill container ${container} of ${pod} on ${node}`);
-  const id = (
-    await exec("docker", [
-      "exec",
-      node,
-      "crictl",
-      "ps",
-      "-q",
-      "--pod",
-      await podSandbox(node, pod),
-      "--name",
-      `^${container}$`,
-    ])
-  ).stdout
+  const sandbox = await podSandbox(shell, node, pod);
+  const id = (await shell.exec(node, ["crictl", "ps", "-q", "--pod", sandbox, "--name", `^${container}$`])).stdout
     .trim()
     .split("\n")[0];
   if (!id) throw new Error(`no running container ${container} of pod ${pod} on ${node}`);
-  await exec("docker", ["exec", node, "crictl", "stop", "--timeout", "0", id]);
+  await shell.exec(node, ["crictl", "stop", "--timeout", "0", id]);
   t.mark(`killed container ${container} (${id.slice(0, 12)}) of ${pod}`);
 }
 
-async function podSandbox(node: string, pod: string): Promise<string> {
-  const id = (
-    await exec("docker", ["exec", node, "crictl", "pods", "-q", "--name", `^${pod}$`, "--state", "ready"])
-  ).stdout
+async function podSandbox(shell: NodeShell, node: string, pod: string): Promise<string> {
+  const id = (await shell.exec(node, ["crictl", "pods", "-q", "--name", `^${pod}$`, "--state", "ready"])).stdout
     .trim()
     .split("\n")[0];
   if (!id) throw new Error(`no ready sandbox for pod ${pod} on ${node}`);
@@ -46,22 +33,21 @@ async function podSandbox(node: string, pod: string): Promise<string> {
 }
 
 /** Restarts kube-controller-manager (a static pod): stop its container, wait for a new one to run. */
-export async function restartControllerManager(t: Timeline, controlPlane: string): Promise<void> {
+export async function restartControllerManager(
+  t: Timeline,
+  controlPlane: string,
+  shell: NodeShell = nodeAccess().shell,
+): Promise<void> {
   t.mark("inject: kube-controller-manager restart");
-  const before = (
-    await exec("docker", ["exec", controlPlane, "crictl", "ps", "-q", "--name", "^kube-controller-manager$"])
-  ).stdout.trim();
+  const running = ["crictl", "ps", "-q", "--name", "^kube-controller-manager$"];
+  const before = (await shell.exec(controlPlane, running)).stdout.trim();
   if (!before) throw new Error(`kube-controller-manager is not running on ${controlPlane}`);
-  await exec("docker", ["exec", controlPlane, "crictl", "stop", "--timeout", "0", before]);
+  await shell.exec(controlPlane, ["crictl", "stop", "--timeout", "0", before]);
   t.mark(`stopped kube-controller-manager container ${before.slice(0, 12)}`);
   await waitFor(
     "a new kube-controller-manager container running",
     async () => {
-      const now = (
-        await exec("docker", ["exec", controlPlane, "crictl", "ps", "-q", "--name", "^kube-controller-manager$"], {
-          nothrow: true,
-        })
-      ).stdout.trim();
+      const now = (await shell.exec(controlPlane, running, { nothrow: true })).stdout.trim();
       return { done: !!now && now !== before, seen: now ? `running ${now.slice(0, 12)}` : "none running" };
     },
     { timeoutMs: 120_000, intervalMs: 1000, blame: "infrastructure" },
@@ -75,13 +61,8 @@ export function outOfServiceTaint(t: Timeline, kube: Kube, node: string): Promis
   return injectFault(
     t,
     `taint ${OUT_OF_SERVICE}=nodeshutdown:NoExecute on ${node}`,
-    async () =>
-      void (await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}=nodeshutdown:NoExecute`, "--overwrite"])),
-    async () => {
-      const r = await kube.kubectl(["taint", "node", node, `${OUT_OF_SERVICE}-`], { nothrow: true });
-      if (!r.ok && !/not found/.test(r.stderr))
-        throw new Error(`removing ${OUT_OF_SERVICE} from ${node} failed: ${r.stderr.trim()}`);
-    },
+    () => addTaint(kube, node, { key: OUT_OF_SERVICE, value: "nodeshutdown", effect: "NoExecute" }),
+    async () => void (await removeTaint(kube, node, OUT_OF_SERVICE)),
   );
 }
 
@@ -94,7 +75,7 @@ export function drainNode(t: Timeline, kube: Kube, node: string): Promise<Fault>
       void (await kube.kubectl(["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=180s"], {
         timeoutMs: 200_000,
       })),
-    async () => void (await kube.kubectl(["uncordon", node])),
+    async () => void (await kube.mergePatch("Node", node, undefined, { spec: { unschedulable: null } })),
   );
 }
 
@@ -110,10 +91,9 @@ export async function keepDaemonSetOff(
   name: string,
   node: string,
 ): Promise<Fault> {
-  const ds = JSON.parse((await kube.kubectl(["get", "daemonset", "-n", namespace, name, "-o", "json"])).stdout) as {
-    spec: { template: { spec: { affinity?: unknown } } };
-  };
-  const original = ds.spec.template.spec.affinity;
+  const ds = await kube.read("DaemonSet", name, namespace);
+  // As JSON (the model's Date fields and class instances are not what a patch sends).
+  const original: unknown = JSON.parse(JSON.stringify(ds.spec?.template.spec?.affinity ?? null));
   const path = "/spec/template/spec/affinity";
   const exclude = {
     nodeAffinity: {
@@ -124,15 +104,12 @@ export async function keepDaemonSetOff(
       },
     },
   };
-  const patch = (ops: unknown[]) =>
-    kube.kubectl(["patch", "daemonset", "-n", namespace, name, "--type=json", "-p", JSON.stringify(ops)]);
+  const patch = (ops: JsonPatchOp[]) => kube.jsonPatch("DaemonSet", name, namespace, ops);
   return injectFault(
     t,
     `DaemonSet ${namespace}/${name} kept off ${node} (node affinity NotIn ${node})`,
     async () => void (await patch([{ op: "add", path, value: exclude }])),
     async () =>
-      void (await patch(
-        original === undefined ? [{ op: "remove", path }] : [{ op: "replace", path, value: original }],
-      )),
+      void (await patch(original === null ? [{ op: "remove", path }] : [{ op: "replace", path, value: original }])),
   );
 }

@@ -1,88 +1,64 @@
 /**
- * Node faults, native to kind: nodes are containers on this Docker engine, so stopping a kubelet,
- * freezing or stopping a node and cutting it off the network need neither SSH nor a cloud API.
+ * Node faults through the node seam (harness/core/nodes.ts): the kubelet stopped or restarted by
+ * systemd in the node, the node frozen, powered off or cut off the network. Every one needs the
+ * provider's lifecycle (kind: nodes are containers), because the shell must keep working while
+ * the kubelet or the node's network is down; see harness/nodes/lifecycle.ts.
  */
-import { exec } from "../core/exec.ts";
-import { nodeLoopDevices } from "../drivers/loops.ts";
-import { waitFor } from "../core/wait.ts";
+import { nodeAccess, type NodeAccess } from "../core/nodes.ts";
+import { kubeletAction, waitKubelet } from "../nodes/kubelet.ts";
+import { needsLifecycle } from "../nodes/lifecycle.ts";
 import { injectFault, type Fault } from "./fault.ts";
 import type { Timeline } from "./timeline.ts";
 
-const docker = (args: string[], nothrow = false) =>
-  exec("docker", args, { timeoutMs: 120_000, ...(nothrow ? { nothrow: true } : {}) });
-
-async function kubeletActive(node: string): Promise<string> {
-  return (await docker(["exec", node, "systemctl", "is-active", "kubelet"], true)).stdout.trim();
-}
-
-async function waitKubelet(node: string, want: "active" | "inactive"): Promise<void> {
-  await waitFor(
-    `kubelet on ${node} ${want}`,
-    async () => {
-      const s = await kubeletActive(node);
-      return { done: s === want, seen: s || "unknown" };
-    },
-    { timeoutMs: 60_000, intervalMs: 500, blame: "infrastructure" },
-  );
-}
-
-export function stopKubelet(t: Timeline, node: string): Promise<Fault> {
+export async function stopKubelet(t: Timeline, node: string, access: NodeAccess = nodeAccess()): Promise<Fault> {
+  needsLifecycle(`stopping the kubelet on ${node}`, access);
+  const { shell } = access;
   return injectFault(
     t,
     `kubelet stopped on ${node}`,
     async () => {
-      await docker(["exec", node, "systemctl", "stop", "kubelet"]);
-      await waitKubelet(node, "inactive");
+      await kubeletAction(shell, node, "stop");
+      await waitKubelet(shell, node, "inactive");
     },
     async () => {
-      await docker(["exec", node, "systemctl", "start", "kubelet"]);
-      await waitKubelet(node, "active");
+      await kubeletAction(shell, node, "start");
+      await waitKubelet(shell, node, "active");
     },
   );
 }
 
-export async function restartKubelet(t: Timeline, node: string): Promise<void> {
+export async function restartKubelet(t: Timeline, node: string, access: NodeAccess = nodeAccess()): Promise<void> {
+  needsLifecycle(`restarting the kubelet on ${node}`, access);
   t.mark(`inject: kubelet restart on ${node}`);
-  await docker(["exec", node, "systemctl", "restart", "kubelet"]);
-  await waitKubelet(node, "active");
+  await kubeletAction(access.shell, node, "restart");
+  await waitKubelet(access.shell, node, "active");
   t.mark(`kubelet active again on ${node}`);
 }
 
-export function pauseNode(t: Timeline, node: string): Promise<Fault> {
+export async function pauseNode(t: Timeline, node: string, access: NodeAccess = nodeAccess()): Promise<Fault> {
+  const lifecycle = needsLifecycle(`freezing node ${node}`, access);
   return injectFault(
     t,
     `node ${node} paused (frozen)`,
-    async () => void (await docker(["pause", node])),
+    () => lifecycle.pause(node),
     async () => {
-      const state = (await docker(["inspect", "-f", "{{.State.Status}}", node])).stdout.trim();
-      if (state === "paused") await docker(["unpause", node]);
+      if ((await lifecycle.state(node)) === "paused") await lifecycle.unpause(node);
     },
   );
 }
 
-/** The node's address on a Docker network (kind's is "kind"). */
-export async function nodeAddress(node: string, network = "kind"): Promise<string> {
-  const r = await docker([
-    "inspect",
-    "-f",
-    `{{with index .NetworkSettings.Networks "${network}"}}{{.IPAddress}}{{end}}`,
-    node,
-  ]);
-  return r.stdout.trim();
-}
-
 /**
- * Cuts the node off the network: every packet in or out of its kind-network interface is dropped
+ * Cuts the node off the network: every packet in or out of the interface holding its address is dropped
  * (a chain of our own in the node's iptables, jumped to first from INPUT, OUTPUT and FORWARD), as
  * if its cable were pulled. Healing deletes the chain; the address, routes and kube-proxy's rules
  * are never touched. (`docker network disconnect` was tried first: reconnecting with the same
  * address needs `--ip`, which Docker refuses on kind's network because its IPv4 subnet is not
  * user-configured, and a node whose address changes breaks its kubelet.)
  */
-export async function partitionNode(t: Timeline, node: string, network = "kind"): Promise<Fault> {
-  const ip = await nodeAddress(node, network);
-  if (!ip) throw new Error(`node ${node} has no address on network ${network}`);
-  const dev = (await docker(["exec", node, "ip", "-o", "-4", "addr", "show", "to", ip])).stdout.trim().split(/\s+/)[1];
+export async function partitionNode(t: Timeline, node: string, access: NodeAccess = nodeAccess()): Promise<Fault> {
+  const ip = await needsLifecycle(`cutting node ${node} off the network`, access).address(node);
+  const { shell } = access;
+  const dev = (await shell.exec(node, ["ip", "-o", "-4", "addr", "show", "to", ip])).stdout.trim().split(/\s+/)[1];
   if (!dev) throw new Error(`no interface with address ${ip} in node ${node}`);
   const jumps = [`INPUT -i ${dev}`, `FORWARD -i ${dev}`, `OUTPUT -o ${dev}`, `FORWARD -o ${dev}`];
   const ipt = "iptables -w 10";
@@ -105,33 +81,25 @@ export async function partitionNode(t: Timeline, node: string, network = "kind")
   return injectFault(
     t,
     `node ${node} (${ip}, ${dev}) cut off the network (all packets dropped)`,
-    async () => void (await docker(["exec", node, "sh", "-ec", inject.join("\n")])),
-    async () => void (await docker(["exec", node, "sh", "-ec", heal.join("\n")])),
+    async () => void (await shell.exec(node, ["sh", "-ec", inject.join("\n")])),
+    async () => void (await shell.exec(node, ["sh", "-ec", heal.join("\n")])),
   );
 }
 
-/** Stops the node container (systemd halts it); starting it again keeps its address. */
-export async function stopNode(t: Timeline, node: string, network = "kind"): Promise<Fault> {
-  const ip = await nodeAddress(node, network);
-  if (!ip) throw new Error(`node ${node} has no address on network ${network}`);
+/** Powers the node off (30 s to shut down, then killed); powering it on again must keep its address. */
+export async function stopNode(t: Timeline, node: string, access: NodeAccess = nodeAccess()): Promise<Fault> {
+  const lifecycle = needsLifecycle(`powering node ${node} off`, access);
+  const ip = await lifecycle.address(node);
   return injectFault(
     t,
-    `node container ${node} (${ip}) stopped`,
+    `node ${node} (${ip}) powered off`,
+    () => lifecycle.stop(node, 30),
     async () => {
-      const loops = await nodeLoopDevices(node);
-      await docker(["stop", "--time", "30", node]);
-      // A powered-off machine loses its loop devices with its kernel; a kind node's outlive it.
-      for (const dev of loops) await exec("losetup", ["--detach", dev], { nothrow: true });
-      if (loops.length)
-        t.mark(`detached ${node}'s loop devices as its kernel would have lost them: ${loops.join(", ")}`);
-    },
-    async () => {
-      const state = (await docker(["inspect", "-f", "{{.State.Status}}", node])).stdout.trim();
-      if (state === "running") return;
-      await docker(["start", node]);
-      const now = await nodeAddress(node, network);
-      // Docker gives a restarted container its old address back when it is free; if it did not,
-      // the kubelet (--node-ip) cannot work, and reconnecting with --ip is refused on kind's network.
+      if ((await lifecycle.state(node)) === "running") return;
+      await lifecycle.start(node);
+      const now = await lifecycle.address(node);
+      // The kubelet is configured for its address (--node-ip): a node that comes back with another
+      // one cannot work (kind: Docker gives the old address back only when it is still free).
       if (now !== ip)
         throw new Error(
           `node ${node} came back with address ${now}, not ${ip}; its kubelet is configured for ${ip}, so this cluster cannot be healed: delete it`,

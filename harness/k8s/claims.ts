@@ -3,7 +3,10 @@
  * latest event when they time out.
  */
 import { waitFor, type WaitOptions } from "../core/wait.ts";
-import type { Kube } from "./kube.ts";
+import { claimPhase, claimState, gone, pvPhase, type ClaimState } from "./conditions.ts";
+import type { Kube, V1PersistentVolumeClaim } from "./kube.ts";
+
+export type { ClaimState };
 
 export interface ClaimSpec {
   name: string;
@@ -15,7 +18,7 @@ export interface ClaimSpec {
   selector?: Record<string, string>;
 }
 
-export function claimManifest(c: ClaimSpec): Record<string, unknown> {
+export function claimManifest(c: ClaimSpec): V1PersistentVolumeClaim {
   return {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
@@ -32,40 +35,11 @@ export function claimManifest(c: ClaimSpec): Record<string, unknown> {
 }
 
 export async function createClaim(kube: Kube, ns: string, c: ClaimSpec): Promise<void> {
-  await kube.kubectl(["apply", "-n", ns, "-f", "-"], { input: JSON.stringify(claimManifest(c)) });
-}
-
-export interface ClaimState {
-  phase: string;
-  volumeName: string;
-  capacity: string;
+  await kube.apply(claimManifest(c), ns);
 }
 
 export async function readClaim(kube: Kube, ns: string, name: string): Promise<ClaimState> {
-  const pvc = await kube.core.readNamespacedPersistentVolumeClaim({ namespace: ns, name });
-  return {
-    phase: pvc.status?.phase ?? "Unknown",
-    volumeName: pvc.spec?.volumeName ?? "",
-    capacity: pvc.status?.capacity?.["storage"] ?? "",
-  };
-}
-
-export async function latestEvent(kube: Kube, ns: string, kind: string, name: string): Promise<string> {
-  const r = await kube.kubectl(
-    [
-      "get",
-      "events",
-      "-n",
-      ns,
-      "--field-selector",
-      `involvedObject.kind=${kind},involvedObject.name=${name}`,
-      "--sort-by=.lastTimestamp",
-      "-o",
-      'jsonpath={range .items[*]}{.reason}: {.message}{"\\n"}{end}',
-    ],
-    { nothrow: true },
-  );
-  return r.stdout.trim().split("\n").pop() ?? "";
+  return claimState(await kube.read("PersistentVolumeClaim", name, ns));
 }
 
 export async function waitForClaimPhase(
@@ -75,33 +49,24 @@ export async function waitForClaimPhase(
   phase: string,
   opts: Partial<WaitOptions> = {},
 ): Promise<ClaimState> {
-  return waitFor(
-    `PVC ${ns}/${name} ${phase}`,
-    async () => {
-      const s = await readClaim(kube, ns, name);
-      const ev = s.phase === phase ? "" : await latestEvent(kube, ns, "PersistentVolumeClaim", name);
-      return {
-        done: s.phase === phase,
-        value: s,
-        seen: `phase ${s.phase}${s.volumeName ? ` (volume ${s.volumeName})` : ""}${ev ? `; last event ${ev}` : ""}`,
-      };
-    },
-    { timeoutMs: 120_000, intervalMs: 1000, blame: "driver", ...opts },
-  );
+  return waitFor(`PVC ${ns}/${name} ${phase}`, claimPhase(kube, ns, name, phase), {
+    timeoutMs: 120_000,
+    intervalMs: 1000,
+    blame: "driver",
+    ...opts,
+  });
 }
 
-export async function pvPhase(kube: Kube, pv: string): Promise<string> {
-  const r = await kube.kubectl(["get", "pv", pv, "-o", "jsonpath={.status.phase}"], { nothrow: true });
-  return r.ok ? r.stdout.trim() : "Gone";
+/** Asks for the claim's deletion and waits (named, bounded, blaming the driver) until it is gone. */
+export async function deleteClaimAndWait(kube: Kube, ns: string, name: string, timeoutMs = 120_000): Promise<void> {
+  await kube.delete("PersistentVolumeClaim", name, ns);
+  await waitFor(`PVC ${ns}/${name} gone after deletion`, gone(kube, "PersistentVolumeClaim", name, ns), {
+    timeoutMs,
+    intervalMs: 1000,
+    blame: "driver",
+  });
 }
 
 export async function waitForPvPhase(kube: Kube, pv: string, phase: string, timeoutMs = 120_000): Promise<void> {
-  await waitFor(
-    `PV ${pv} ${phase}`,
-    async () => {
-      const p = await pvPhase(kube, pv);
-      return { done: p === phase, seen: `phase ${p}` };
-    },
-    { timeoutMs, intervalMs: 1000, blame: "driver" },
-  );
+  await waitFor(`PV ${pv} ${phase}`, pvPhase(kube, pv, phase), { timeoutMs, intervalMs: 1000, blame: "driver" });
 }

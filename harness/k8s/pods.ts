@@ -2,7 +2,8 @@
  * Pod helpers shared by suites: the workload pod template and named, bounded waits on pod state.
  */
 import { waitFor } from "../core/wait.ts";
-import { describePod, isPodReady, type Kube, type V1Pod } from "./kube.ts";
+import { gone, podReady } from "./conditions.ts";
+import type { Kube, V1Pod } from "./kube.ts";
 
 export interface WorkloadPodSpec {
   name: string;
@@ -47,14 +48,11 @@ export async function waitForPodReady(
   name: string,
   timeoutMs = 120_000,
 ): Promise<V1Pod> {
-  return waitFor(
-    `pod ${namespace}/${name} Ready`,
-    async () => {
-      const pod = await kube.core.readNamespacedPod({ namespace, name });
-      return { done: isPodReady(pod), value: pod, seen: describePod(pod) };
-    },
-    { timeoutMs, intervalMs: 1000, blame: "driver" },
-  );
+  return waitFor(`pod ${namespace}/${name} Ready`, podReady(kube, namespace, name), {
+    timeoutMs,
+    intervalMs: 1000,
+    blame: "driver",
+  });
 }
 
 /** Deletes a pod and waits (named, bounded) until it is gone; on timeout says what state it is stuck in. */
@@ -64,20 +62,15 @@ export async function deletePodAndWait(
   name: string,
   timeoutMs = 120_000,
 ): Promise<void> {
-  await kube.kubectl(["delete", "pod", "-n", namespace, name, "--wait=false"]);
-  await waitFor(
-    `pod ${namespace}/${name} gone after deletion`,
-    async () => {
-      try {
-        const pod = await kube.core.readNamespacedPod({ namespace, name });
-        return {
-          done: false,
-          seen: `still there (Terminating since ${String(pod.metadata?.deletionTimestamp ?? "?")}); ${describePod(pod)}`,
-        };
-      } catch {
-        return { done: true, seen: "gone" };
-      }
-    },
-    { timeoutMs, intervalMs: 1000, blame: "driver" },
-  );
+  await kube.delete("Pod", name, namespace);
+  await waitForPodGone(kube, namespace, name, timeoutMs);
+}
+
+/** Named, bounded wait until the pod is gone from the API (its kubelet confirmed the teardown). */
+export async function waitForPodGone(kube: Kube, namespace: string, name: string, timeoutMs = 120_000): Promise<void> {
+  await waitFor(`pod ${namespace}/${name} gone after deletion`, gone(kube, "Pod", name, namespace), {
+    timeoutMs,
+    intervalMs: 1000,
+    blame: "driver",
+  });
 }

@@ -1,6 +1,8 @@
 /**
  * Turns allure-results into one self-contained HTML file with Allure 3 (npm `allure`, pure JS, no
- * network), after writing the run's environment, executor and categories next to the results.
+ * network). The run's environment goes next to the results; the categories go into an Allure 3
+ * config file (Allure 3 reads categories from its config, not from categories.json) and sort
+ * every failure by whose it is, from the `blame` label the suites' setup puts on each failed test.
  * Allure 3's "awesome" report embeds a Google Tag Manager snippet; it is removed so the file makes
  * no outside request when a customer opens it.
  */
@@ -10,41 +12,63 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exec } from "../core/exec.ts";
 import { InfraError } from "../core/errors.ts";
-import { imageNames, type Manifest } from "../../clusters/images/manifest.ts";
+import { BLAME_LABEL } from "../evidence/allure.ts";
+
+export interface ReportEnvironment {
+  kubernetes: string;
+  kind: string;
+  nodeImage: string;
+  debian: string;
+  etcd: string;
+  coredns: string;
+  docker: string;
+}
 
 export interface ReportSpec {
   resultsDir: string;
   outDir: string;
+  /** Where the Allure config for this report is written. */
+  configDir: string;
   name: string;
-  env: { manifest: Manifest; dockerVersion: string };
+  env: ReportEnvironment;
 }
 
-/** Allure categories: which failures are the driver's, the machine's, or volcert's. */
+const failedOrBroken = ["failed", "broken"] as const;
+
+/** Allure 3 categories: whose failure each failed test is (matched on the blame label), in this order. */
 export const CATEGORIES = [
   {
-    name: "Infrastructure (cluster, Docker, image build)",
-    messageRegex: "(?s).*(infrastructure error|InfraError|WaitTimeout|ECONNREFUSED|command exited).*",
-    matchedStatuses: ["broken", "failed"],
+    name: "Driver defect (the driver under test did not do what it declared)",
+    matchers: { statuses: failedOrBroken, labels: { [BLAME_LABEL]: "^driver$" } },
   },
   {
-    name: "Harness bug (volcert itself)",
-    messageRegex: "(?s).*(harness error|HarnessBug|TypeError|ReferenceError).*",
-    matchedStatuses: ["broken", "failed"],
+    name: "Infrastructure (machine, Docker, cluster): not a verdict on the driver",
+    matchers: { statuses: failedOrBroken, labels: { [BLAME_LABEL]: "^infrastructure$" } },
   },
-  { name: "Driver defect (an assertion about the driver failed)", matchedStatuses: ["failed"] },
-  { name: "Broken (unclassified error)", matchedStatuses: ["broken"] },
+  {
+    name: "volcert bug (please report it)",
+    matchers: { statuses: failedOrBroken, labels: { [BLAME_LABEL]: "^harness$" } },
+  },
+  {
+    name: "Bad input (driver file or options)",
+    matchers: { statuses: failedOrBroken, labels: { [BLAME_LABEL]: "^config$" } },
+  },
+  // Failures that were never classified: volcert should have; say so rather than guess.
+  {
+    name: "Unclassified failure (a volcert bug: every failure should say whose it is)",
+    matchers: { statuses: failedOrBroken },
+  },
 ];
 
-export function environmentProperties(spec: ReportSpec["env"]): string {
-  const m = spec.manifest;
+export function environmentProperties(env: ReportEnvironment): string {
   const props: Record<string, string> = {
-    Kubernetes: m.kubernetes.version,
-    kind: m.kind,
-    "Node image": imageNames(m).node,
-    "Node base": `Debian ${m.debian.suite}`,
-    etcd: m.etcd,
-    CoreDNS: m.coredns,
-    "Docker engine": spec.dockerVersion,
+    Kubernetes: env.kubernetes,
+    kind: env.kind,
+    "Node image": env.nodeImage,
+    "Node base": `Debian ${env.debian}`,
+    etcd: env.etcd,
+    CoreDNS: env.coredns,
+    "Docker engine": env.docker,
     "Node.js": process.version,
   };
   return (
@@ -62,11 +86,12 @@ export async function generateReport(spec: ReportSpec): Promise<string> {
   if (!existsSync(spec.resultsDir))
     throw new InfraError(`no Allure results in ${spec.resultsDir}: did the suites run?`);
   await writeFile(join(spec.resultsDir, "environment.properties"), environmentProperties(spec.env));
-  await writeFile(join(spec.resultsDir, "categories.json"), `${JSON.stringify(CATEGORIES, null, 2)}\n`);
   await writeFile(
     join(spec.resultsDir, "executor.json"),
     `${JSON.stringify({ name: "volcert", type: "local", reportName: spec.name, buildName: spec.name }, null, 2)}\n`,
   );
+  const config = join(spec.configDir, "allurerc.json");
+  await writeFile(config, `${JSON.stringify({ name: spec.name, categories: CATEGORIES }, null, 2)}\n`);
   await mkdir(spec.outDir, { recursive: true });
   const cli = fileURLToPath(new URL("../../node_modules/allure/cli.js", import.meta.url));
   if (!existsSync(cli)) throw new InfraError(`Allure 3 CLI not found at ${cli}`, { fix: "run `npm ci`" });
@@ -77,6 +102,8 @@ export async function generateReport(spec: ReportSpec): Promise<string> {
       cli,
       "awesome",
       spec.resultsDir,
+      "--config",
+      config,
       "--single-file",
       "--output",
       spec.outDir,

@@ -1,5 +1,5 @@
 /**
- * Repro mode: a case run with VOLCERT_KEEP_CASE=true keeps its namespace, pods and volumes after
+ * Repro mode: a case run with the keep policy (`volcert repro`) keeps its namespace, pods and volumes after
  * it ends (faults are still healed) and writes a record of where they are, so the CLI can print
  * the exact commands to inspect the volume on its node.
  */
@@ -18,9 +18,11 @@ export interface ReproRecord {
   claims: { name: string; volume: string }[];
 }
 
-export const keepCaseResources = () => process.env["VOLCERT_KEEP_CASE"] === "true";
-
-export async function writeReproRecord(kube: Kube, base: Omit<ReproRecord, "pods" | "claims">): Promise<string> {
+export async function writeReproRecord(
+  kube: Kube,
+  runDir: string,
+  base: Omit<ReproRecord, "pods" | "claims">,
+): Promise<string> {
   const pods = (await kube.core.listNamespacedPod({ namespace: base.namespace })).items.map((p) => ({
     name: p.metadata?.name ?? "",
     node: p.spec?.nodeName ?? "",
@@ -33,7 +35,7 @@ export async function writeReproRecord(kube: Kube, base: Omit<ReproRecord, "pods
       volume: c.spec?.volumeName ?? "",
     }),
   );
-  const file = join(process.env["VOLCERT_RESULTS_DIR"] ?? "reports", `repro-${base.namespace}.json`);
+  const file = join(runDir, `repro-${base.namespace}.json`);
   writeFileSync(file, `${JSON.stringify({ ...base, pods, claims }, null, 2)}\n`);
   return file;
 }

@@ -1,6 +1,6 @@
 import { describe } from "vitest";
 import { registerCases } from "../../harness/case/runtime.ts";
-import { selectedDrivers } from "../../harness/case/drivers.ts";
+import { selectedDrivers } from "../../harness/case/run-context.ts";
 import { BINDING_CASES } from "./cases.ts";
 
 describe("BD PVC binding", () => {

@@ -5,7 +5,14 @@
 import { expect } from "vitest";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
-import { createClaim, readClaim, waitForClaimPhase, waitForPvPhase } from "../../harness/k8s/claims.ts";
+import {
+  createClaim,
+  deleteClaimAndWait,
+  readClaim,
+  waitForClaimPhase,
+  waitForPvPhase,
+} from "../../harness/k8s/claims.ts";
+import { gone } from "../../harness/k8s/conditions.ts";
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
@@ -167,23 +174,23 @@ export const BINDING_CASES: Case[] = [
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
       await c.createPod(podWithClaim("user", "claim", { nodeName: node }));
       await waitForPodReady(c.kube, c.ns, "user");
-      await c.kube.kubectl(["delete", "pvc", "-n", c.ns, "claim", "--wait=false"]);
-      await c.kube.kubectl(["delete", "pv", pv.pvName, "--wait=false"]);
+      await c.kube.delete("PersistentVolumeClaim", "claim", c.ns);
+      await c.kube.delete("PersistentVolume", pv.pvName);
       const claimObj = await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: "claim" });
       expect(claimObj.metadata?.deletionTimestamp, "claim marked for deletion").toBeTruthy();
       expect(claimObj.metadata?.finalizers).toContain("kubernetes.io/pvc-protection");
       const pvObj = await c.kube.core.readPersistentVolume({ name: pv.pvName });
       expect(pvObj.metadata?.finalizers).toContain("kubernetes.io/pv-protection");
       await deletePodAndWait(c.kube, c.ns, "user");
-      await waitFor(
-        "claim gone once its pod is gone",
-        async () => {
-          const r = await c.kube.kubectl(["get", "pvc", "-n", c.ns, "claim"], { nothrow: true });
-          return { done: !r.ok, seen: r.ok ? "still present" : "gone" };
-        },
-        { timeoutMs: 120_000, blame: "driver" },
-      );
-      await waitForPvPhase(c.kube, pv.pvName, "Gone");
+      await waitFor("claim gone once its pod is gone", gone(c.kube, "PersistentVolumeClaim", "claim", c.ns), {
+        timeoutMs: 120_000,
+        blame: "driver",
+      });
+      await waitFor(`PV ${pv.pvName} Gone`, gone(c.kube, "PersistentVolume", pv.pvName), {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+        blame: "driver",
+      });
     },
   },
   {
@@ -204,7 +211,7 @@ export const BINDING_CASES: Case[] = [
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
       await waitForPvPhase(c.kube, pv.pvName, "Bound");
       const t2 = await stamp();
-      await c.kube.kubectl(["delete", "pvc", "-n", c.ns, "claim", "--wait=true", "--timeout=120s"]);
+      await deleteClaimAndWait(c.kube, c.ns, "claim", 120_000);
       await waitForPvPhase(c.kube, pv.pvName, "Released");
       const t3 = await stamp();
       await recordParameter("transitions", `Available ${String(t1)} → Bound ${String(t2)} → Released ${String(t3)}`);

@@ -6,7 +6,6 @@
  * the driver (node-local storage cannot follow a pod to another node) and is stated per case.
  */
 import { expect } from "vitest";
-import { exec } from "../../harness/core/exec.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import {
   expectedChecksum,
@@ -20,9 +19,13 @@ import type { DriverFile } from "../../harness/drivers/schema.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import { keepDaemonSetOff, killContainer, restartControllerManager } from "../../harness/faults/k8s-faults.ts";
 import { partitionNode, pauseNode, restartKubelet, stopKubelet } from "../../harness/faults/node-faults.ts";
+import { needsLifecycle } from "../../harness/nodes/lifecycle.ts";
+import { podMountsOnNode } from "../../harness/nodes/mountinfo.ts";
 import { readClaim } from "../../harness/k8s/claims.ts";
-import { describePod, isNodeReady, isPodReady, type V1Pod } from "../../harness/k8s/kube.ts";
-import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
+import { nodeReady } from "../../harness/k8s/conditions.ts";
+import { describePod, isPodReady, type V1Pod } from "../../harness/k8s/kube.ts";
+import { deletePodAndWait, waitForPodGone, waitForPodReady } from "../../harness/k8s/pods.ts";
+import { driverAttaches } from "../../harness/case/gate.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
 import { dataPaths, readPv, waitForDataGone, waitForProvisioned, waitForPvGone } from "../../harness/case/dynamic.ts";
@@ -30,6 +33,8 @@ import { podWithClaim } from "../../harness/case/volumes.ts";
 
 export const area = "node failure";
 export const requires = { capabilities: ["persistence" as const] };
+/** Faults that stop the kubelet, the node or its network need a provider that controls nodes from outside. */
+export const requiresNodeControl = { ...requires, nodeLifecycle: true };
 
 const nodeLocal = (d: DriverFile | undefined) =>
   d?.spec.capabilities.singleNodeVolume
@@ -66,15 +71,11 @@ async function expectData(c: CaseContext, pod: string, p: Pattern): Promise<void
 }
 
 export async function waitNode(c: CaseContext, node: string, ready: boolean, timeoutMs = 3 * 60_000): Promise<void> {
-  await waitFor(
-    `node ${node} ${ready ? "Ready" : "NotReady"}`,
-    async () => {
-      const n = await c.kube.core.readNode({ name: node });
-      const cond = n.status?.conditions?.find((x) => x.type === "Ready");
-      return { done: isNodeReady(n) === ready, seen: `Ready=${cond?.status} (${cond?.reason ?? ""})` };
-    },
-    { timeoutMs, intervalMs: 2000, blame: "infrastructure" },
-  );
+  await waitFor(`node ${node} ${ready ? "Ready" : "NotReady"}`, nodeReady(c.kube, node, ready), {
+    timeoutMs,
+    intervalMs: 2000,
+    blame: "infrastructure",
+  });
   c.timeline.mark(`node ${node} ${ready ? "Ready" : "NotReady"}`);
 }
 
@@ -86,8 +87,9 @@ async function waitExec(c: CaseContext, pod: string, node: string): Promise<void
   await waitFor(
     `kubelet on ${node} serves pod ${pod} again (exec works)`,
     async () => {
-      const r = await c.kube.kubectl(["exec", "-n", c.ns, pod, "--", "true"], { nothrow: true, timeoutMs: 30_000 });
-      return { done: r.ok, seen: r.ok ? "exec works" : (r.stderr.trim().split("\n").pop() ?? "exec failed") };
+      // kubectl not reaching the pod throws (PodUnreachable): the wait retries it and shows why.
+      const r = await c.kube.runInPod(c.ns, pod, ["true"], { timeoutMs: 30_000 });
+      return { done: r.exitCode === 0, seen: r.exitCode === 0 ? "exec works" : `exit ${r.exitCode}` };
     },
     { timeoutMs: 2 * 60_000, intervalMs: 1000, blame: "infrastructure" },
   );
@@ -108,11 +110,7 @@ export async function waitMountsGone(c: CaseContext, node: string, uid: string):
   await waitFor(
     `mounts of pod ${uid} cleaned up on ${node}`,
     async () => {
-      const m = await exec("docker", ["exec", node, "cat", "/proc/self/mountinfo"], { timeoutMs: 30_000 });
-      const left = m.stdout
-        .split("\n")
-        .filter((l) => l.includes(`/pods/${uid}/`))
-        .map((l) => l.split(" ")[4]);
+      const left = (await podMountsOnNode(c.nodes, node, uid)).map((m) => m.mountPoint);
       return { done: left.length === 0, seen: left.length ? `still mounted: ${left.join(", ")}` : "none" };
     },
     { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 2000, blame: "driver" },
@@ -121,20 +119,7 @@ export async function waitMountsGone(c: CaseContext, node: string, uid: string):
 }
 
 async function waitPodGone(c: CaseContext, pod: string): Promise<void> {
-  await waitFor(
-    `pod ${c.ns}/${pod} gone after deletion`,
-    async () => {
-      try {
-        const p = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: pod });
-        return { done: false, seen: `still there: ${describePod(p)}` };
-      } catch (err) {
-        // Only "not found" means gone; anything else (timeout, 5xx) is rethrown and waited through.
-        if ((err as { code?: number }).code === 404) return { done: true, seen: "gone" };
-        throw err;
-      }
-    },
-    { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 1000, blame: "driver" },
-  );
+  await waitForPodGone(c.kube, c.ns, pod, driverTimeout(c.driver, "podDelete"));
   c.timeline.mark(`pod ${pod} gone from the API`);
 }
 
@@ -158,7 +143,7 @@ export const CHAOS_CASES: Case[] = [
       id: "NF-01",
       area,
       title: "kubelet restart: the pod keeps running and the data stays readable",
-      requires,
+      requires: requiresNodeControl,
       disruptive: true,
       expectation: () => "the pod is not restarted and reads the same bytes after the kubelet comes back",
       asserts:
@@ -178,7 +163,7 @@ export const CHAOS_CASES: Case[] = [
       id: "NF-02",
       area,
       title: "pod deleted while the kubelet is stopped: mount cleaned up when it returns",
-      requires,
+      requires: requiresNodeControl,
       disruptive: true,
       expectation: nodeLocal,
       asserts:
@@ -188,7 +173,7 @@ export const CHAOS_CASES: Case[] = [
       const w = await podWithData(c);
       const uid = w.pod.metadata?.uid as string;
       const kubelet = c.guard(await stopKubelet(c.timeline, w.node));
-      await c.kube.kubectl(["delete", "pod", "-n", c.ns, "app", "--wait=false"]);
+      await c.kube.delete("Pod", "app", c.ns);
       c.timeline.mark("pod app deleted (graceful) while the kubelet is stopped");
       const meanwhile = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "app" });
       expect(meanwhile.metadata?.deletionTimestamp, "the pod waits for its kubelet (Terminating)").toBeDefined();
@@ -205,7 +190,7 @@ export const CHAOS_CASES: Case[] = [
       id: "NF-03",
       area,
       title: "pod force-deleted while the kubelet is stopped: orphaned mount cleaned up",
-      requires,
+      requires: requiresNodeControl,
       disruptive: true,
       expectation: nodeLocal,
       asserts:
@@ -215,7 +200,7 @@ export const CHAOS_CASES: Case[] = [
       const w = await podWithData(c);
       const uid = w.pod.metadata?.uid as string;
       const kubelet = c.guard(await stopKubelet(c.timeline, w.node));
-      await c.kube.kubectl(["delete", "pod", "-n", c.ns, "app", "--grace-period=0", "--force", "--wait=false"]);
+      await c.kube.delete("Pod", "app", c.ns, { gracePeriodSeconds: 0 });
       c.timeline.mark("pod app force-deleted while the kubelet is stopped");
       await waitPodGone(c, "app");
       await c.createPod(podWithClaim("next", w.claim, onNode(w.node)));
@@ -232,21 +217,22 @@ export const CHAOS_CASES: Case[] = [
       id: "NF-06",
       area,
       title: "node frozen then resumed: no double attach, no corruption",
-      requires,
+      requires: requiresNodeControl,
       disruptive: true,
       expectation: () =>
         "the frozen node resumes with its pod and data as they were; at most one VolumeAttachment for the volume",
       asserts:
-        "the pod's node is frozen (docker pause) for 20 s and resumed; the node is Ready, the same pod runs without restart, the data reads back intact, and the volume has at most one VolumeAttachment",
+        "the pod's node is frozen (every process paused) for 20 s and resumed; the node is Ready, the same pod runs without restart, the data reads back intact, and the volume has at most one VolumeAttachment",
     },
     body: async (c) => {
       const w = await podWithData(c);
       const frozen = c.guard(await pauseNode(c.timeline, w.node));
+      const lifecycle = needsLifecycle("NF-06 watching the frozen node");
       const until = Date.now() + 20_000;
       await waitFor(
         `node ${w.node} stays frozen for 20 s`,
         async () => {
-          const state = (await exec("docker", ["inspect", "-f", "{{.State.Status}}", w.node])).stdout.trim();
+          const state = await lifecycle.state(w.node);
           if (state !== "paused") throw new Error(`node ${w.node} is ${state}, not paused`);
           return { done: Date.now() >= until, seen: state };
         },
@@ -256,6 +242,10 @@ export const CHAOS_CASES: Case[] = [
       await waitNode(c, w.node, true);
       await expectSamePodRunning(c, w.pod);
       await expectData(c, "app", w.pattern);
+      if (!driverAttaches(c.driver)) {
+        await c.notApplicable("at most one VolumeAttachment for the volume", "the driver does not attach volumes");
+        return;
+      }
       const pv = (await readClaim(c.kube, c.ns, w.claim)).volumeName;
       const attachments = (await c.kube.storage.listVolumeAttachment()).items.filter(
         (v) => v.spec.source.persistentVolumeName === pv,
@@ -346,16 +336,14 @@ export const CHAOS_CASES: Case[] = [
       );
       await killContainer(c.timeline, node, await pluginPod(c, node), "csi-provisioner");
       const { pv } = await waitForProvisioned(c, claim);
-      c.timeline.mark(`claim bound to ${pv.metadata.name}`);
+      c.timeline.mark(`claim bound to ${pv.metadata?.name}`);
       const uid = (await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: claim })).metadata
         ?.uid;
-      const all = JSON.parse((await c.kube.kubectl(["get", "pv", "-o", "json"])).stdout) as {
-        items: { metadata: { name: string }; spec: { claimRef?: { uid?: string } } }[];
-      };
+      const all = await c.kube.list("PersistentVolume");
       expect(
-        all.items.filter((x) => x.spec.claimRef?.uid === uid).map((x) => x.metadata.name),
+        all.filter((x) => x.spec?.claimRef?.uid === uid).map((x) => x.metadata?.name),
         "PVs referring to the claim",
-      ).toEqual([pv.metadata.name]);
+      ).toEqual([pv.metadata?.name]);
       await waitForPodReady(c.kube, c.ns, "app", driverTimeout(c.driver, "podStart"));
       const p = newPattern(64 * 1024);
       expect((await c.kube.execInPod(c.ns, "app", writeScript(p, "/data/pattern"))).trim()).toBe(
@@ -368,7 +356,7 @@ export const CHAOS_CASES: Case[] = [
       id: "NF-10",
       area,
       title: "node cut off the network: NotReady, then converges on reconnect with the data intact",
-      requires,
+      requires: requiresNodeControl,
       disruptive: true,
       expectation: () =>
         "the pod is not evicted during a short partition (default 300 s toleration) and keeps its data",
@@ -401,7 +389,7 @@ export const CHAOS_CASES: Case[] = [
       const pvName = (await readClaim(c.kube, c.ns, w.claim)).volumeName;
       const paths = dataPaths(c, await readPv(c, pvName));
       await deletePodAndWait(c.kube, c.ns, "app", driverTimeout(c.driver, "podDelete"));
-      await c.kube.kubectl(["delete", "pvc", "-n", c.ns, w.claim, "--wait=false"]);
+      await c.kube.delete("PersistentVolumeClaim", w.claim, c.ns);
       c.timeline.mark(`claim ${w.claim} deleted`);
       await restartControllerManager(c.timeline, `${c.cluster}-control-plane`);
       await waitForPvGone(c, pvName);

@@ -1,6 +1,6 @@
 import { describe } from "vitest";
 import { registerCases } from "../../harness/case/runtime.ts";
-import { selectedDrivers } from "../../harness/case/drivers.ts";
+import { selectedDrivers } from "../../harness/case/run-context.ts";
 import { CHAOS_CASES } from "./cases.ts";
 import { SHUTDOWN_CASES } from "./shutdown-cases.ts";
 

@@ -108,7 +108,7 @@ export async function startWorkload(
           metadata: { name },
           spec: { replicas: 1, strategy: { type: "Recreate" }, selector: { matchLabels: { [LABEL]: name } }, template },
         };
-  await c.kube.kubectl(["apply", "-n", c.ns, "-f", "-"], { input: JSON.stringify(body) });
+  await c.kube.apply(body, c.ns);
   const started = await workloadPod(c, "the workload pod Ready", (p) => isPodReady(p));
   c.trackPod(started);
   if (c.driver?.spec.type === "csi") await waitForProvisioned(c, claim);

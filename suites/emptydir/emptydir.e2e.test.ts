@@ -3,20 +3,20 @@
  * per cluster. Every data check uses a seeded pattern whose checksum is computed locally.
  */
 import { describe, expect } from "vitest";
-import { imageNames, loadManifest } from "../../clusters/images/manifest.ts";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import type { V1Pod } from "../../harness/k8s/kube.ts";
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
-import { defineCase, type CaseContext } from "../../harness/case/runtime.ts";
+import { registerClusterCases, type ClusterCase, type ClusterCaseContext } from "../../harness/case/runtime.ts";
+import { runContext } from "../../harness/case/run-context.ts";
 
-const image = imageNames(loadManifest()).workload;
 const area = "emptyDir";
+const defineCase = (meta: ClusterCase["meta"], body: ClusterCase["body"]) => registerClusterCases([{ meta, body }]);
 
 type Container = NonNullable<V1Pod["spec"]>["containers"][number];
 const sleeper = (name: string, mountPath: string, extra: Partial<Container> = {}): Container => ({
   name,
-  image,
+  image: runContext().images.workload,
   imagePullPolicy: "IfNotPresent",
   command: ["sleep", "infinity"],
   volumeMounts: [{ name: "shared", mountPath }],
@@ -37,12 +37,12 @@ function pod(
   };
 }
 
-async function run(c: CaseContext, p: V1Pod): Promise<void> {
+async function run(c: ClusterCaseContext, p: V1Pod): Promise<void> {
   await c.createPod(p);
   await waitForPodReady(c.kube, c.ns, p.metadata?.name as string);
 }
 
-const sh = (c: CaseContext, podName: string, container: string, script: string) =>
+const sh = (c: ClusterCaseContext, podName: string, container: string, script: string) =>
   c.kube.execInPod(c.ns, podName, ["sh", "-c", script], container);
 
 describe("ED emptyDir sharing between containers", () => {
@@ -78,7 +78,7 @@ describe("ED emptyDir sharing between containers", () => {
       const [cmd, ...args] = writeScript(p, "/work/pattern");
       const init: Container = {
         name: "init",
-        image,
+        image: runContext().images.workload,
         imagePullPolicy: "IfNotPresent",
         command: [cmd as string, ...args],
         volumeMounts: [{ name: "shared", mountPath: "/work" }],
@@ -101,11 +101,10 @@ describe("ED emptyDir sharing between containers", () => {
       const fstype = (await sh(c, "ed03", "app", "awk '$2 == \"/mem\" { print $3 }' /proc/mounts")).trim();
       expect(fstype).toBe("tmpfs");
       await sh(c, "ed03", "app", "head -c 8388608 /dev/zero > /mem/below && echo ok");
-      const over = await c.kube.kubectl(
-        ["exec", "-n", c.ns, "ed03", "-c", "app", "--", "sh", "-c", "head -c 33554432 /dev/zero > /mem/over"],
-        { nothrow: true },
-      );
-      expect(over.ok, "writing 32Mi into a 16Mi memory emptyDir must fail").toBe(false);
+      const over = await c.kube.runInPod(c.ns, "ed03", ["sh", "-c", "head -c 33554432 /dev/zero > /mem/over"], {
+        container: "app",
+      });
+      expect(over.exitCode, "writing 32Mi into a 16Mi memory emptyDir must fail").not.toBe(0);
       expect(over.stderr).toMatch(/No space left on device/);
     },
   );

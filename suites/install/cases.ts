@@ -3,10 +3,8 @@
  * readiness, these cases check it independently and record what was found on each node.
  */
 import { expect } from "vitest";
-import { exec } from "../../harness/core/exec.ts";
 import { flexPaths } from "../../harness/drivers/flexvolume.ts";
 import { attachText } from "../../harness/evidence/allure.ts";
-import { nodeContainers } from "../../harness/evidence/collect.ts";
 import { stringify } from "yaml";
 import { ConfigError } from "../../harness/core/errors.ts";
 import { parseDriverText } from "../../harness/drivers/load.ts";
@@ -29,17 +27,17 @@ export const INSTALL_CASES: Case[] = [
       const d = c.driver;
       expect(d?.spec.flexVolume).toBeDefined();
       const { file } = flexPaths(d!);
-      const nodes = await nodeContainers(c.cluster);
+      const nodes = await c.nodes.nodes();
       expect(nodes.length).toBeGreaterThan(0);
       const found: string[] = [];
       for (const node of nodes) {
-        const init = await exec("docker", ["exec", node, file, "init"], { nothrow: true, timeoutMs: 30_000 });
+        const init = await c.nodes.exec(node, [file, "init"], { nothrow: true, timeoutMs: 30_000 });
         found.push(`${node}: ${init.stdout.trim() || init.stderr.trim()}`);
         expect(init.ok, `${file} init on ${node}`).toBe(true);
         const reply = JSON.parse(init.stdout) as { status: string; capabilities?: { attach?: boolean } };
         expect(reply.status).toBe("Success");
         expect(reply.capabilities?.attach).toBe(false);
-        const mode = await exec("docker", ["exec", node, "stat", "-c", "%a %U", file], { timeoutMs: 30_000 });
+        const mode = await c.nodes.exec(node, ["stat", "-c", "%a %U", file], { timeoutMs: 30_000 });
         expect(mode.stdout.trim(), `${file} on ${node}`).toBe("755 root");
       }
       await attachText("init replies", found.join("\n"));

@@ -14,13 +14,15 @@ import {
   writeScript,
 } from "../../harness/data/pattern.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
-import { createClaim, latestEvent, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
+import { createClaim, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
+import { gone } from "../../harness/k8s/conditions.ts";
+import { latestEvent } from "../../harness/k8s/events.ts";
 import { describePod } from "../../harness/k8s/kube.ts";
 import { waitForPodReady } from "../../harness/k8s/pods.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { blockPodWithClaim, podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
-import { exec } from "../../harness/core/exec.ts";
 import { VOLUME_ROOT } from "../../harness/drivers/intree.ts";
+import { attachLoopFile } from "../../harness/nodes/loops.ts";
 
 const area = "local PV scheduling";
 const requires = { types: ["in-tree" as const], capabilities: ["topology" as const, "persistence" as const] };
@@ -43,19 +45,14 @@ function placement(c: CaseContext): { home: string; away: string } {
 }
 
 async function storageClassWFFC(c: CaseContext): Promise<void> {
-  await c.kube.kubectl(["apply", "-f", "-"], {
-    input: JSON.stringify({
-      apiVersion: "storage.k8s.io/v1",
-      kind: "StorageClass",
-      metadata: { name: c.ns, labels: { "app.kubernetes.io/managed-by": "volcert" } },
-      provisioner: "kubernetes.io/no-provisioner",
-      volumeBindingMode: "WaitForFirstConsumer",
-    }),
+  await c.kube.apply({
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: c.ns, labels: { "app.kubernetes.io/managed-by": "volcert" } },
+    provisioner: "kubernetes.io/no-provisioner",
+    volumeBindingMode: "WaitForFirstConsumer",
   });
-  c.defer({
-    [Symbol.asyncDispose]: async () =>
-      void (await c.kube.kubectl(["delete", "storageclass", c.ns, "--ignore-not-found"], { nothrow: true })),
-  });
+  c.defer({ [Symbol.asyncDispose]: async () => void (await c.kube.deleteIfExists("StorageClass", c.ns)) });
 }
 
 async function podEventually(
@@ -273,7 +270,7 @@ export const LOCAL_PV_CASES: Case[] = [
         await expectedChecksum(q),
       );
       // Raw means raw: the kubelet must not have put a filesystem on the Block-mode device.
-      const blkid = await exec("docker", ["exec", home, "blkid", "-o", "value", "-s", "TYPE", blockDev], {
+      const blkid = await c.nodes.exec(home, ["blkid", "-o", "value", "-s", "TYPE", blockDev], {
         nothrow: true,
       });
       expect(blkid.stdout.trim(), `filesystem signature on ${blockDev}`).toBe("");
@@ -284,14 +281,7 @@ export const LOCAL_PV_CASES: Case[] = [
 /** A sparse file attached to a loop device inside the node; detached and removed when the case ends. */
 async function loopDevice(c: CaseContext, node: string, suffix: string): Promise<string> {
   const file = `${VOLUME_ROOT}/${c.ns}-${suffix}.img`;
-  await exec("docker", ["exec", node, "sh", "-ec", 'mkdir -p "$(dirname "$1")" && truncate -s 64M "$1"', "sh", file]);
-  const dev = (await exec("docker", ["exec", node, "losetup", "--find", "--show", file])).stdout.trim();
-  c.defer({
-    [Symbol.asyncDispose]: async () => {
-      await exec("docker", ["exec", node, "losetup", "-d", dev], { nothrow: true });
-      await exec("docker", ["exec", node, "rm", "-f", file], { nothrow: true });
-    },
-  });
+  const { device: dev } = c.defer(await attachLoopFile(c.nodes, node, file, "64M"), `loop device ${file}`);
   await recordParameter(`loop device (${suffix})`, `${dev} on ${node} backed by ${file}`);
   return dev;
 }
@@ -304,35 +294,28 @@ async function localDevicePv(
   volumeMode: "Filesystem" | "Block",
 ): Promise<void> {
   const name = `${c.ns}-${suffix}`;
-  await c.kube.kubectl(["apply", "-f", "-"], {
-    input: JSON.stringify({
-      apiVersion: "v1",
-      kind: "PersistentVolume",
-      metadata: { name, labels: { "app.kubernetes.io/managed-by": "volcert", "volcert.io/case": c.ns } },
-      spec: {
-        capacity: { storage: "64Mi" },
-        accessModes: ["ReadWriteOnce"],
-        volumeMode,
-        persistentVolumeReclaimPolicy: "Retain",
-        storageClassName: c.ns,
-        local: { path: device, ...(volumeMode === "Filesystem" ? { fsType: "ext4" } : {}) },
-        nodeAffinity: {
-          required: {
-            nodeSelectorTerms: [
-              { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] },
-            ],
-          },
+  await c.kube.apply({
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name, labels: { "app.kubernetes.io/managed-by": "volcert", "volcert.io/case": c.ns } },
+    spec: {
+      capacity: { storage: "64Mi" },
+      accessModes: ["ReadWriteOnce"],
+      volumeMode,
+      persistentVolumeReclaimPolicy: "Retain",
+      storageClassName: c.ns,
+      local: { path: device, ...(volumeMode === "Filesystem" ? { fsType: "ext4" } : {}) },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [
+            { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [node] }] },
+          ],
         },
       },
-    }),
+    },
   });
   c.defer({
-    [Symbol.asyncDispose]: async () => {
-      await c.kube.kubectl(["delete", "pv", name, "--ignore-not-found", "--wait=false"], { nothrow: true });
-      await c.kube.kubectl(["patch", "pv", name, "--type=merge", "-p", '{"metadata":{"finalizers":null}}'], {
-        nothrow: true,
-      });
-    },
+    [Symbol.asyncDispose]: async () => void (await c.kube.deleteDroppingFinalizers("PersistentVolume", name)),
   });
 }
 
@@ -350,8 +333,8 @@ async function runStatefulSet(
   rule: "podAffinity" | "podAntiAffinity",
 ): Promise<Replica[]> {
   const labels = { app: name };
-  await c.kube.kubectl(["apply", "-n", c.ns, "-f", "-"], {
-    input: JSON.stringify({
+  await c.kube.apply(
+    {
       apiVersion: "apps/v1",
       kind: "StatefulSet",
       metadata: { name },
@@ -385,8 +368,9 @@ async function runStatefulSet(
           },
         ],
       },
-    }),
-  });
+    },
+    c.ns,
+  );
   const pods = Array.from({ length: replicas }, (_, i) => `${name}-${i}`);
   const out: Replica[] = [];
   for (const pod of pods) {
@@ -399,14 +383,17 @@ async function runStatefulSet(
 }
 
 async function deleteStatefulSet(c: CaseContext, name: string): Promise<void> {
-  await c.kube.kubectl(["delete", "statefulset", "-n", c.ns, name, "--wait=true", "--cascade=foreground"], {
+  // Foreground: the StatefulSet is gone only once its pods are (kubectl delete --cascade=foreground --wait).
+  await c.kube.delete("StatefulSet", name, c.ns, { propagationPolicy: "Foreground" });
+  await waitFor(`StatefulSet ${name} and its pods deleted`, gone(c.kube, "StatefulSet", name, c.ns), {
     timeoutMs: 3 * 60_000,
+    intervalMs: 1000,
+    blame: "driver",
   });
   const claims = (await c.kube.core.listNamespacedPersistentVolumeClaim({ namespace: c.ns })).items
     .map((x) => x.metadata?.name ?? "")
     .filter((n) => n.startsWith(`vol-${name}-`));
-  if (claims.length)
-    await c.kube.kubectl(["delete", "pvc", "-n", c.ns, ...claims, "--wait=true"], { timeoutMs: 3 * 60_000 });
+  for (const claim of claims) await c.kube.delete("PersistentVolumeClaim", claim, c.ns);
   await waitFor(
     `claims of StatefulSet ${name} deleted`,
     async () => {
@@ -415,6 +402,6 @@ async function deleteStatefulSet(c: CaseContext, name: string): Promise<void> {
         .filter((n) => n.startsWith(`vol-${name}-`));
       return { done: left.length === 0, seen: left.join(", ") || "none" };
     },
-    { timeoutMs: 2 * 60_000, intervalMs: 1000, blame: "driver" },
+    { timeoutMs: 3 * 60_000, intervalMs: 1000, blame: "driver" },
   );
 }

@@ -12,7 +12,9 @@ import {
   writeScript,
 } from "../../harness/data/pattern.ts";
 import { attachText, recordParameter } from "../../harness/evidence/allure.ts";
-import { createClaim, readClaim } from "../../harness/k8s/claims.ts";
+import { createClaim, deleteClaimAndWait, readClaim } from "../../harness/k8s/claims.ts";
+import { gone } from "../../harness/k8s/conditions.ts";
+import type { V1PersistentVolume } from "../../harness/k8s/kube.ts";
 import { deletePodAndWait } from "../../harness/k8s/pods.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
@@ -26,9 +28,8 @@ import {
   waitForDataGone,
   waitForProvisioned,
   waitForPvGone,
-  type PvView,
 } from "../../harness/case/dynamic.ts";
-import { blockPodWithClaim, podWithClaim, WORKLOAD_IMAGE } from "../../harness/case/volumes.ts";
+import { blockPodWithClaim, podWithClaim, workloadImage } from "../../harness/case/volumes.ts";
 import { measureLatency } from "./latency.ts";
 
 const area = "dynamic provisioning";
@@ -64,6 +65,9 @@ function secondNode(c: CaseContext, first: string): string {
   return c.workers.find((w) => w !== first) ?? first;
 }
 
+/** Claims DP-10 provisions at once (enough for a p95 of a handful, cheap enough for every run). */
+const DP10_CLAIMS = 6;
+
 export const PROVISIONING_CASES: Case[] = [
   {
     meta: {
@@ -80,13 +84,13 @@ export const PROVISIONING_CASES: Case[] = [
       const { pv } = await waitForProvisioned(c, claim);
       await attachText("provisioned PV", JSON.stringify(pv, null, 2), "application/json");
       const pvc = await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: claim });
-      expect(quantityBytes(pv.spec.capacity?.storage ?? "0")).toBeGreaterThanOrEqual(quantityBytes("100Mi"));
-      for (const m of pv.spec.accessModes ?? []) expect(pvc.spec?.accessModes).toContain(m);
-      expect(pv.spec.persistentVolumeReclaimPolicy).toBe(sc.reclaimPolicy);
-      expect(pv.spec.mountOptions ?? []).toEqual(sc.mountOptions);
-      expect(pv.spec.storageClassName).toBe(sc.name);
-      expect(pv.spec.claimRef).toMatchObject({ namespace: c.ns, name: claim, uid: pvc.metadata?.uid });
-      if (c.driver?.spec.csi) expect(pv.spec.csi?.driver).toBe(c.driver.spec.csi.driverName);
+      expect(quantityBytes(pv.spec?.capacity?.storage ?? "0")).toBeGreaterThanOrEqual(quantityBytes("100Mi"));
+      for (const m of pv.spec?.accessModes ?? []) expect(pvc.spec?.accessModes).toContain(m);
+      expect(pv.spec?.persistentVolumeReclaimPolicy).toBe(sc.reclaimPolicy);
+      expect(pv.spec?.mountOptions ?? []).toEqual(sc.mountOptions);
+      expect(pv.spec?.storageClassName).toBe(sc.name);
+      expect(pv.spec?.claimRef).toMatchObject({ namespace: c.ns, name: claim, uid: pvc.metadata?.uid });
+      if (c.driver?.spec.csi) expect(pv.spec?.csi?.driver).toBe(c.driver.spec.csi.driverName);
       await podReady(c, pod);
     },
   },
@@ -159,8 +163,8 @@ export const PROVISIONING_CASES: Case[] = [
         await podReady(c, pod);
         expect(await mountOf(c, pod, "FSTYPE"), `fsType of the mount for class ${sc.name} (${fs})`).toBe(fs);
         await deletePodAndWait(c.kube, c.ns, pod);
-        await c.kube.kubectl(["delete", "pvc", "-n", c.ns, claim, "--wait=true"]);
-        await c.kube.kubectl(["delete", "storageclass", sc.name, "--ignore-not-found"]);
+        await deleteClaimAndWait(c.kube, c.ns, claim);
+        await c.kube.deleteIfExists("StorageClass", sc.name);
       }
     },
   },
@@ -206,7 +210,7 @@ export const PROVISIONING_CASES: Case[] = [
           containers: [
             {
               name: "workload",
-              image: WORKLOAD_IMAGE,
+              image: workloadImage(),
               imagePullPolicy: "IfNotPresent",
               command: ["sleep", "infinity"],
               volumeMounts: sizes.map((_, i) => ({ name: `v${i}`, mountPath: `/data${i}` })),
@@ -218,7 +222,7 @@ export const PROVISIONING_CASES: Case[] = [
       for (const [i, size] of sizes.entries()) {
         const { claim, pv } = await waitForProvisioned(c, `claim-${i}`);
         expect(
-          quantityBytes(pv.spec.capacity?.storage ?? "0"),
+          quantityBytes(pv.spec?.capacity?.storage ?? "0"),
           `PV capacity for a ${size} claim`,
         ).toBeGreaterThanOrEqual(quantityBytes(size));
         expect(
@@ -241,21 +245,19 @@ export const PROVISIONING_CASES: Case[] = [
     body: async (c) => {
       await caseStorageClass(c);
       const { claim, pod } = await claimWithPod(c);
-      await c.kube.kubectl(["delete", "pvc", "-n", c.ns, claim, "--wait=false"]);
-      await c.kube.kubectl(["delete", "pod", "-n", c.ns, pod, "--wait=false"]);
+      await c.kube.delete("PersistentVolumeClaim", claim, c.ns);
+      await c.kube.delete("Pod", pod, c.ns);
       // Watch the PVs that appear for the claim until none is left; remember each one's data paths.
-      const seenPvs = new Map<string, PvView>();
+      const seenPvs = new Map<string, V1PersistentVolume>();
       await waitFor(
         `no PV left for the deleted claim ${c.ns}/${claim}`,
         async () => {
-          const list = JSON.parse((await c.kube.kubectl(["get", "pv", "-o", "json"])).stdout) as { items: PvView[] };
-          const mine = list.items.filter((pv) => pv.spec.claimRef?.namespace === c.ns);
-          for (const pv of mine) seenPvs.set(pv.metadata.name, pv);
-          const claimLeft = (await c.kube.kubectl(["get", "pvc", "-n", c.ns, claim, "-o", "name"], { nothrow: true }))
-            .ok;
+          const mine = (await c.kube.list("PersistentVolume")).filter((pv) => pv.spec?.claimRef?.namespace === c.ns);
+          for (const pv of mine) seenPvs.set(pv.metadata?.name ?? "", pv);
+          const claimLeft = (await c.kube.readIfExists("PersistentVolumeClaim", claim, c.ns)) !== undefined;
           return {
             done: mine.length === 0 && !claimLeft,
-            seen: `${claimLeft ? "claim still there; " : ""}PVs: ${mine.map((p) => `${p.metadata.name} (${p.status?.phase})`).join(", ") || "none"}`,
+            seen: `${claimLeft ? "claim still there; " : ""}PVs: ${mine.map((p) => `${p.metadata?.name} (${p.status?.phase})`).join(", ") || "none"}`,
           };
         },
         { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 500, blame: "driver" },
@@ -314,7 +316,7 @@ export const PROVISIONING_CASES: Case[] = [
           containers: [
             {
               name: "workload",
-              image: WORKLOAD_IMAGE,
+              image: workloadImage(),
               imagePullPolicy: "IfNotPresent",
               command: ["sleep", "infinity"],
               volumeMounts: [{ name: "scratch", mountPath: "/data" }],
@@ -347,16 +349,11 @@ export const PROVISIONING_CASES: Case[] = [
       await deletePodAndWait(c.kube, c.ns, "eph", driverTimeout(c.driver, "podDelete"));
       await waitFor(
         "ephemeral claim eph-scratch garbage-collected with its pod",
-        async () => {
-          const r = await c.kube.kubectl(["get", "pvc", "-n", c.ns, "eph-scratch", "-o", "jsonpath={.status.phase}"], {
-            nothrow: true,
-          });
-          return { done: !r.ok, seen: r.ok ? `claim still there, phase ${r.stdout}` : "gone" };
-        },
+        gone(c.kube, "PersistentVolumeClaim", "eph-scratch", c.ns),
         { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 1000, blame: "driver" },
       );
       const paths = dataPaths(c, pv);
-      await waitForPvGone(c, pv.metadata.name);
+      await waitForPvGone(c, pv.metadata?.name ?? "");
       if (paths.length) await waitForDataGone(c, paths);
     },
   },
@@ -371,7 +368,7 @@ export const PROVISIONING_CASES: Case[] = [
     },
     body: async (c) => {
       await caseStorageClass(c);
-      const n = Number(process.env["VOLCERT_DP10_CLAIMS"] ?? 6);
+      const n = DP10_CLAIMS;
       const figures = await measureLatency(c, n);
       await attachText("latency.json", JSON.stringify(figures, null, 2), "application/json");
       await recordParameter("claim → Bound p50/p95 (ms)", `${figures.bound.p50} / ${figures.bound.p95}`);

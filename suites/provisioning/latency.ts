@@ -79,7 +79,6 @@ export async function measureLatency(c: CaseContext, n: number): Promise<Latency
     bound: distribution([...bound.values()]),
     running: distribution([...running.values()]),
   };
-  const out = process.env["VOLCERT_RESULTS_DIR"];
-  if (out) await writeFile(join(out, `dp10-${figures.driver}.json`), `${JSON.stringify(figures, null, 2)}\n`);
+  await writeFile(join(c.runDir, `dp10-${figures.driver}.json`), `${JSON.stringify(figures, null, 2)}\n`);
   return figures;
 }

@@ -5,12 +5,20 @@
  */
 import { expect } from "vitest";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
-import { exec } from "../../harness/core/exec.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
-import { latestEvent, createClaim, readClaim, waitForClaimPhase, waitForPvPhase } from "../../harness/k8s/claims.ts";
+import { isNotFound } from "../../harness/k8s/api-errors.ts";
+import {
+  createClaim,
+  deleteClaimAndWait,
+  readClaim,
+  waitForClaimPhase,
+  waitForPvPhase,
+} from "../../harness/k8s/claims.ts";
+import { pvPhase } from "../../harness/k8s/conditions.ts";
+import { latestEvent } from "../../harness/k8s/events.ts";
 import { deletePodAndWait } from "../../harness/k8s/pods.ts";
-import { presentPaths } from "../../harness/evidence/leaks.ts";
+import { presentPaths } from "../../harness/nodes/paths.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import {
@@ -31,24 +39,25 @@ const staticOnly = { types: ["in-tree" as const, "flexvolume" as const], capabil
 /** Provisions a volume with a pod, writes a seeded pattern, deletes the pod; returns the PV and the pattern. */
 async function provisionWithData(c: CaseContext) {
   const { claim, pod } = await claimWithPod(c);
-  const { pv } = await waitForProvisioned(c, claim);
+  const { pv, claim: bound } = await waitForProvisioned(c, claim);
   await podReady(c, pod);
   const p = newPattern(256 * 1024);
   await recordParameter("seed", p.seed);
   expect((await c.kube.execInPod(c.ns, pod, writeScript(p, "/data/pattern"))).trim()).toBe(await expectedChecksum(p));
   const node = (await c.kube.core.readNamespacedPod({ namespace: c.ns, name: pod })).spec?.nodeName ?? "";
   await deletePodAndWait(c.kube, c.ns, pod, driverTimeout(c.driver, "podDelete"));
-  return { claim, pv, pattern: p, node, paths: dataPaths(c, pv) };
+  return { claim, pv, pvName: bound.volumeName, pattern: p, node, paths: dataPaths(c, pv) };
 }
 
 async function deleteClaim(c: CaseContext, claim: string): Promise<void> {
-  await c.kube.kubectl(["delete", "pvc", "-n", c.ns, claim, "--wait=true"], {
-    timeoutMs: driverTimeout(c.driver, "pvDelete"),
-  });
+  await deleteClaimAndWait(c.kube, c.ns, claim, driverTimeout(c.driver, "pvDelete"));
 }
 
 const clearClaimRef = (c: CaseContext, pv: string) =>
-  c.kube.kubectl(["patch", "pv", pv, "--type=json", "-p", '[{"op":"remove","path":"/spec/claimRef"}]']);
+  c.kube.jsonPatch("PersistentVolume", pv, undefined, [{ op: "remove", path: "/spec/claimRef" }]);
+
+const reclaimByDelete = (c: CaseContext, pv: string) =>
+  c.kube.mergePatch("PersistentVolume", pv, undefined, { spec: { persistentVolumeReclaimPolicy: "Delete" } });
 
 /** Observes for `ms` that a claim stays Pending (a named, bounded observation, not a sleep). */
 async function staysPending(c: CaseContext, claim: string, ms: number): Promise<void> {
@@ -77,9 +86,9 @@ export const RECLAIM_CASES: Case[] = [
     body: async (c) => {
       await caseStorageClass(c, { reclaimPolicy: "Delete" });
       const v = await provisionWithData(c);
-      expect(await presentPaths(c.cluster, v.paths), "volume data exists on the node before deletion").not.toEqual([]);
+      expect(await presentPaths(c.nodes, v.paths), "volume data exists on the node before deletion").not.toEqual([]);
       await deleteClaim(c, v.claim);
-      await waitForPvGone(c, v.pv.metadata.name);
+      await waitForPvGone(c, v.pvName);
       await waitForDataGone(c, v.paths);
     },
   },
@@ -95,20 +104,19 @@ export const RECLAIM_CASES: Case[] = [
     body: async (c) => {
       await caseStorageClass(c, { reclaimPolicy: "Retain" });
       const v = await provisionWithData(c);
-      const pv = v.pv.metadata.name;
+      const pv = v.pvName;
       // However the case ends, hand the volume back to the driver for deletion.
       c.defer({
         [Symbol.asyncDispose]: async () => {
-          await c.kube.kubectl(
-            ["patch", "pv", pv, "--type=merge", "-p", '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}'],
-            { nothrow: true },
-          );
-          await c.kube.kubectl(["delete", "pv", pv, "--ignore-not-found", "--wait=false"], { nothrow: true });
+          await reclaimByDelete(c, pv).catch((err: unknown) => {
+            if (!isNotFound(err)) throw err;
+          });
+          await c.kube.deleteIfExists("PersistentVolume", pv);
         },
       });
       await deleteClaim(c, v.claim);
       await waitForPvPhase(c.kube, pv, "Released", driverTimeout(c.driver, "claimBound"));
-      expect(await presentPaths(c.cluster, v.paths), "a Retain volume's data must survive its claim").not.toEqual([]);
+      expect(await presentPaths(c.nodes, v.paths), "a Retain volume's data must survive its claim").not.toEqual([]);
       await clearClaimRef(c, pv);
       await waitForPvPhase(c.kube, pv, "Available", driverTimeout(c.driver, "claimBound"));
       await createClaim(c.kube, c.ns, { name: "again", storageClassName: c.ns, size: "64Mi", volumeName: pv });
@@ -119,14 +127,7 @@ export const RECLAIM_CASES: Case[] = [
         await expectedChecksum(v.pattern),
       );
       await deletePodAndWait(c.kube, c.ns, "reader", driverTimeout(c.driver, "podDelete"));
-      await c.kube.kubectl([
-        "patch",
-        "pv",
-        pv,
-        "--type=merge",
-        "-p",
-        '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}',
-      ]);
+      await reclaimByDelete(c, pv);
       await deleteClaim(c, "again");
       await waitForPvGone(c, pv);
       await waitForDataGone(c, v.paths);
@@ -194,21 +195,14 @@ export const RECLAIM_CASES: Case[] = [
       await deleteClaim(c, "claim");
       const phase = await waitFor(
         `PV ${vol.pvName} recycled (Available) or failed`,
-        async () => {
-          const r = await c.kube.kubectl(["get", "pv", vol.pvName, "-o", "jsonpath={.status.phase}"]);
-          return {
-            done: r.stdout === "Available" || r.stdout === "Failed",
-            value: r.stdout,
-            seen: `phase ${r.stdout}`,
-          };
-        },
+        pvPhase(c.kube, vol.pvName, "Available", "Failed"),
         { timeoutMs: 3 * 60_000, intervalMs: 2000, blame: "driver" },
       );
       expect(
         phase,
         `recycling outcome; last event: ${await latestEvent(c.kube, "default", "PersistentVolume", vol.pvName)}`,
       ).toBe("Available");
-      const left = await exec("docker", ["exec", node, "ls", "-A", vol.path]);
+      const left = await c.nodes.exec(node, ["ls", "-A", vol.path]);
       expect(left.stdout.trim(), `contents of ${vol.path} on ${node} after recycling`).toBe("");
     },
   },
@@ -224,17 +218,15 @@ export const RECLAIM_CASES: Case[] = [
     body: async (c) => {
       await caseStorageClass(c, { reclaimPolicy: "Delete" });
       const v = await provisionWithData(c);
-      const pv = v.pv.metadata.name;
-      await c.kube.kubectl(["delete", "pv", pv, "--wait=false"]);
-      const still = await c.kube.kubectl([
-        "get",
-        "pv",
-        pv,
-        "-o",
-        "jsonpath={.metadata.deletionTimestamp} {.metadata.finalizers}",
-      ]);
-      await recordParameter("PV after delete while bound", still.stdout);
-      expect(still.stdout, "a bound PV is kept by its finalizers").toMatch(/\S+ \[.+\]/);
+      const pv = v.pvName;
+      await c.kube.delete("PersistentVolume", pv);
+      const still = (await c.kube.read("PersistentVolume", pv)).metadata;
+      await recordParameter(
+        "PV after delete while bound",
+        `deletionTimestamp ${still?.deletionTimestamp?.toISOString() ?? "none"}, finalizers ${JSON.stringify(still?.finalizers ?? [])}`,
+      );
+      expect(still?.deletionTimestamp, "a bound PV deleted first is marked for deletion").toBeTruthy();
+      expect(still?.finalizers ?? [], "a bound PV is kept by its finalizers").not.toEqual([]);
       await deleteClaim(c, v.claim);
       await waitForPvGone(c, pv);
       await waitForDataGone(c, v.paths);

@@ -1,0 +1,55 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, test } from "vitest";
+import { dockerExecArgs, nodeNames, parseDockerInspect, powerState } from "./nodes.ts";
+
+const recorded = (name: string) => readFileSync(new URL(`../../fixtures/recorded/${name}`, import.meta.url), "utf8");
+
+describe("kind node state and address (recorded docker inspect of volcert-rec-worker2)", () => {
+  test("running, with its address on the kind network", () => {
+    expect(parseDockerInspect(recorded("docker-inspect-kind-node-running.json"))).toEqual({
+      state: "running",
+      addresses: { kind: "172.18.0.3" },
+    });
+  });
+
+  test("paused (docker pause) is a frozen node", () => {
+    expect(parseDockerInspect(recorded("docker-inspect-kind-node-paused.json")).state).toBe("paused");
+  });
+
+  test("stopped (docker stop): exited, and no address any more", () => {
+    expect(parseDockerInspect(recorded("docker-inspect-kind-node-stopped.json"))).toEqual({
+      state: "stopped",
+      addresses: {},
+    });
+  });
+
+  test("Docker states that are not a power state are unknown", () => {
+    expect(powerState("restarting")).toBe("unknown");
+    expect(powerState("created")).toBe("stopped");
+  });
+});
+
+describe("nodes of a kind cluster", () => {
+  test("the containers labelled with the cluster (recorded docker ps), sorted", () => {
+    expect(nodeNames(recorded("docker-ps-kind-nodes.txt"))).toEqual([
+      "volcert-rec-control-plane",
+      "volcert-rec-worker",
+      "volcert-rec-worker2",
+    ]);
+  });
+});
+
+describe("docker exec", () => {
+  test("argv is passed through unchanged; stdin only with input", () => {
+    expect(dockerExecArgs("volcert-rec-worker", ["sh", "-c", 'echo "$1"', "sh", "a b"], false)).toEqual([
+      "exec",
+      "volcert-rec-worker",
+      "sh",
+      "-c",
+      'echo "$1"',
+      "sh",
+      "a b",
+    ]);
+    expect(dockerExecArgs("volcert-rec-worker", ["cat"], true)).toEqual(["exec", "-i", "volcert-rec-worker", "cat"]);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Node access for kind: a node is a container on this Docker engine, so its shell is `docker exec`
+ * and its power and network are the container's (stop/start, pause/unpause, its address on the
+ * "kind" network). A stopped node's loop devices are detached on the host: they belong to the host
+ * kernel and would outlive the container, where a real machine loses them with its kernel.
+ */
+import { HarnessBug, InfraError } from "../../harness/core/errors.ts";
+import { exec } from "../../harness/core/exec.ts";
+import type {
+  NodeAccess,
+  NodeExecOptions,
+  NodeLifecycle,
+  NodePowerState,
+  NodeShell,
+} from "../../harness/core/nodes.ts";
+
+export const KIND_NETWORK = "kind";
+const CLUSTER_LABEL = "io.x-k8s.kind.cluster";
+const NODE_EXEC_TIMEOUT_MS = 120_000;
+
+const docker = (args: readonly string[], opts: { nothrow?: boolean; timeoutMs?: number } = {}) =>
+  exec("docker", args, { timeoutMs: 120_000, ...opts });
+
+export function kindNodeAccess(clusterName: string): NodeAccess {
+  const shell = kindNodeShell(clusterName);
+  return { shell, lifecycle: kindNodeLifecycle(shell), description: `kind cluster ${clusterName}` };
+}
+
+export function kindNodeShell(clusterName: string): NodeShell {
+  return {
+    async nodes() {
+      return nodeNames(
+        (await docker(["ps", "--all", "--filter", `label=${CLUSTER_LABEL}=${clusterName}`, "--format", "{{.Names}}"]))
+          .stdout,
+      );
+    },
+    async exec(node, argv, opts = {}) {
+      // Guards against running a command in some other container of this engine.
+      if (!node.startsWith(`${clusterName}-`))
+        throw new HarnessBug(`${node} is not a node of kind cluster ${clusterName}`);
+      return await exec("docker", dockerExecArgs(node, argv, opts.input !== undefined), execOptions(opts));
+    },
+  };
+}
+
+/** `docker exec [-i] <node> argv...`: stdin is attached only when there is input to send. */
+export function dockerExecArgs(node: string, argv: readonly string[], withInput: boolean): string[] {
+  return ["exec", ...(withInput ? ["-i"] : []), node, ...argv];
+}
+
+function execOptions(opts: NodeExecOptions) {
+  return {
+    timeoutMs: opts.timeoutMs ?? NODE_EXEC_TIMEOUT_MS,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    ...(opts.nothrow ? { nothrow: true } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
+}
+
+export function kindNodeLifecycle(shell: NodeShell): NodeLifecycle {
+  return {
+    async state(node) {
+      return (await inspectNode(node)).state;
+    },
+    async stop(node, graceSeconds) {
+      const loops = await nodeLoopDevices(shell, node);
+      await docker(["stop", "--time", String(graceSeconds), node], { timeoutMs: (graceSeconds + 90) * 1000 });
+      for (const dev of loops) await exec("losetup", ["--detach", dev], { nothrow: true, timeoutMs: 30_000 });
+    },
+    async start(node) {
+      await docker(["start", node]);
+    },
+    async pause(node) {
+      await docker(["pause", node]);
+    },
+    async unpause(node) {
+      await docker(["unpause", node]);
+    },
+    async address(node) {
+      const ip = (await inspectNode(node)).addresses[KIND_NETWORK];
+      if (!ip) throw new InfraError(`node ${node} has no address on Docker network ${KIND_NETWORK}`);
+      return ip;
+    },
+  };
+}
+
+export interface NodeInspection {
+  state: NodePowerState;
+  /** Address per Docker network. */
+  addresses: Record<string, string>;
+}
+
+async function inspectNode(node: string): Promise<NodeInspection> {
+  return parseDockerInspect((await docker(["inspect", "--type", "container", node])).stdout);
+}
+
+interface DockerInspectView {
+  State?: { Status?: string };
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
+}
+
+/** `docker inspect --type container <node>` (a JSON array of one). */
+export function parseDockerInspect(json: string): NodeInspection {
+  const [c] = JSON.parse(json) as DockerInspectView[];
+  if (!c) throw new InfraError("docker inspect returned no container");
+  const addresses: Record<string, string> = {};
+  for (const [net, n] of Object.entries(c.NetworkSettings?.Networks ?? {}))
+    if (n.IPAddress) addresses[net] = n.IPAddress;
+  return { state: powerState(c.State?.Status), addresses };
+}
+
+/** Docker's container states as a machine's power states. */
+export function powerState(status: string | undefined): NodePowerState {
+  switch (status) {
+    case "running":
+      return "running";
+    case "paused":
+      return "paused";
+    case "exited":
+    case "created":
+    case "dead":
+      return "stopped";
+    default:
+      return "unknown";
+  }
+}
+
+/**
+ * Loop devices whose backing file lives in this node's filesystem (same inode and device as the
+ * file seen from inside the node): the ones a power-off must detach.
+ */
+export async function nodeLoopDevices(shell: NodeShell, node: string): Promise<string[]> {
+  const script = `losetup --list --noheadings --output NAME,BACK-INO,BACK-MAJ:MIN,BACK-FILE | while read -r dev ino majmin file; do
+  f=\${file% (deleted)}; [ -e "$f" ] || continue
+  [ "$(stat -c '%i %Hd:%Ld' "$f")" = "$ino $majmin" ] && echo "$dev"
+done; true`;
+  const r = await shell.exec(node, ["sh", "-c", script], { nothrow: true, timeoutMs: 30_000 });
+  return lines(r.stdout).filter((l) => l.startsWith("/dev/loop"));
+}
+
+/** `docker ps --format {{.Names}}` output: the node names, sorted. */
+export function nodeNames(psOutput: string): string[] {
+  return lines(psOutput).sort();
+}
+
+function lines(text: string): string[] {
+  return text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+}

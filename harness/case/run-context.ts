@@ -1,0 +1,49 @@
+/**
+ * The run, as seen from a test worker: the context the CLI provided (harness/core/run-context.ts)
+ * plus the objects built from it once per worker (the API client, the drivers' files).
+ */
+import { inject } from "vitest";
+import { readFileSync } from "node:fs";
+import { ConfigError } from "../core/errors.ts";
+import { RUN_CONTEXT_KEY, type RunContext } from "../core/run-context.ts";
+import { parseDriverText } from "../drivers/load.ts";
+import type { DriverFile } from "../drivers/schema.ts";
+import { Kube } from "../k8s/kube.ts";
+
+let cached: { ctx: RunContext; kube: Kube } | undefined;
+
+export function runContext(): RunContext {
+  return worker().ctx;
+}
+
+export function runKube(): Kube {
+  return worker().kube;
+}
+
+function worker(): { ctx: RunContext; kube: Kube } {
+  if (cached) return cached;
+  const ctx = inject(RUN_CONTEXT_KEY) as RunContext | undefined;
+  if (!ctx) {
+    throw new ConfigError("the e2e suites need a real cluster and were started without one", [], {
+      fix: "run them through `npm test` or `npm start` (volcert creates the cluster and hands it to the suites)",
+    });
+  }
+  cached = { ctx, kube: new Kube(ctx.cluster.kubeconfig, ctx.kubectl) };
+  return cached;
+}
+
+export function loadDriverFile(file: string): DriverFile {
+  return parseDriverText(readFileSync(file, "utf8"), file).definition;
+}
+
+/** The drivers this worker registers cases for (validated by the CLI before any cluster work). */
+export function selectedDrivers(): DriverFile[] {
+  return runContext().drivers.map((d) => loadDriverFile(d.file));
+}
+
+/** A broken fixture installed for volcert's self-tests, by name. */
+export function brokenFixture(name: string): DriverFile {
+  const d = runContext().brokenFixtures.find((f) => f.name === name);
+  if (!d) throw new ConfigError(`broken fixture ${name} was not installed in this run (self-tests run in test mode)`);
+  return loadDriverFile(d.file);
+}

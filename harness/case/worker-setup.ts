@@ -1,0 +1,23 @@
+/**
+ * Vitest setup for the suites that run on a cluster: every failed test is classified once, here,
+ * by whose failure it is (harness/core/errors.ts categoryOf). The class goes into the test's
+ * metadata, where the CLI reads it to compute the exit code, and onto the Allure result, where
+ * the report's categories (driver defect, infrastructure, volcert bug) match it.
+ */
+import { beforeEach } from "vitest";
+import { categoryOf, type ErrorCategory } from "../core/errors.ts";
+import { labelFailedTask } from "../evidence/allure.ts";
+
+declare module "vitest" {
+  interface TaskMeta {
+    volcertBlame?: ErrorCategory;
+  }
+}
+
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(({ task }) => {
+    const category = categoryOf(task.result?.errors?.[0]);
+    task.meta.volcertBlame = category;
+    labelFailedTask(task, category);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * Run planning, as a pure function of the command's options and the drivers on disk: which
+ * drivers are certified, which broken fixtures are installed for self-tests, which run the chaos
+ * suite, which Vitest projects and files run, which test names match, and the cluster's shape.
+ * Every problem with the options is reported at once, before Docker or any cluster work.
+ */
+import { ConfigError } from "../core/errors.ts";
+
+export interface RunOptions {
+  mode: "run" | "test";
+  keepCluster: boolean;
+  workers: number;
+  name?: string | undefined;
+  unitOnly?: boolean;
+  /** Use the existing cluster `name` (never created or deleted by this run). */
+  reuse?: boolean;
+  /** Restrict the run to these drivers (names under fixtures/drivers). */
+  drivers?: string[];
+  /** Restrict the run to these test IDs ("DP-02") or areas ("RP"). */
+  cases?: string[];
+  /** Run the disruptive NF cases (default true). */
+  chaos?: boolean;
+  /** Allow disruptive cases on a cluster volcert did not create. */
+  allowDisruptive?: boolean;
+  /** Repro mode: keep each case's namespace and volumes, print how to inspect them. */
+  keepCase?: boolean;
+  /** Run the NF suite only for these drivers (CI's time budget); the other suites still run for all. */
+  chaosDrivers?: string[];
+}
+
+export interface PlannedDriver {
+  name: string;
+  file: string;
+  /** A deliberately broken fixture (self-tests only). */
+  broken: boolean;
+}
+
+export interface RunPlan {
+  mode: RunOptions["mode"];
+  /** Drivers whose cases run (certified), in name order. */
+  drivers: PlannedDriver[];
+  /** Broken fixtures installed for the self-tests (test mode). */
+  brokenFixtures: PlannedDriver[];
+  /** Drivers the NF suite runs for (empty when chaos is off). */
+  chaosDrivers: PlannedDriver[];
+  /** Vitest projects of the non-disruptive phase. */
+  projects: string[];
+  /** Files of the chaos phase ([] = every file of the chaos project, self-tests included). */
+  chaosFiles: string[];
+  testNamePattern: string | undefined;
+  cluster: { name: string; workers: number; reuse: boolean; keep: boolean };
+  keepCase: boolean;
+  allowDisruptive: boolean;
+}
+
+const ID = /^[A-Z]{2,6}(-\d{2})?$/;
+
+/** Vitest name filter for --case: titles start with the test ID. */
+export function caseFilter(ids: readonly string[]): string {
+  const bad = ids.filter((i) => !ID.test(i));
+  if (bad.length) {
+    throw new ConfigError(
+      "--case takes test IDs (DP-02) or areas (DP)",
+      bad.map((b) => `${b}: not an ID or area`),
+    );
+  }
+  // Full names start with the describe block ("DP dynamic provisioning DP-05 ..."), so no ^ anchor.
+  return `(?:^|\\s)(?:${ids.join("|")})(?:-\\d{2})?\\s`;
+}
+
+export function planRun(opts: RunOptions, available: readonly PlannedDriver[], runId: string): RunPlan {
+  const problems: string[] = [];
+  const known = (names: readonly string[], flag: string, pool: readonly PlannedDriver[]) => {
+    for (const n of names.filter((n) => !pool.some((d) => d.name === n))) {
+      problems.push(`${flag} ${n}: unknown (known: ${pool.map((d) => d.name).join(", ")})`);
+    }
+  };
+  // The main job certifies the reference drivers; volcert's own tests also install the broken fixtures.
+  const pool = opts.mode === "test" ? available : available.filter((d) => !d.broken);
+  if (opts.drivers) known(opts.drivers, "--driver", pool);
+  const wanted = opts.drivers ? pool.filter((d) => opts.drivers?.includes(d.name)) : [...pool];
+  const drivers = wanted.filter((d) => !d.broken);
+  const chaos = opts.chaos !== false;
+  if (opts.chaosDrivers) {
+    for (const n of opts.chaosDrivers.filter((n) => !drivers.some((d) => d.name === n))) {
+      problems.push(
+        `--chaos-driver ${n}: not a driver this run certifies (this run: ${drivers.map((d) => d.name).join(", ") || "none"})`,
+      );
+    }
+  }
+  for (const id of (opts.cases ?? []).filter((i) => !ID.test(i))) {
+    problems.push(`--case ${id}: not a test ID (DP-02) or area (DP)`);
+  }
+  if (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > 3) {
+    problems.push(`--workers ${String(opts.workers)}: must be a whole number from 0 to 3`);
+  }
+  if (opts.reuse && !opts.name) problems.push("--reuse needs --name (the cluster to reuse)");
+  if (problems.length) throw new ConfigError("the options cannot make a run", problems);
+  return {
+    mode: opts.mode,
+    drivers,
+    brokenFixtures: wanted.filter((d) => d.broken),
+    chaosDrivers: chaos ? (opts.chaosDrivers ? drivers.filter((d) => opts.chaosDrivers?.includes(d.name)) : drivers) : [],
+    projects: opts.mode === "test" ? ["e2e", "selftest"] : ["e2e"],
+    // The main job runs only the NF suite in its chaos phase; test mode adds the chaos self-tests.
+    chaosFiles: opts.mode === "test" ? [] : ["suites/chaos/"],
+    testNamePattern: opts.cases ? caseFilter(opts.cases) : undefined,
+    cluster: {
+      name: opts.name ?? `volcert-${opts.mode}-${runId.slice(-4)}`,
+      workers: opts.workers,
+      reuse: !!opts.reuse,
+      keep: opts.keepCluster || !!opts.reuse,
+    },
+    keepCase: !!opts.keepCase,
+    allowDisruptive: !!opts.allowDisruptive,
+  };
+}
