@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 const restrict = (...patterns) => ["error", { patterns }];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "reports/", "**/*.d.ts"] },
+  { ignores: ["node_modules/", "reports/", ".volcert/", "**/*.d.ts"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,7 +8,7 @@ import { driverTimeout } from "../drivers/timeouts.ts";
 import { createClaim, waitForClaimPhase } from "../k8s/claims.ts";
 import { waitForPodReady } from "../k8s/pods.ts";
 import type { V1Pod } from "../k8s/kube.ts";
-import type { CaseContext } from "./runtime.ts";
+import type { CaseContext } from "./types.ts";
 import { caseStorageClass, waitForProvisioned } from "./dynamic.ts";
 import { podWithClaim, staticVolume } from "./volumes.ts";
 

@@ -10,11 +10,12 @@ import type { StorageClassDef } from "../drivers/schema.ts";
 import { driverTimeout } from "../drivers/timeouts.ts";
 import { presentPaths } from "../nodes/paths.ts";
 import { recordParameter } from "../evidence/allure.ts";
-import { waitForClaimPhase, type ClaimState } from "../k8s/claims.ts";
+import { createClaim, waitForClaimPhase, type ClaimState } from "../k8s/claims.ts";
 import { gone } from "../k8s/conditions.ts";
 import type { V1PersistentVolume } from "../k8s/kube.ts";
 import { waitForPodReady } from "../k8s/pods.ts";
-import type { CaseContext } from "./runtime.ts";
+import type { CaseContext } from "./types.ts";
+import { podWithClaim } from "./volumes.ts";
 
 /** Creates the case's StorageClass (deleted when the case ends) and returns its name. */
 export async function caseStorageClass(
@@ -106,4 +107,21 @@ export function quantityBytes(q: string): number {
     P: 1e15,
   };
   return Number(m[1]) * (mult[m[2] ?? ""] as number);
+}
+
+/** A claim on the case's class and a pod that uses it (so WaitForFirstConsumer classes bind too). */
+export async function claimWithPod(
+  c: CaseContext,
+  opts: { claim?: string; pod?: string; size?: string; node?: string; accessModes?: string[] } = {},
+): Promise<{ claim: string; pod: string }> {
+  const claim = opts.claim ?? "claim";
+  const pod = opts.pod ?? `pod-${claim}`;
+  await createClaim(c.kube, c.ns, {
+    name: claim,
+    storageClassName: c.ns,
+    size: opts.size ?? "64Mi",
+    ...(opts.accessModes ? { accessModes: opts.accessModes } : {}),
+  });
+  await c.createPod(podWithClaim(pod, claim, opts.node ? { nodeName: opts.node } : {}));
+  return { claim, pod };
 }

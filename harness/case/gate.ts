@@ -17,7 +17,11 @@ export interface CaseRequirement extends Requirement {
   inTreePlugins?: InTreePlugin[];
   /** The driver attaches volumes to nodes (VolumeAttachment objects exist for its volumes). */
   attach?: boolean;
-  /** The cluster provider can power nodes off, freeze and restart them (kind can; an existing cluster cannot). */
+  /**
+   * The cluster provider controls nodes from outside them: power, freezing, and faults (kubelet
+   * stopped, network cut) that would cut off a shell that runs through the node itself. kind can;
+   * an existing cluster reached through a helper pod cannot.
+   */
   nodeLifecycle?: boolean;
 }
 
@@ -64,7 +68,7 @@ export function gateReason(
     return `needs at most ${req.maxWorkers} schedulable worker node(s); this cluster has ${facts.workers} (run with --workers ${req.maxWorkers})`;
   }
   if (req.nodeLifecycle && !facts.nodeLifecycle) {
-    return "needs to power nodes off or freeze them, which this cluster's provider cannot (only kind clusters volcert runs can)";
+    return "needs control of the nodes from outside them (power, freezing, stopping the kubelet, cutting the network), which this cluster's provider does not offer (kind clusters do)";
   }
   return null;
 }

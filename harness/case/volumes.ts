@@ -2,7 +2,7 @@
 import { HarnessBug } from "../core/errors.ts";
 import { createStaticVolume, type StaticVolume, type StaticVolumeSpec } from "../drivers/intree.ts";
 import type { V1Pod } from "../k8s/kube.ts";
-import type { CaseContext } from "./runtime.ts";
+import type { CaseContext } from "./types.ts";
 
 import { runContext } from "./run-context.ts";
 

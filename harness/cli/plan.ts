@@ -100,7 +100,11 @@ export function planRun(opts: RunOptions, available: readonly PlannedDriver[], r
     mode: opts.mode,
     drivers,
     brokenFixtures: wanted.filter((d) => d.broken),
-    chaosDrivers: chaos ? (opts.chaosDrivers ? drivers.filter((d) => opts.chaosDrivers?.includes(d.name)) : drivers) : [],
+    chaosDrivers: chaos
+      ? opts.chaosDrivers
+        ? drivers.filter((d) => opts.chaosDrivers?.includes(d.name))
+        : drivers
+      : [],
     projects: opts.mode === "test" ? ["e2e", "selftest"] : ["e2e"],
     // The main job runs only the NF suite in its chaos phase; test mode adds the chaos self-tests.
     chaosFiles: opts.mode === "test" ? [] : ["suites/chaos/"],

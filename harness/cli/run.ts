@@ -12,6 +12,7 @@ import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
 import { clusterLogFile, KindProvider } from "../../clusters/kind/provider.ts";
 import { parseShape } from "../../clusters/kind/shape.ts";
 import { describeError, exitCodeForFailures, type ErrorCategory } from "../core/errors.ts";
+import { exec } from "../core/exec.ts";
 import { registerNodeAccess } from "../core/nodes.ts";
 import { formatDuration, say, step } from "../core/progress.ts";
 import type { RunContext } from "../core/run-context.ts";
@@ -53,6 +54,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
   await mkdir(runDir, { recursive: true });
 
   if (opts.mode === "test") {
+    outcomes["lint"] = await step("format, lint and types (prettier, eslint, tsc)", lintOutcome);
     outcomes["unit"] = await step("unit tests", () =>
       runVitestProject({
         projects: ["unit"],
@@ -85,6 +87,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
         kube,
         nodes: kindNodeAccess(cluster.name).shell,
         loadImages: (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
+        missingImages: (images) => provider.missingImages(images),
       }),
     );
     const nodes = (await kube.core.listNode()).items;
@@ -179,14 +182,43 @@ export async function runMain(opts: RunOptions): Promise<number> {
   return finish(outcomes, started, report);
 }
 
+/** volcert's own code: formatted and linted (import direction included); a failure is volcert's. */
+async function lintOutcome(): Promise<SuiteOutcome> {
+  const failedTests: string[] = [];
+  for (const [what, bin, args] of [
+    [
+      "prettier --check",
+      "node_modules/prettier/bin/prettier.cjs",
+      ["--check", "--log-level", "warn", "**/*.{ts,mjs,js}"],
+    ],
+    ["eslint", "node_modules/eslint/bin/eslint.js", ["--max-warnings", "0", "."]],
+    ["tsc --noEmit", "node_modules/typescript/bin/tsc", ["--noEmit"]],
+  ] as const) {
+    const r = await exec(process.execPath, [bin, ...args], { nothrow: true, timeoutMs: 5 * 60_000 });
+    if (!r.ok) {
+      failedTests.push(what);
+      say(`${what} failed:\n${(r.stdout + r.stderr).trim()}`);
+    }
+  }
+  return {
+    passed: 3 - failedTests.length,
+    failed: failedTests.length,
+    skipped: 0,
+    failedTests,
+    failureCategories: failedTests.map(() => "harness" as const),
+    results: [],
+  };
+}
+
 function finish(outcomes: Record<string, SuiteOutcome>, started: number, report: string | null): number {
   const categories: ErrorCategory[] = [];
   console.log("\nsummary");
   for (const [name, o] of Object.entries(outcomes)) {
     console.log(`  ${name.padEnd(6)} passed ${o.passed}  failed ${o.failed}  skipped ${o.skipped}`);
     for (const t of o.failedTests) console.log(`    ✘ ${t}`);
-    // A unit test that fails is volcert's own bug, whatever error it threw.
-    categories.push(...(name === "unit" ? o.failureCategories.map(() => "harness" as const) : o.failureCategories));
+    // A unit test (or lint) that fails is volcert's own bug, whatever error it threw.
+    const own = name === "unit" || name === "lint";
+    categories.push(...(own ? o.failureCategories.map(() => "harness" as const) : o.failureCategories));
   }
   const onCluster = ["e2e", "chaos"].map((k) => outcomes[k]).filter((o): o is SuiteOutcome => !!o);
   const results = onCluster.flatMap((o) => o.results);

@@ -60,7 +60,11 @@ describe("named bounded waits", () => {
   test("stops when the current case's signal aborts", async () => {
     const ac = new AbortController();
     const pending = withSignal(ac.signal, () =>
-      waitFor("forever", async () => ({ done: false, seen: "s" }), { timeoutMs: 60_000, intervalMs: 10, blame: "driver" }),
+      waitFor("forever", async () => ({ done: false, seen: "s" }), {
+        timeoutMs: 60_000,
+        intervalMs: 10,
+        blame: "driver",
+      }),
     );
     setTimeout(() => ac.abort(new Error("case budget spent")), 20);
     await expect(pending).rejects.toThrow("case budget spent");

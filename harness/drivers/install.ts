@@ -3,7 +3,7 @@
  * PVs made per case); FlexVolume copies the executable to every node; CSI applies manifests and
  * loads images. Returns a disposable that uninstalls, in reverse order.
  */
-import { nodeAccess, type NodeShell } from "../core/nodes.ts";
+import type { NodeShell } from "../core/nodes.ts";
 import type { Kube } from "../k8s/kube.ts";
 import { installCsi, uninstallCsi } from "./csi.ts";
 import { installFlexVolume, uninstallFlexVolume } from "./flexvolume.ts";
@@ -15,11 +15,8 @@ export interface InstalledDrivers extends AsyncDisposable {
 
 export interface InstallTarget {
   kube: Kube;
-  /**
-   * The nodes' shell (FlexVolume copies its executable into every node). A list of node names is
-   * the old form, accepted until the CLI passes a shell: the registered node access is used.
-   */
-  nodes: NodeShell | readonly string[];
+  /** The nodes' shell (FlexVolume copies its executable into every node). */
+  nodes: NodeShell;
   loadImages(images: readonly string[]): Promise<void>;
   /** The images loadImages cannot provide (kind: not in the local Docker engine). */
   missingImages?(images: readonly string[]): Promise<string[]>;
@@ -33,7 +30,7 @@ export async function installDrivers(
   const uninstallAll = async () => {
     for (const u of undo.reverse()) await u.uninstall().catch(() => undefined);
   };
-  const shell = isShell(target.nodes) ? target.nodes : nodeAccess().shell;
+  const shell = target.nodes;
   try {
     for (const { definition: d, baseDir } of drivers) {
       if (d.spec.type === "flexvolume") {
@@ -54,8 +51,4 @@ export async function installDrivers(
     drivers: undo.map((u) => u.driver),
     [Symbol.asyncDispose]: uninstallAll,
   };
-}
-
-function isShell(nodes: InstallTarget["nodes"]): nodes is NodeShell {
-  return !Array.isArray(nodes);
 }

@@ -49,10 +49,7 @@ export function parseDriverText(
 
 /** Relative paths a definition points at (manifests, executables, charts). */
 export function referencedFiles(d: DriverFile): string[] {
-  return [
-    ...(d.spec.csi?.manifests ?? []),
-    ...(d.spec.flexVolume ? [d.spec.flexVolume.executable] : []),
-  ];
+  return [...(d.spec.csi?.manifests ?? []), ...(d.spec.flexVolume ? [d.spec.flexVolume.executable] : [])];
 }
 
 export async function loadDriverFile(path: string): Promise<LoadedDriver> {

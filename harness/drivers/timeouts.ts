@@ -24,3 +24,8 @@ export function driverTimeout(d: DriverFile | undefined, key: TimeoutKey): numbe
   const own = d.spec.timeouts[key];
   return Math.round((own ? parseDuration(own) : DEFAULT_TIMEOUTS_MS[key]) * d.spec.timeoutMultiplier);
 }
+
+/** A "must stay so for N seconds" window, stretched by the driver's timeoutMultiplier like its timeouts. */
+export function holdWindow(d: DriverFile | undefined, ms: number): number {
+  return Math.round(ms * (d?.spec.timeoutMultiplier ?? 1));
+}

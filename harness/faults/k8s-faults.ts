@@ -1,4 +1,5 @@
 /** Faults through the Kubernetes API and the node's container runtime: killed pods, restarted controllers, taints. */
+import { InfraError } from "../core/errors.ts";
 import { nodeAccess, type NodeShell } from "../core/nodes.ts";
 import { waitFor } from "../core/wait.ts";
 import type { JsonPatchOp, Kube } from "../k8s/kube.ts";
@@ -33,12 +34,17 @@ async function podSandbox(shell: NodeShell, node: string, pod: string): Promise<
 }
 
 /** Restarts kube-controller-manager (a static pod): stop its container, wait for a new one to run. */
+/** Restarts kube-controller-manager's static pod container on the node the API says it runs on. */
 export async function restartControllerManager(
   t: Timeline,
-  controlPlane: string,
+  kube: Kube,
   shell: NodeShell = nodeAccess().shell,
 ): Promise<void> {
-  t.mark("inject: kube-controller-manager restart");
+  const pods = await kube.list("Pod", { namespace: "kube-system", labelSelector: "component=kube-controller-manager" });
+  const controlPlane = pods[0]?.spec?.nodeName;
+  if (!controlPlane)
+    throw new InfraError("no kube-controller-manager pod (component=kube-controller-manager) in kube-system");
+  t.mark(`inject: kube-controller-manager restart on ${controlPlane}`);
   const running = ["crictl", "ps", "-q", "--name", "^kube-controller-manager$"];
   const before = (await shell.exec(controlPlane, running)).stdout.trim();
   if (!before) throw new Error(`kube-controller-manager is not running on ${controlPlane}`);

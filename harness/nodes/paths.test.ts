@@ -15,7 +15,7 @@ function shellWith(out: Record<string, { stdout: string; ok: boolean }>): NodeSh
     exec: async (node, a) => {
       argv.push([...a]);
       const r = out[node]!;
-      if (!r.ok) throw new Error(`docker exec ${node} failed`);
+      if (!r.ok) throw new Error(`${node} could not be reached`);
       return { command: "", exitCode: 0, signal: null, stderr: "", durationMs: 1, ...r };
     },
   };
@@ -36,7 +36,7 @@ describe("paths present on the nodes", () => {
 
   test("a node that cannot be asked is an error, never an absent path", async () => {
     const shell = shellWith({ "volcert-rec-worker": { stdout: "", ok: false } });
-    await expect(presentPaths(shell, PATHS)).rejects.toThrow(/failed/);
+    await expect(presentPaths(shell, PATHS)).rejects.toThrow(/could not be reached/);
   });
 
   test("no paths, no commands", async () => {

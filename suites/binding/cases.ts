@@ -17,7 +17,7 @@ import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
-import { waitForFirstConsumer } from "../local-pv/cases.ts";
+import { waitForFirstConsumer } from "../../harness/case/binding.ts";
 
 const area = "PVC binding";
 // Static binding needs volumes an administrator can create by hand: in-tree and FlexVolume sources.

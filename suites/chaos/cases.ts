@@ -391,7 +391,7 @@ export const CHAOS_CASES: Case[] = [
       await deletePodAndWait(c.kube, c.ns, "app", driverTimeout(c.driver, "podDelete"));
       await c.kube.delete("PersistentVolumeClaim", w.claim, c.ns);
       c.timeline.mark(`claim ${w.claim} deleted`);
-      await restartControllerManager(c.timeline, `${c.cluster}-control-plane`);
+      await restartControllerManager(c.timeline, c.kube);
       await waitForPvGone(c, pvName);
       c.timeline.mark(`PV ${pvName} deleted`);
       await waitForDataGone(c, paths);

@@ -19,13 +19,18 @@ import { gone } from "../../harness/k8s/conditions.ts";
 import { latestEvent } from "../../harness/k8s/events.ts";
 import { describePod } from "../../harness/k8s/kube.ts";
 import { waitForPodReady } from "../../harness/k8s/pods.ts";
+import { placement, storageClassWFFC, waitForFirstConsumer } from "../../harness/case/binding.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { blockPodWithClaim, podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
 import { VOLUME_ROOT } from "../../harness/drivers/intree.ts";
 import { attachLoopFile } from "../../harness/nodes/loops.ts";
 
 const area = "local PV scheduling";
-const requires = { types: ["in-tree" as const], capabilities: ["topology" as const, "persistence" as const] };
+const requires = {
+  types: ["in-tree" as const],
+  capabilities: ["topology" as const, "persistence" as const],
+  workers: 2,
+};
 
 const preferNode = (node: string) => ({
   nodeAffinity: {
@@ -37,23 +42,6 @@ const preferNode = (node: string) => ({
     ],
   },
 });
-
-/** Worker holding the data, and the other worker (needs two). */
-function placement(c: CaseContext): { home: string; away: string } {
-  expect(c.workers.length, "local PV cases need two workers").toBeGreaterThanOrEqual(2);
-  return { home: c.workers[1] as string, away: c.workers[0] as string };
-}
-
-async function storageClassWFFC(c: CaseContext): Promise<void> {
-  await c.kube.apply({
-    apiVersion: "storage.k8s.io/v1",
-    kind: "StorageClass",
-    metadata: { name: c.ns, labels: { "app.kubernetes.io/managed-by": "volcert" } },
-    provisioner: "kubernetes.io/no-provisioner",
-    volumeBindingMode: "WaitForFirstConsumer",
-  });
-  c.defer({ [Symbol.asyncDispose]: async () => void (await c.kube.deleteIfExists("StorageClass", c.ns)) });
-}
 
 async function podEventually(
   c: CaseContext,
@@ -70,25 +58,6 @@ async function podEventually(
     },
     { timeoutMs: 90_000, intervalMs: 2000, blame: "driver" },
   );
-}
-
-/** Shared by LP-02 and BD-07: WaitForFirstConsumer binds only once a pod picks a node. */
-export async function waitForFirstConsumer(c: CaseContext): Promise<void> {
-  const { home, away } = placement(c);
-  await storageClassWFFC(c);
-  const homePv = await staticVolume(c, "home", { node: home });
-  await staticVolume(c, "away", { node: away });
-  await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
-  await expect(
-    waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: 15_000 }),
-    "claim must wait for its first consumer",
-  ).rejects.toThrow(/not done/);
-  expect(await latestEvent(c.kube, c.ns, "PersistentVolumeClaim", "claim")).toMatch(/WaitForFirstConsumer/);
-  await c.createPod(podWithClaim("consumer", "claim", { nodeSelector: { "kubernetes.io/hostname": home } }));
-  const bound = await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
-  expect(bound.volumeName, "bound to the PV on the pod's node").toBe(homePv.pvName);
-  const pod = await waitForPodReady(c.kube, c.ns, "consumer");
-  expect(pod.spec?.nodeName).toBe(home);
 }
 
 export const LOCAL_PV_CASES: Case[] = [

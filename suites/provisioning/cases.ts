@@ -20,6 +20,7 @@ import { waitFor } from "../../harness/core/wait.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import {
+  claimWithPod,
   caseStorageClass,
   dataPaths,
   podReady,
@@ -34,23 +35,6 @@ import { measureLatency } from "./latency.ts";
 
 const area = "dynamic provisioning";
 const requires = { dynamic: true, capabilities: ["persistence" as const] };
-
-/** A claim on the case's class and a pod that uses it (so WaitForFirstConsumer classes bind too). */
-export async function claimWithPod(
-  c: CaseContext,
-  opts: { claim?: string; pod?: string; size?: string; node?: string; accessModes?: string[] } = {},
-): Promise<{ claim: string; pod: string }> {
-  const claim = opts.claim ?? "claim";
-  const pod = opts.pod ?? `pod-${claim}`;
-  await createClaim(c.kube, c.ns, {
-    name: claim,
-    storageClassName: c.ns,
-    size: opts.size ?? "64Mi",
-    ...(opts.accessModes ? { accessModes: opts.accessModes } : {}),
-  });
-  await c.createPod(podWithClaim(pod, claim, opts.node ? { nodeName: opts.node } : {}));
-  return { claim, pod };
-}
 
 const mountOf = async (c: CaseContext, pod: string, field: "FSTYPE" | "OPTIONS") =>
   (await c.kube.execInPod(c.ns, pod, ["findmnt", "-n", "-o", field, "--target", "/data"])).trim();

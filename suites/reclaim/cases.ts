@@ -22,6 +22,7 @@ import { presentPaths } from "../../harness/nodes/paths.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import {
+  claimWithPod,
   caseStorageClass,
   dataPaths,
   podReady,
@@ -30,7 +31,6 @@ import {
   waitForPvGone,
 } from "../../harness/case/dynamic.ts";
 import { podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
-import { claimWithPod } from "../provisioning/cases.ts";
 
 const area = "reclaim policy";
 const dynamic = { dynamic: true, dataPaths: true, capabilities: ["persistence" as const] };
