@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { currentSignal } from "../core/abort.ts";
 import { DriverDefect, InfraError } from "../core/errors.ts";
-import { DisposalFailed } from "./disposal.ts";
+import { DisposalFailed } from "../core/disposal.ts";
 import { executeCase, type CasePhases } from "./execute.ts";
 
 type Log = string[];

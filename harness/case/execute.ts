@@ -11,7 +11,7 @@
  */
 import { withSignal } from "../core/abort.ts";
 import { DriverDefect, type InfraError } from "../core/errors.ts";
-import { DisposalFailed, DisposalStack, type DisposalPolicy } from "./disposal.ts";
+import { DisposalFailed, DisposalStack, type DisposalPolicy } from "../core/disposal.ts";
 
 export interface CasePhases<C> {
   /** Checks before anything is created (disruptive cases: the cluster is healthy). */

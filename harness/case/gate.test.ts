@@ -30,7 +30,7 @@ describe("case gate (decided before any cluster work)", () => {
     expect(gateReason({ workers: 3 }, false, hostPath, facts)).toMatch(/needs 3 worker nodes; this cluster has 2/);
     expect(gateReason({ maxWorkers: 1 }, false, hostPath, facts)).toMatch(/at most 1 schedulable/);
     expect(gateReason({ nodeLifecycle: true }, false, hostPath, { ...facts, nodeLifecycle: false })).toMatch(
-      /power nodes off/,
+      /control of the nodes from outside them/,
     );
   });
 

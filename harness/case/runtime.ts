@@ -16,7 +16,7 @@ import { driverFootprint, waitForHealthyCluster } from "../faults/health.ts";
 import { Timeline } from "../faults/timeline.ts";
 import { writeReproRecord } from "../repro/record.ts";
 import { caseBudget } from "./budget.ts";
-import { DisposalFailed, DisposalStack } from "./disposal.ts";
+import { DisposalFailed, DisposalStack } from "../core/disposal.ts";
 import { caseEvidence, caseLeaks } from "./evidence.ts";
 import { executeCase, type CasePhases } from "./execute.ts";
 import { gateReason } from "./gate.ts";

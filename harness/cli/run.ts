@@ -164,7 +164,11 @@ export async function runMain(opts: RunOptions): Promise<number> {
       return null;
     });
   } finally {
-    if (!plan.cluster.keep && installed) await Promise.resolve(installed[Symbol.asyncDispose]()).catch(() => undefined);
+    if (!plan.cluster.keep && installed) {
+      await Promise.resolve(installed[Symbol.asyncDispose]()).catch((err: unknown) =>
+        say(`uninstalling the drivers failed (the cluster is deleted next): ${describeError(err)}`),
+      );
+    }
     if (plan.keepCase) {
       printRepro(
         runDir,

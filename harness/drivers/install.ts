@@ -4,6 +4,7 @@
  * loads images. Returns a disposable that uninstalls, in reverse order.
  */
 import type { NodeShell } from "../core/nodes.ts";
+import { DisposalFailed, type Disposal } from "../core/disposal.ts";
 import type { Kube } from "../k8s/kube.ts";
 import { installCsi, uninstallCsi } from "./csi.ts";
 import { installFlexVolume, uninstallFlexVolume } from "./flexvolume.ts";
@@ -27,8 +28,15 @@ export async function installDrivers(
   target: InstallTarget,
 ): Promise<InstalledDrivers> {
   const undo: { driver: DriverFile; uninstall: () => Promise<void> }[] = [];
+  /** Uninstalls everything (last installed first), each even if another failed; throws them all. */
   const uninstallAll = async () => {
-    for (const u of undo.reverse()) await u.uninstall().catch(() => undefined);
+    const failures: Disposal[] = [];
+    for (const u of undo.splice(0).reverse()) {
+      await u
+        .uninstall()
+        .catch((error: unknown) => failures.push({ name: `uninstall ${u.driver.metadata.name}`, error }));
+    }
+    if (failures.length) throw new DisposalFailed(failures);
   };
   const shell = target.nodes;
   try {
@@ -44,7 +52,11 @@ export async function installDrivers(
       }
     }
   } catch (err) {
-    await uninstallAll();
+    // The install error is the verdict; an uninstall failure after it is added to its message.
+    await uninstallAll().catch((cleanup: unknown) => {
+      if (err instanceof Error)
+        err.message += `\n(and cleaning up after it: ${cleanup instanceof Error ? cleanup.message : String(cleanup)})`;
+    });
     throw err;
   }
   return {

@@ -35,8 +35,11 @@ export async function injectFault(
   try {
     await inject();
   } catch (err) {
-    // A half-injected fault is healed at once; the error says what failed.
-    await fault.heal().catch(() => undefined);
+    // A half-injected fault is healed at once; the error says what failed, and if healing failed too.
+    await fault.heal().catch((healErr: unknown) => {
+      if (err instanceof Error)
+        err.message += `\n(healing the half-injected fault also failed: ${healErr instanceof Error ? healErr.message : String(healErr)})`;
+    });
     throw err;
   }
   timeline.mark(`injected: ${name}`);

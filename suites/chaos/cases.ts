@@ -6,7 +6,7 @@
  * the driver (node-local storage cannot follow a pod to another node) and is stated per case.
  */
 import { expect } from "vitest";
-import { waitFor } from "../../harness/core/wait.ts";
+import { holdsFor, waitFor } from "../../harness/core/wait.ts";
 import {
   expectedChecksum,
   newPattern,
@@ -14,7 +14,7 @@ import {
   writeScript,
   type Pattern,
 } from "../../harness/data/pattern.ts";
-import { driverTimeout } from "../../harness/drivers/timeouts.ts";
+import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
 import type { DriverFile } from "../../harness/drivers/schema.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import { keepDaemonSetOff, killContainer, restartControllerManager } from "../../harness/faults/k8s-faults.ts";
@@ -30,6 +30,7 @@ import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
 import { dataPaths, readPv, waitForDataGone, waitForProvisioned, waitForPvGone } from "../../harness/case/dynamic.ts";
 import { podWithClaim } from "../../harness/case/volumes.ts";
+import { CLUSTER_LIMITS, HOLD } from "../../harness/case/limits.ts";
 
 export const area = "node failure";
 export const requires = { capabilities: ["persistence" as const] };
@@ -70,7 +71,12 @@ async function expectData(c: CaseContext, pod: string, p: Pattern): Promise<void
   c.timeline.mark(`pod ${pod} read the data back intact`);
 }
 
-export async function waitNode(c: CaseContext, node: string, ready: boolean, timeoutMs = 3 * 60_000): Promise<void> {
+export async function waitNode(
+  c: CaseContext,
+  node: string,
+  ready: boolean,
+  timeoutMs = ready ? CLUSTER_LIMITS.nodeReady : CLUSTER_LIMITS.nodeNotReady,
+): Promise<void> {
   await waitFor(`node ${node} ${ready ? "Ready" : "NotReady"}`, nodeReady(c.kube, node, ready), {
     timeoutMs,
     intervalMs: 2000,
@@ -88,10 +94,10 @@ async function waitExec(c: CaseContext, pod: string, node: string): Promise<void
     `kubelet on ${node} serves pod ${pod} again (exec works)`,
     async () => {
       // kubectl not reaching the pod throws (PodUnreachable): the wait retries it and shows why.
-      const r = await c.kube.runInPod(c.ns, pod, ["true"], { timeoutMs: 30_000 });
+      const r = await c.kube.runInPod(c.ns, pod, ["true"], { timeoutMs: CLUSTER_LIMITS.podExec });
       return { done: r.exitCode === 0, seen: r.exitCode === 0 ? "exec works" : `exit ${r.exitCode}` };
     },
-    { timeoutMs: 2 * 60_000, intervalMs: 1000, blame: "infrastructure" },
+    { timeoutMs: CLUSTER_LIMITS.kubeletServes, intervalMs: 1000, blame: "infrastructure" },
   );
 }
 
@@ -125,15 +131,15 @@ async function waitPodGone(c: CaseContext, pod: string): Promise<void> {
 
 /** The CSI node plugin pod of the driver on a node. */
 async function pluginPod(c: CaseContext, node: string): Promise<string> {
-  const ns = c.driver?.spec.csi?.node.namespace as string;
+  const ns = c.driver.spec.csi?.node.namespace as string;
   const pods = (await c.kube.core.listNamespacedPod({ namespace: ns, fieldSelector: `spec.nodeName=${node}` })).items;
   const owned = pods.filter((p) =>
     p.metadata?.ownerReferences?.some(
-      (o) => o.kind === c.driver?.spec.csi?.node.kind && o.name === c.driver?.spec.csi?.node.name,
+      (o) => o.kind === c.driver.spec.csi?.node.kind && o.name === c.driver.spec.csi?.node.name,
     ),
   );
   const name = owned.find(isPodReady)?.metadata?.name;
-  if (!name) throw new Error(`no ready ${c.driver?.spec.csi?.node.name} pod on ${node}`);
+  if (!name) throw new Error(`no ready ${c.driver.spec.csi?.node.name} pod on ${node}`);
   return name;
 }
 
@@ -228,15 +234,13 @@ export const CHAOS_CASES: Case[] = [
       const w = await podWithData(c);
       const frozen = c.guard(await pauseNode(c.timeline, w.node));
       const lifecycle = needsLifecycle("NF-06 watching the frozen node");
-      const until = Date.now() + 20_000;
-      await waitFor(
-        `node ${w.node} stays frozen for 20 s`,
+      await holdsFor(
+        `node ${w.node} stays frozen`,
         async () => {
           const state = await lifecycle.state(w.node);
-          if (state !== "paused") throw new Error(`node ${w.node} is ${state}, not paused`);
-          return { done: Date.now() >= until, seen: state };
+          return { holds: state === "paused", seen: state === "paused" ? state : `node ${w.node} is ${state}, not paused` };
         },
-        { timeoutMs: 60_000, intervalMs: 1000, blame: "infrastructure" },
+        { durationMs: holdWindow(c.driver, HOLD.nodeFrozen), blame: "infrastructure" },
       );
       await frozen.heal();
       await waitNode(c, w.node, true);
@@ -267,7 +271,7 @@ export const CHAOS_CASES: Case[] = [
     },
     body: async (c) => {
       const w = await podWithData(c);
-      const ref = c.driver?.spec.csi?.node as { namespace: string; name: string };
+      const ref = c.driver.spec.csi?.node as { namespace: string; name: string };
       const plugin = await pluginPod(c, w.node);
       const off = c.guard(await keepDaemonSetOff(c.timeline, c.kube, ref.namespace, ref.name, w.node));
       await waitFor(
@@ -278,7 +282,7 @@ export const CHAOS_CASES: Case[] = [
           ).items.filter((p) => p.metadata?.ownerReferences?.some((o) => o.name === ref.name));
           return { done: left.length === 0, seen: left.map(describePod).join("; ") || "none" };
         },
-        { timeoutMs: 2 * 60_000, intervalMs: 1000, blame: "infrastructure" },
+        { timeoutMs: CLUSTER_LIMITS.daemonSetPodGone, intervalMs: 1000, blame: "infrastructure" },
       );
       c.timeline.mark(`no node plugin on ${w.node}`);
       const more = newPattern(64 * 1024);
@@ -289,17 +293,22 @@ export const CHAOS_CASES: Case[] = [
       c.timeline.mark("running pod wrote and read while the plugin was gone");
       const late = await caseClaim(c, w.node, { name: "late" });
       await c.createPod(podWithClaim("late", late, onNode(w.node)));
-      const until = Date.now() + 20_000;
-      const readyTooSoon = await waitFor(
-        "the new pod waits while the plugin is gone (20 s)",
+      const withoutPlugin = holdWindow(c.driver, HOLD.withoutPlugin);
+      await holdsFor(
+        "the new pod waits while the plugin is gone",
         async () => {
           const p = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "late" });
-          return { done: isPodReady(p) || Date.now() >= until, seen: describePod(p), value: isPodReady(p) };
+          const ready = isPodReady(p);
+          return {
+            holds: !ready,
+            seen: ready
+              ? `a new volume was mounted on a node without its CSI plugin: ${describePod(p)}`
+              : describePod(p),
+          };
         },
-        { timeoutMs: 80_000, intervalMs: 1000, blame: "driver" },
+        { durationMs: withoutPlugin, blame: "driver" },
       );
-      expect(readyTooSoon, "a new volume was mounted on a node without its CSI plugin").toBe(false);
-      c.timeline.mark("new pod still waiting after 20 s without the plugin");
+      c.timeline.mark(`new pod still waiting after ${Math.round(withoutPlugin / 1000)} s without the plugin`);
       await off.heal();
       await waitForPodReady(c.kube, c.ns, "late", 2 * driverTimeout(c.driver, "podStart"));
       c.timeline.mark(`new pod mounted on ${w.node} after the plugin came back (${await pluginPod(c, w.node)})`);
@@ -332,7 +341,7 @@ export const CHAOS_CASES: Case[] = [
           const sel = pvc.metadata?.annotations?.["volume.kubernetes.io/selected-node"];
           return { done: !!sel, seen: sel ?? `phase ${pvc.status?.phase}, not selected yet` };
         },
-        { timeoutMs: 60_000, intervalMs: 250, blame: "infrastructure" },
+        { timeoutMs: CLUSTER_LIMITS.schedulerDecision, intervalMs: 250, blame: "infrastructure" },
       );
       await killContainer(c.timeline, node, await pluginPod(c, node), "csi-provisioner");
       const { pv } = await waitForProvisioned(c, claim);

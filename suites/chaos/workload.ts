@@ -6,7 +6,7 @@
  * cannot tell the scheduler where its data is), network storage lets it run anywhere.
  */
 import { expect } from "vitest";
-import { waitFor } from "../../harness/core/wait.ts";
+import { holdsFor, waitFor } from "../../harness/core/wait.ts";
 import {
   expectedChecksum,
   newPattern,
@@ -14,7 +14,7 @@ import {
   writeScript,
   type Pattern,
 } from "../../harness/data/pattern.ts";
-import { driverTimeout } from "../../harness/drivers/timeouts.ts";
+import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
 import type { DriverFile } from "../../harness/drivers/schema.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import { describePod, isPodReady, type V1Pod } from "../../harness/k8s/kube.ts";
@@ -22,6 +22,7 @@ import type { CaseContext } from "../../harness/case/runtime.ts";
 import { caseClaim } from "../../harness/case/claim.ts";
 import { waitForProvisioned } from "../../harness/case/dynamic.ts";
 import { podWithClaim } from "../../harness/case/volumes.ts";
+import { HOLD } from "../../harness/case/limits.ts";
 
 export type Placement = "pinned-by-volume" | "pinned-by-selector" | "anywhere";
 
@@ -111,7 +112,7 @@ export async function startWorkload(
   await c.kube.apply(body, c.ns);
   const started = await workloadPod(c, "the workload pod Ready", (p) => isPodReady(p));
   c.trackPod(started);
-  if (c.driver?.spec.type === "csi") await waitForProvisioned(c, claim);
+  if (c.driver.spec.type === "csi") await waitForProvisioned(c, claim);
   const running = started.spec?.nodeName as string;
   expect(running, "the workload starts on the first worker").toBe(node);
   const pattern = newPattern(256 * 1024);
@@ -165,7 +166,7 @@ export async function expectReplacementWhileAway(
   c: CaseContext,
   w: Workload,
   away = "is away",
-  holdMs = 20_000,
+  holdMs = holdWindow(c.driver, HOLD.replacementUnscheduled),
 ): Promise<void> {
   const replacement = await workloadPod(c, `a replacement for ${w.pod.metadata?.name} created`, isReplacement(w));
   if (placementOf(c.driver) === "anywhere") {
@@ -182,19 +183,23 @@ export async function expectReplacementWhileAway(
   c.timeline.mark(
     `replacement ${replacement.metadata?.name} (uid ${replacement.metadata?.uid}) created; it must stay Pending while ${w.node} ${away}`,
   );
-  const until = Date.now() + holdMs;
-  const elsewhere = await waitFor(
-    `replacement stays unscheduled for ${holdMs / 1000} s while ${w.node} ${away}`,
+  await holdsFor(
+    `replacement stays unscheduled while ${w.node} ${away}`,
     async () => {
       const pods = await livePods(c);
       const placed = pods
         .filter((p) => isReplacement(w)(p) && p.spec?.nodeName)
         .map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`);
-      return { done: placed.length > 0 || Date.now() >= until, seen: pods.map(describePod).join("; "), value: placed };
+      const seen = pods.map(describePod).join("; ");
+      return {
+        holds: placed.length === 0,
+        seen: placed.length
+          ? `replacement scheduled while the data is on ${w.node}: ${placed.join(", ")}; ${seen}`
+          : seen,
+      };
     },
-    { timeoutMs: holdMs + 60_000, intervalMs: 1000, blame: "driver" },
+    { durationMs: holdMs, blame: "driver" },
   );
-  expect(elsewhere, `no replacement scheduled while the data is on ${w.node}`).toEqual([]);
   const pending = (await livePods(c)).find(isReplacement(w));
   const why = pending?.status?.conditions?.find((x) => x.type === "PodScheduled");
   c.timeline.mark(`replacement still Pending: ${why?.reason ?? "?"}: ${why?.message ?? ""}`);

@@ -6,7 +6,7 @@
  *
  * Repro mode's "keep the case's objects for inspection" is a disposal policy, not a special path.
  */
-import { categoryOf, VolcertError, type ErrorCategory } from "../core/errors.ts";
+import { categoryOf, VolcertError, type ErrorCategory } from "./errors.ts";
 
 export type DisposalPolicy = "dispose" | "keep";
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { DriverDefect, InfraError } from "../core/errors.ts";
+import { DriverDefect, InfraError } from "./errors.ts";
 import { DisposalFailed, DisposalStack } from "./disposal.ts";
 
 const resource = (log: string[], name: string, fail?: Error): AsyncDisposable => ({
