@@ -1,7 +1,7 @@
 /**
- * What the rest of volcert knows about a cluster. Providers create or attach to one; optional
- * abilities (node containers for faults, image loading) live in separate interfaces and are
- * checked where they are used.
+ * What the rest of volcert knows about a cluster. Providers create or attach to one; reaching its
+ * nodes goes through the node seam (harness/core/nodes.ts), which each provider implements
+ * (kind/nodes.ts, kubeconfig/nodes.ts).
  */
 export interface Cluster {
   name: string;
@@ -11,11 +11,6 @@ export interface Cluster {
   createdByVolcert: boolean;
 }
 
-/** Clusters whose nodes are local containers (kind): faults can be injected natively. */
-export interface NodeContainers {
-  nodeContainers(): Promise<string[]>;
-}
-
-export interface KindCluster extends Cluster, NodeContainers {
+export interface KindCluster extends Cluster {
   provider: "kind";
 }

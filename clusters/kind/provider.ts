@@ -137,20 +137,11 @@ export class KindProvider {
   }
 
   private handle(name: string): KindCluster {
-    const kind = this.tools.kind;
     return {
       name,
       kubeconfigPath: join(clusterStateDir(name), "kubeconfig"),
       provider: "kind",
       createdByVolcert: name.startsWith(CLUSTER_PREFIX) && existsSync(join(clusterStateDir(name), "created.json")),
-      async nodeContainers() {
-        const r = await exec(kind, ["get", "nodes", "--name", name], { timeoutMs: 60_000 });
-        return r.stdout
-          .split("\n")
-          .map((l) => l.trim())
-          .filter(Boolean)
-          .sort();
-      },
     };
   }
 

@@ -6,7 +6,7 @@
  * cluster, the report and Vitest.
  */
 import { test, type TestContext } from "vitest";
-import { describeError, HarnessBug, InfraError } from "../core/errors.ts";
+import { describeError, DriverDefect, HarnessBug, InfraError } from "../core/errors.ts";
 import { nodeAccess } from "../core/nodes.ts";
 import type { DriverFile } from "../drivers/schema.ts";
 import { driverTimeout } from "../drivers/timeouts.ts";
@@ -94,10 +94,20 @@ export async function runCase<C extends ClusterCaseContext>(
         throw new InfraError(
           `cluster could not be healed earlier in this run, so ${meta.id} cannot judge the driver: ${broken}`,
         );
-      const health = await waitForHealthyCluster(kube, run.cluster.expectedNodes, { timeoutMs: 3 * 60_000 });
-      const problems = [...health.infrastructure, ...health.driver];
-      if (problems.length)
-        throw new InfraError(`cluster unhealthy before ${meta.id}, not a driver failure: ${problems.join("; ")}`);
+      const health = await waitForHealthyCluster(kube, run.cluster.expectedNodes, {
+        timeoutMs: 3 * 60_000,
+        driver: footprint,
+      });
+      if (health.infrastructure.length) {
+        throw new InfraError(
+          `cluster unhealthy before ${meta.id}, not a driver failure: ${health.infrastructure.join("; ")}`,
+        );
+      }
+      if (health.driver.length) {
+        throw new DriverDefect(
+          `the driver's own workloads are not healthy before ${meta.id}: ${health.driver.join("; ")}`,
+        );
+      }
     },
     async acquire(stack) {
       // The namespace goes first (its claims release the case's PVs), then what the body deferred.

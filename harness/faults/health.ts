@@ -30,18 +30,21 @@ export function driverFootprint(d: DriverFile | undefined): DriverFootprint {
   return { workloads: refs.map((r) => `${r.namespace}/${r.name}`), attacher: csi.driverName };
 }
 
-/** A pod created by one of these workloads (directly, or through its ReplicaSet "<name>-<hash>"). */
-function ownedBy(
+/**
+ * A pod created by one of these workloads ("namespace/name"): owned by it directly (DaemonSet,
+ * StatefulSet) or through a ReplicaSet named "<deployment>-<hash>".
+ */
+export function ownedBy(
   namespace: string,
   owners: readonly { kind: string; name: string }[] | undefined,
   workloads: readonly string[],
 ): boolean {
   return (owners ?? []).some((o) =>
-    workloads.some(
-      (w) =>
-        w === `${namespace}/${o.name}` ||
-        (o.kind === "ReplicaSet" && o.name.startsWith(`${w.split("/")[1]}-`) && w.startsWith(`${namespace}/`)),
-    ),
+    workloads.some((w) => {
+      const [ns, name] = w.split("/");
+      if (ns !== namespace) return false;
+      return o.name === name || (o.kind === "ReplicaSet" && o.name.startsWith(`${name}-`));
+    }),
   );
 }
 

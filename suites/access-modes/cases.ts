@@ -5,14 +5,15 @@
 import { expect } from "vitest";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
 import { logStep, recordParameter } from "../../harness/evidence/allure.ts";
-import { createClaim, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
+import { createClaim, readClaim } from "../../harness/k8s/claims.ts";
 import { latestEvent } from "../../harness/k8s/events.ts";
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
 import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
-import { driverTimeout } from "../../harness/drivers/timeouts.ts";
-import { waitFor } from "../../harness/core/wait.ts";
+import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
+import { holdsFor, waitFor } from "../../harness/core/wait.ts";
+import { CLUSTER_LIMITS, HOLD } from "../../harness/case/limits.ts";
 
 const area = "access modes";
 const requires = { capabilities: ["persistence" as const] };
@@ -76,7 +77,7 @@ export const ACCESS_MODE_CASES: Case[] = [
       await deletePod(c, "writer");
       await startPod(c, "same-node", node);
       expect(await checksum(c, "same-node", "/data/pattern")).toBe(await expectedChecksum(p));
-      if (c.driver?.spec.capabilities.singleNodeVolume) {
+      if (c.driver.spec.capabilities.singleNodeVolume) {
         await logStep(
           "other-node part: not applicable, the driver declares singleNodeVolume (data cannot follow a pod to another node)",
         );
@@ -220,7 +221,17 @@ export const ACCESS_MODE_CASES: Case[] = [
         size: "1Gi",
         accessModes: ["ReadWriteMany"],
       });
-      await expect(waitForClaimPhase(c.kube, c.ns, "rwx", "Bound", { timeoutMs: 20_000 })).rejects.toThrow(/not done/);
+      await holdsFor(
+        "claim rwx (no volume offers ReadWriteMany) stays unbound",
+        async () => {
+          const s = await readClaim(c.kube, c.ns, "rwx");
+          return {
+            holds: s.phase !== "Bound",
+            seen: `phase ${s.phase}${s.volumeName ? ` (volume ${s.volumeName})` : ""}`,
+          };
+        },
+        { durationMs: holdWindow(c.driver, HOLD.unboundClaim), blame: "driver" },
+      );
       const state = await readClaim(c.kube, c.ns, "rwx");
       expect(state.phase).toBe("Pending");
       expect(state.volumeName).toBe("");
@@ -262,7 +273,7 @@ export const ACCESS_MODE_CASES: Case[] = [
             seen: `phase ${pod.status?.phase}; PodScheduled ${cond?.reason ?? "?"}: ${cond?.message ?? ""}`,
           };
         },
-        { timeoutMs: 60_000, intervalMs: 1000, blame: "driver" },
+        { timeoutMs: CLUSTER_LIMITS.schedulerDecision, intervalMs: 1000, blame: "driver" },
       );
       expect(blocked.phase, "the second pod must not run while the first uses the RWOP claim").toBe("Pending");
       expect(blocked.message).toMatch(/ReadWriteOncePod/);

@@ -238,7 +238,10 @@ export const CHAOS_CASES: Case[] = [
         `node ${w.node} stays frozen`,
         async () => {
           const state = await lifecycle.state(w.node);
-          return { holds: state === "paused", seen: state === "paused" ? state : `node ${w.node} is ${state}, not paused` };
+          return {
+            holds: state === "paused",
+            seen: state === "paused" ? state : `node ${w.node} is ${state}, not paused`,
+          };
         },
         { durationMs: holdWindow(c.driver, HOLD.nodeFrozen), blame: "infrastructure" },
       );

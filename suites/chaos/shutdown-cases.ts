@@ -11,6 +11,7 @@ import { stopNode } from "../../harness/faults/node-faults.ts";
 import { readClaim } from "../../harness/k8s/claims.ts";
 import { driverAttaches } from "../../harness/case/gate.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
+import { CLUSTER_LIMITS } from "../../harness/case/limits.ts";
 import { area, requires, requiresNodeControl, waitMountsGone, waitNode } from "./cases.ts";
 import {
   expectReplacementWhileAway,
@@ -74,7 +75,12 @@ export const SHUTDOWN_CASES: Case[] = [
       const down = c.guard(await stopNode(c.timeline, w.node));
       await waitNode(c, w.node, false);
       const taint = c.guard(await outOfServiceTaint(c.timeline, c.kube, w.node));
-      await waitPodUidGone(c, w.pod, "force-deleted because its node is out of service", 3 * 60_000);
+      await waitPodUidGone(
+        c,
+        w.pod,
+        "force-deleted because its node is out of service",
+        CLUSTER_LIMITS.outOfServiceForceDelete,
+      );
       await expectReplacementWhileAway(c, w, "is shut down");
       await down.heal();
       await waitNode(c, w.node, true);
@@ -108,7 +114,7 @@ export const SHUTDOWN_CASES: Case[] = [
             .join(", ");
           return { done: !!p.metadata?.deletionTimestamp, seen: `not evicted yet; node taints: ${taints || "none"}` };
         },
-        { timeoutMs: 3 * 60_000, intervalMs: 2000, blame: "infrastructure" },
+        { timeoutMs: CLUSTER_LIMITS.eviction, intervalMs: 2000, blame: "infrastructure" },
       );
       c.timeline.mark(`pod ${w.pod.metadata?.name} evicted`);
       await expectReplacementWhileAway(c, w, "is down");

@@ -10,6 +10,7 @@ import { ConfigError } from "../../harness/core/errors.ts";
 import { parseDriverText } from "../../harness/drivers/load.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
+import { CLUSTER_LIMITS } from "../../harness/case/limits.ts";
 
 const area = "installation";
 
@@ -25,19 +26,19 @@ export const INSTALL_CASES: Case[] = [
     },
     body: async (c) => {
       const d = c.driver;
-      expect(d?.spec.flexVolume).toBeDefined();
-      const { file } = flexPaths(d!);
+      expect(d.spec.flexVolume).toBeDefined();
+      const { file } = flexPaths(d);
       const nodes = await c.nodes.nodes();
       expect(nodes.length).toBeGreaterThan(0);
       const found: string[] = [];
       for (const node of nodes) {
-        const init = await c.nodes.exec(node, [file, "init"], { nothrow: true, timeoutMs: 30_000 });
+        const init = await c.nodes.exec(node, [file, "init"], { nothrow: true, timeoutMs: CLUSTER_LIMITS.nodeCommand });
         found.push(`${node}: ${init.stdout.trim() || init.stderr.trim()}`);
         expect(init.ok, `${file} init on ${node}`).toBe(true);
         const reply = JSON.parse(init.stdout) as { status: string; capabilities?: { attach?: boolean } };
         expect(reply.status).toBe("Success");
         expect(reply.capabilities?.attach).toBe(false);
-        const mode = await c.nodes.exec(node, ["stat", "-c", "%a %U", file], { timeoutMs: 30_000 });
+        const mode = await c.nodes.exec(node, ["stat", "-c", "%a %U", file], { timeoutMs: CLUSTER_LIMITS.nodeCommand });
         expect(mode.stdout.trim(), `${file} on ${node}`).toBe("755 root");
       }
       await attachText("init replies", found.join("\n"));
@@ -53,7 +54,7 @@ export const INSTALL_CASES: Case[] = [
         "the CSIDriver object's attachRequired, fsGroupPolicy and volumeLifecycleModes equal the driver file's csi.expect; every node's CSINode lists the driver (with a topology key when the driver declares topology); each StorageClass's allowVolumeExpansion agrees with controllerExpansion. A mismatch shows both values",
     },
     body: async (c) => {
-      const d = c.driver!;
+      const d = c.driver;
       const csi = d.spec.csi!;
       const found: string[] = [];
       const obj = await c.kube.storage.readCSIDriver({ name: csi.driverName });

@@ -5,7 +5,7 @@
  * deterministically rather than half of the time.
  */
 import { expect } from "vitest";
-import { waitFor } from "../../harness/core/wait.ts";
+import { holdsFor, waitFor } from "../../harness/core/wait.ts";
 import {
   blockWriteScript,
   expectedChecksum,
@@ -17,12 +17,14 @@ import { recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
 import { gone } from "../../harness/k8s/conditions.ts";
 import { latestEvent } from "../../harness/k8s/events.ts";
-import { describePod } from "../../harness/k8s/kube.ts";
+import { describePod, isPodReady } from "../../harness/k8s/kube.ts";
 import { waitForPodReady } from "../../harness/k8s/pods.ts";
 import { placement, storageClassWFFC, waitForFirstConsumer } from "../../harness/case/binding.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { blockPodWithClaim, podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
 import { VOLUME_ROOT } from "../../harness/drivers/intree.ts";
+import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
+import { CLUSTER_LIMITS, HOLD } from "../../harness/case/limits.ts";
 import { attachLoopFile } from "../../harness/nodes/loops.ts";
 
 const area = "local PV scheduling";
@@ -48,6 +50,7 @@ async function podEventually(
   name: string,
   predicate: (seen: string) => boolean,
   what: string,
+  timeoutMs: number,
 ): Promise<string> {
   return waitFor(
     `pod ${name}: ${what}`,
@@ -56,7 +59,7 @@ async function podEventually(
       const seen = `${describePod(pod)}; last event ${await latestEvent(c.kube, c.ns, "Pod", name)}`;
       return { done: predicate(seen), value: seen, seen };
     },
-    { timeoutMs: 90_000, intervalMs: 2000, blame: "driver" },
+    { timeoutMs, intervalMs: 2000, blame: "driver" },
   );
 }
 
@@ -113,7 +116,13 @@ export const LOCAL_PV_CASES: Case[] = [
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
       await c.createPod(podWithClaim("conflict", "claim", { nodeSelector: { "kubernetes.io/hostname": away } }));
-      const seen = await podEventually(c, "conflict", (s) => /Unschedulable/.test(s), "reported Unschedulable");
+      const seen = await podEventually(
+        c,
+        "conflict",
+        (s) => /Unschedulable/.test(s),
+        "reported Unschedulable",
+        CLUSTER_LIMITS.schedulerDecision,
+      );
       // Kubernetes < 1.2x said "volume node affinity conflict"; 1.34's scheduler says "didn't match PersistentVolume's node affinity".
       expect(seen).toMatch(/volume node affinity conflict|didn't match PersistentVolume's node affinity/);
       expect((await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "conflict" })).spec?.nodeName ?? "").toBe(
@@ -141,10 +150,16 @@ export const LOCAL_PV_CASES: Case[] = [
         "forced",
         (s) => /affinity|FailedMount|NodeAffinity/i.test(s),
         "mount refused",
+        driverTimeout(c.driver, "podStart"),
       );
       expect(seen).not.toMatch(/phase Running/);
-      await expect(waitForPodReady(c.kube, c.ns, "forced", 20_000), "must never become Ready").rejects.toThrow(
-        /not done/,
+      await holdsFor(
+        "pod forced (on a node outside the volume's affinity) must never become Ready",
+        async () => {
+          const pod = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "forced" });
+          return { holds: !isPodReady(pod), seen: describePod(pod) };
+        },
+        { durationMs: holdWindow(c.driver, HOLD.refusedPod), blame: "driver" },
       );
     },
   },
@@ -162,7 +177,13 @@ export const LOCAL_PV_CASES: Case[] = [
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
       await c.createPod(podWithClaim("missing", "claim", { nodeName: home }));
-      const seen = await podEventually(c, "missing", (s) => /FailedMount/.test(s), "FailedMount event");
+      const seen = await podEventually(
+        c,
+        "missing",
+        (s) => /FailedMount/.test(s),
+        "FailedMount event",
+        driverTimeout(c.driver, "podStart"),
+      );
       expect(seen).toContain(pv.path);
       expect(seen).not.toMatch(/phase Running/);
       expect((await readClaim(c.kube, c.ns, "claim")).phase).toBe("Bound");
@@ -205,9 +226,9 @@ export const LOCAL_PV_CASES: Case[] = [
         "a local PV whose path is a loop device (created in the node) with fsType ext4 is formatted by the kubelet and mounted as ext4 in the pod, and seeded data reads back; the same kind of PV in Block mode reaches the pod as a raw block device that round-trips a seeded pattern with direct I/O",
     },
     body: async (c) => {
-      if (c.driver?.spec.inTree?.plugin !== "local")
+      if (c.driver.spec.inTree?.plugin !== "local")
         c.test.skip(
-          `needs the in-tree local plugin; ${c.driver?.metadata.name} is ${c.driver?.spec.inTree?.plugin ?? c.driver?.spec.type}`,
+          `needs the in-tree local plugin; ${c.driver.metadata.name} is ${c.driver.spec.inTree?.plugin ?? c.driver.spec.type}`,
         );
       const { home } = placement(c);
       await storageClassWFFC(c);
@@ -343,7 +364,7 @@ async function runStatefulSet(
   const pods = Array.from({ length: replicas }, (_, i) => `${name}-${i}`);
   const out: Replica[] = [];
   for (const pod of pods) {
-    const ready = await waitForPodReady(c.kube, c.ns, pod, 3 * 60_000);
+    const ready = await waitForPodReady(c.kube, c.ns, pod, driverTimeout(c.driver, "podStart"));
     const claim = await readClaim(c.kube, c.ns, `vol-${pod}`);
     out.push({ pod, node: ready.spec?.nodeName ?? "", pv: claim.volumeName });
   }
@@ -355,7 +376,7 @@ async function deleteStatefulSet(c: CaseContext, name: string): Promise<void> {
   // Foreground: the StatefulSet is gone only once its pods are (kubectl delete --cascade=foreground --wait).
   await c.kube.delete("StatefulSet", name, c.ns, { propagationPolicy: "Foreground" });
   await waitFor(`StatefulSet ${name} and its pods deleted`, gone(c.kube, "StatefulSet", name, c.ns), {
-    timeoutMs: 3 * 60_000,
+    timeoutMs: driverTimeout(c.driver, "podDelete"),
     intervalMs: 1000,
     blame: "driver",
   });
@@ -371,6 +392,6 @@ async function deleteStatefulSet(c: CaseContext, name: string): Promise<void> {
         .filter((n) => n.startsWith(`vol-${name}-`));
       return { done: left.length === 0, seen: left.join(", ") || "none" };
     },
-    { timeoutMs: 3 * 60_000, intervalMs: 1000, blame: "driver" },
+    { timeoutMs: driverTimeout(c.driver, "claimBound"), intervalMs: 1000, blame: "driver" },
   );
 }

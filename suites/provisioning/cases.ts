@@ -45,7 +45,7 @@ async function podNode(c: CaseContext, pod: string): Promise<string> {
 
 /** Where the second pod of a persistence check goes: the same node for node-local drivers, another node otherwise. */
 function secondNode(c: CaseContext, first: string): string {
-  if (c.driver?.spec.capabilities.singleNodeVolume) return first;
+  if (c.driver.spec.capabilities.singleNodeVolume) return first;
   return c.workers.find((w) => w !== first) ?? first;
 }
 
@@ -74,7 +74,7 @@ export const PROVISIONING_CASES: Case[] = [
       expect(pv.spec?.mountOptions ?? []).toEqual(sc.mountOptions);
       expect(pv.spec?.storageClassName).toBe(sc.name);
       expect(pv.spec?.claimRef).toMatchObject({ namespace: c.ns, name: claim, uid: pvc.metadata?.uid });
-      if (c.driver?.spec.csi) expect(pv.spec?.csi?.driver).toBe(c.driver.spec.csi.driverName);
+      if (c.driver.spec.csi) expect(pv.spec?.csi?.driver).toBe(c.driver.spec.csi.driverName);
       await podReady(c, pod);
     },
   },
@@ -137,8 +137,8 @@ export const PROVISIONING_CASES: Case[] = [
         "for every fsType in supportedFsTypes, a class with csi.storage.k8s.io/fstype gives a pod a mount of exactly that type",
     },
     body: async (c) => {
-      const types = c.driver?.spec.supportedFsTypes.filter(Boolean) ?? [];
-      const base = c.driver?.spec.storageClasses[0];
+      const types = c.driver.spec.supportedFsTypes.filter(Boolean);
+      const base = c.driver.spec.storageClasses[0];
       for (const fs of types) {
         const sc = await caseStorageClass(c, { parameters: { ...base?.parameters, "csi.storage.k8s.io/fstype": fs } });
         const claim = `claim-${fs}`;
@@ -162,7 +162,7 @@ export const PROVISIONING_CASES: Case[] = [
         "every option of supportedMountOptions, set as the class's mountOptions, is in the options of the pod's /data mount",
     },
     body: async (c) => {
-      const options = c.driver?.spec.supportedMountOptions ?? [];
+      const options = c.driver.spec.supportedMountOptions;
       await caseStorageClass(c, { mountOptions: options });
       const { claim, pod } = await claimWithPod(c);
       await waitForProvisioned(c, claim);
@@ -183,7 +183,7 @@ export const PROVISIONING_CASES: Case[] = [
     },
     body: async (c) => {
       await caseStorageClass(c);
-      const sizes = ["1000001", "3333Ki", c.driver?.spec.sizeRange.min ?? "1Mi"];
+      const sizes = ["1000001", "3333Ki", c.driver.spec.sizeRange.min];
       await recordParameter("sizes", sizes.join(", "));
       for (const [i, size] of sizes.entries())
         await createClaim(c.kube, c.ns, { name: `claim-${i}`, storageClassName: c.ns, size });

@@ -73,7 +73,7 @@ export async function measureLatency(c: CaseContext, n: number): Promise<Latency
   );
   await sampled;
   const figures: LatencyFigures = {
-    driver: c.driver?.metadata.name ?? "?",
+    driver: c.driver.metadata.name,
     claims: n,
     samplingMs,
     bound: distribution([...bound.values()]),

@@ -5,8 +5,8 @@
  */
 import { expect } from "vitest";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
-import { waitFor } from "../../harness/core/wait.ts";
-import { driverTimeout } from "../../harness/drivers/timeouts.ts";
+import { holdsFor, waitFor } from "../../harness/core/wait.ts";
+import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
 import { isNotFound } from "../../harness/k8s/api-errors.ts";
 import {
   createClaim,
@@ -31,6 +31,7 @@ import {
   waitForPvGone,
 } from "../../harness/case/dynamic.ts";
 import { podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
+import { HOLD } from "../../harness/case/limits.ts";
 
 const area = "reclaim policy";
 const dynamic = { dynamic: true, dataPaths: true, capabilities: ["persistence" as const] };
@@ -61,16 +62,17 @@ const reclaimByDelete = (c: CaseContext, pv: string) =>
 
 /** Observes for `ms` that a claim stays Pending (a named, bounded observation, not a sleep). */
 async function staysPending(c: CaseContext, claim: string, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  const last = await waitFor(
-    `claim ${c.ns}/${claim} observed Pending for ${ms / 1000}s`,
+  await holdsFor(
+    `claim ${c.ns}/${claim} stays Pending`,
     async () => {
       const s = await readClaim(c.kube, c.ns, claim);
-      return { done: s.phase !== "Pending" || Date.now() >= until, value: s, seen: `phase ${s.phase}` };
+      return {
+        holds: s.phase === "Pending",
+        seen: `phase ${s.phase}${s.volumeName ? ` (volume ${s.volumeName})` : ""}`,
+      };
     },
-    { timeoutMs: ms + 30_000, intervalMs: 1000, blame: "driver" },
+    { durationMs: ms, blame: "driver" },
   );
-  expect(last.phase, `claim ${claim} must stay Pending (it got volume ${last.volumeName || "none"})`).toBe("Pending");
 }
 
 export const RECLAIM_CASES: Case[] = [
@@ -150,7 +152,7 @@ export const RECLAIM_CASES: Case[] = [
       await deleteClaim(c, "first");
       await waitForPvPhase(c.kube, vol.pvName, "Released", driverTimeout(c.driver, "claimBound"));
       await createClaim(c.kube, c.ns, { name: "second", storageClassName: c.ns, size: "1Gi" });
-      await staysPending(c, "second", 15_000);
+      await staysPending(c, "second", holdWindow(c.driver, HOLD.pendingClaim));
       await clearClaimRef(c, vol.pvName);
       const bound = await waitForClaimPhase(c.kube, c.ns, "second", "Bound", {
         timeoutMs: driverTimeout(c.driver, "claimBound"),
@@ -168,9 +170,9 @@ export const RECLAIM_CASES: Case[] = [
         "after the claim of a Recycle hostPath PV is deleted, kube-controller-manager's recycler scrubs it: the PV becomes Available and its directory on the node is empty; where that cannot be correct (several schedulable nodes) the case is reported unsupported with the upstream reason",
     },
     body: async (c) => {
-      if (c.driver?.spec.inTree?.plugin !== "hostPath")
+      if (c.driver.spec.inTree?.plugin !== "hostPath")
         c.test.skip(
-          `Recycle is only implemented for hostPath (and NFS) upstream; ${c.driver?.metadata.name} uses ${c.driver?.spec.inTree?.plugin}`,
+          `Recycle is only implemented for hostPath (and NFS) upstream; ${c.driver.metadata.name} uses ${c.driver.spec.inTree?.plugin}`,
         );
       const nodes = (await c.kube.core.listNode()).items.filter(
         (n) => !n.spec?.taints?.some((t) => t.effect === "NoSchedule"),
@@ -196,7 +198,7 @@ export const RECLAIM_CASES: Case[] = [
       const phase = await waitFor(
         `PV ${vol.pvName} recycled (Available) or failed`,
         pvPhase(c.kube, vol.pvName, "Available", "Failed"),
-        { timeoutMs: 3 * 60_000, intervalMs: 2000, blame: "driver" },
+        { timeoutMs: driverTimeout(c.driver, "pvDelete"), intervalMs: 2000, blame: "driver" },
       );
       expect(
         phase,

@@ -11,6 +11,7 @@ import { isNodeReady, isPodReady } from "../../harness/k8s/kube.ts";
 import { waitForPodReady, workloadPod } from "../../harness/k8s/pods.ts";
 import { runContext, runKube } from "../../harness/case/run-context.ts";
 import { createNamespace, type TestNamespace } from "../../harness/case/namespace.ts";
+import { CLUSTER_LIMITS } from "../../harness/case/limits.ts";
 
 const env = () => {
   const run = runContext();
@@ -46,7 +47,7 @@ describe("cluster smoke", () => {
           seen: `${list.items.length} nodes, not Ready: ${notReady.join(", ") || "none"}`,
         };
       },
-      { timeoutMs: 180_000, intervalMs: 2000, blame: "infrastructure" },
+      { timeoutMs: CLUSTER_LIMITS.nodeReady, intervalMs: 2000, blame: "infrastructure" },
     );
     await allure.attachment(
       "nodes.json",
@@ -87,7 +88,7 @@ describe("cluster smoke", () => {
           seen: `${ready.length}/${list.items.length} Ready`,
         };
       },
-      { timeoutMs: 180_000, intervalMs: 2000, blame: "infrastructure" },
+      { timeoutMs: CLUSTER_LIMITS.coreDnsReady, intervalMs: 2000, blame: "infrastructure" },
     );
     expect(pods.length).toBeGreaterThan(0);
     const built = env().run.built;
@@ -151,7 +152,7 @@ describe("cluster smoke", () => {
           seen: r.exitCode === 0 ? r.stdout.trim() : `getent exit ${r.exitCode}: ${r.stderr.trim()}`,
         };
       },
-      { timeoutMs: 60_000, intervalMs: 2000, blame: "infrastructure" },
+      { timeoutMs: CLUSTER_LIMITS.dnsResolves, intervalMs: 2000, blame: "infrastructure" },
     );
     expect(answer.split(/\s+/)[0]).toBe(svc.spec?.clusterIP);
     expect(answer).toContain("kubernetes.default.svc.cluster.local");
