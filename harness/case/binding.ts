@@ -9,6 +9,7 @@ import { holdWindow } from "../drivers/timeouts.ts";
 import { createClaim, readClaim, waitForClaimPhase } from "../k8s/claims.ts";
 import { latestEvent } from "../k8s/events.ts";
 import { waitForPodReady } from "../k8s/pods.ts";
+import { HOLD } from "./limits.ts";
 import type { CaseContext } from "./types.ts";
 import { podWithClaim, staticVolume } from "./volumes.ts";
 
@@ -48,7 +49,7 @@ export async function waitForFirstConsumer(c: CaseContext): Promise<void> {
         seen: `phase ${s.phase}${s.volumeName ? ` (volume ${s.volumeName})` : ""}`,
       };
     },
-    { durationMs: holdWindow(c.driver, 15_000), blame: "driver" },
+    { durationMs: holdWindow(c.driver, HOLD.pendingClaim), blame: "driver" },
   );
   expect(await latestEvent(c.kube, c.ns, "PersistentVolumeClaim", "claim")).toMatch(/WaitForFirstConsumer/);
   await c.createPod(podWithClaim("consumer", "claim", { nodeSelector: { "kubernetes.io/hostname": home } }));
