@@ -3,6 +3,7 @@
  * from two angles): volumes on two workers, a WaitForFirstConsumer class, and the claim that must
  * wait for a pod before it binds to the PV on that pod's node.
  */
+import { driverTimeout } from "../drivers/timeouts.ts";
 import { expect } from "vitest";
 import { holdsFor } from "../core/wait.ts";
 import { holdWindow } from "../drivers/timeouts.ts";
@@ -53,8 +54,10 @@ export async function waitForFirstConsumer(c: CaseContext): Promise<void> {
   );
   expect(await latestEvent(c.kube, c.ns, "PersistentVolumeClaim", "claim")).toMatch(/WaitForFirstConsumer/);
   await c.createPod(podWithClaim("consumer", "claim", { nodeSelector: { "kubernetes.io/hostname": home } }));
-  const bound = await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+  const bound = await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", {
+    timeoutMs: driverTimeout(c.driver, "claimBound"),
+  });
   expect(bound.volumeName, "bound to the PV on the pod's node").toBe(homePv.pvName);
-  const pod = await waitForPodReady(c.kube, c.ns, "consumer");
+  const pod = await waitForPodReady(c.kube, c.ns, "consumer", driverTimeout(c.driver, "podStart"));
   expect(pod.spec?.nodeName).toBe(home);
 }

@@ -47,10 +47,9 @@ export async function waitForClaimPhase(
   ns: string,
   name: string,
   phase: string,
-  opts: Partial<WaitOptions> = {},
+  opts: Partial<WaitOptions> & { timeoutMs: number },
 ): Promise<ClaimState> {
   return waitFor(`PVC ${ns}/${name} ${phase}`, claimPhase(kube, ns, name, phase), {
-    timeoutMs: 120_000,
     intervalMs: 1000,
     blame: "driver",
     ...opts,
@@ -58,7 +57,7 @@ export async function waitForClaimPhase(
 }
 
 /** Asks for the claim's deletion and waits (named, bounded, blaming the driver) until it is gone. */
-export async function deleteClaimAndWait(kube: Kube, ns: string, name: string, timeoutMs = 120_000): Promise<void> {
+export async function deleteClaimAndWait(kube: Kube, ns: string, name: string, timeoutMs: number): Promise<void> {
   await kube.delete("PersistentVolumeClaim", name, ns);
   await waitFor(`PVC ${ns}/${name} gone after deletion`, gone(kube, "PersistentVolumeClaim", name, ns), {
     timeoutMs,
@@ -67,6 +66,6 @@ export async function deleteClaimAndWait(kube: Kube, ns: string, name: string, t
   });
 }
 
-export async function waitForPvPhase(kube: Kube, pv: string, phase: string, timeoutMs = 120_000): Promise<void> {
+export async function waitForPvPhase(kube: Kube, pv: string, phase: string, timeoutMs: number): Promise<void> {
   await waitFor(`PV ${pv} ${phase}`, pvPhase(kube, pv, phase), { timeoutMs, intervalMs: 1000, blame: "driver" });
 }

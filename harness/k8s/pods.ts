@@ -42,12 +42,7 @@ export function workloadPod(spec: WorkloadPodSpec): V1Pod {
   };
 }
 
-export async function waitForPodReady(
-  kube: Kube,
-  namespace: string,
-  name: string,
-  timeoutMs = 120_000,
-): Promise<V1Pod> {
+export async function waitForPodReady(kube: Kube, namespace: string, name: string, timeoutMs: number): Promise<V1Pod> {
   return waitFor(`pod ${namespace}/${name} Ready`, podReady(kube, namespace, name), {
     timeoutMs,
     intervalMs: 1000,
@@ -56,18 +51,13 @@ export async function waitForPodReady(
 }
 
 /** Deletes a pod and waits (named, bounded) until it is gone; on timeout says what state it is stuck in. */
-export async function deletePodAndWait(
-  kube: Kube,
-  namespace: string,
-  name: string,
-  timeoutMs = 120_000,
-): Promise<void> {
+export async function deletePodAndWait(kube: Kube, namespace: string, name: string, timeoutMs: number): Promise<void> {
   await kube.delete("Pod", name, namespace);
   await waitForPodGone(kube, namespace, name, timeoutMs);
 }
 
 /** Named, bounded wait until the pod is gone from the API (its kubelet confirmed the teardown). */
-export async function waitForPodGone(kube: Kube, namespace: string, name: string, timeoutMs = 120_000): Promise<void> {
+export async function waitForPodGone(kube: Kube, namespace: string, name: string, timeoutMs: number): Promise<void> {
   await waitFor(`pod ${namespace}/${name} gone after deletion`, gone(kube, "Pod", name, namespace), {
     timeoutMs,
     intervalMs: 1000,

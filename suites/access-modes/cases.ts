@@ -25,7 +25,7 @@ const startPod = (c: CaseContext, name: string, node: string, readOnly = false) 
   startPodOn(c, name, "claim", node, readOnly);
 
 async function deletePod(c: CaseContext, name: string): Promise<void> {
-  await deletePodAndWait(c.kube, c.ns, name);
+  await deletePodAndWait(c.kube, c.ns, name, driverTimeout(c.driver, "podDelete"));
 }
 
 const checksum = async (c: CaseContext, pod: string, file: string) =>
@@ -125,12 +125,15 @@ export const ACCESS_MODE_CASES: Case[] = [
       id: "AM-04",
       area,
       title: "RWX: pods on two nodes share one volume and see each other's writes",
-      requires: { capabilities: ["persistence" as const, "RWX" as const], accessModes: ["ReadWriteMany" as const] },
+      requires: {
+        capabilities: ["persistence" as const, "RWX" as const],
+        accessModes: ["ReadWriteMany" as const],
+        workers: 2,
+      },
       asserts:
         "one ReadWriteMany claim is mounted by a pod on each of two workers; each reads, byte for byte, the seeded file the other wrote",
     },
     body: async (c) => {
-      if (c.workers.length < 2) c.test.skip("needs two worker nodes");
       const [a, b] = c.workers as [string, string];
       await boundClaim(c, a, ["ReadWriteMany"]);
       await startPod(c, "pod-a", a);
@@ -159,12 +162,12 @@ export const ACCESS_MODE_CASES: Case[] = [
       requires: {
         capabilities: ["persistence" as const, "capReadOnlyMany" as const],
         accessModes: ["ReadOnlyMany" as const],
+        workers: 2,
       },
       asserts:
         "a ReadOnlyMany claim binds; read-only pods on two workers both mount it, see the same listing, and get 'Read-only file system' on writes",
     },
     body: async (c) => {
-      if (c.workers.length < 2) c.test.skip("needs two worker nodes");
       const [a, b] = c.workers as [string, string];
       await boundClaim(c, a, ["ReadOnlyMany"]);
       await startPod(c, "reader-a", a, true);

@@ -31,13 +31,13 @@ async function podWrites(c: CaseContext, claim: string, node: string): Promise<v
   await recordParameter(`seed (${claim})`, p.seed);
   const name = `writer-${claim}`;
   await c.createPod(podWithClaim(name, claim, { nodeName: node }));
-  await waitForPodReady(c.kube, c.ns, name);
+  await waitForPodReady(c.kube, c.ns, name, driverTimeout(c.driver, "podStart"));
   const written = (await c.kube.execInPod(c.ns, name, writeScript(p, "/data/pattern"))).trim();
   const read = (await c.kube.execInPod(c.ns, name, readChecksumScript("/data/pattern"))).trim();
   const expected = await expectedChecksum(p);
   expect(written).toBe(expected);
   expect(read).toBe(expected);
-  await deletePodAndWait(c.kube, c.ns, name);
+  await deletePodAndWait(c.kube, c.ns, name, driverTimeout(c.driver, "podDelete"));
 }
 
 function orderCase(id: string, title: string, preBound: boolean, claimFirst: boolean): Case {
@@ -63,7 +63,9 @@ function orderCase(id: string, title: string, preBound: boolean, claimFirst: boo
         pv = await makeVolume();
         await makeClaim();
       }
-      const bound = await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+      const bound = await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", {
+        timeoutMs: driverTimeout(c.driver, "claimBound"),
+      });
       expect(bound.volumeName).toBe(pv.pvName);
       await podWrites(c, "claim", node);
     },
@@ -94,7 +96,9 @@ export const BINDING_CASES: Case[] = [
         await staticVolume(c, suffix, { node, capacity: size, labels: { "volcert.io/case": c.ns, size } });
       }
       await createClaim(c.kube, c.ns, { name: "fit", storageClassName: c.ns, size: "3Gi" });
-      const bound = await waitForClaimPhase(c.kube, c.ns, "fit", "Bound");
+      const bound = await waitForClaimPhase(c.kube, c.ns, "fit", "Bound", {
+        timeoutMs: driverTimeout(c.driver, "claimBound"),
+      });
       expect(bound.volumeName).toBe(`${c.ns}-5g`);
       await createClaim(c.kube, c.ns, {
         name: "nomatch",
@@ -181,9 +185,9 @@ export const BINDING_CASES: Case[] = [
       const node = c.workers[0] as string;
       const pv = await staticVolume(c, "pv", { node });
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
-      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("user", "claim", { nodeName: node }));
-      await waitForPodReady(c.kube, c.ns, "user");
+      await waitForPodReady(c.kube, c.ns, "user", driverTimeout(c.driver, "podStart"));
       await c.kube.delete("PersistentVolumeClaim", "claim", c.ns);
       await c.kube.delete("PersistentVolume", pv.pvName);
       const claimObj = await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: "claim" });
@@ -191,7 +195,7 @@ export const BINDING_CASES: Case[] = [
       expect(claimObj.metadata?.finalizers).toContain("kubernetes.io/pvc-protection");
       const pvObj = await c.kube.core.readPersistentVolume({ name: pv.pvName });
       expect(pvObj.metadata?.finalizers).toContain("kubernetes.io/pv-protection");
-      await deletePodAndWait(c.kube, c.ns, "user");
+      await deletePodAndWait(c.kube, c.ns, "user", driverTimeout(c.driver, "podDelete"));
       await waitFor("claim gone once its pod is gone", gone(c.kube, "PersistentVolumeClaim", "claim", c.ns), {
         timeoutMs: driverTimeout(c.driver, "claimBound"),
         blame: "driver",
@@ -216,13 +220,13 @@ export const BINDING_CASES: Case[] = [
       const pv = await staticVolume(c, "pv", { node, reclaimPolicy: "Retain" });
       const stamp = async () =>
         (await c.kube.core.readPersistentVolume({ name: pv.pvName })).status?.lastPhaseTransitionTime;
-      await waitForPvPhase(c.kube, pv.pvName, "Available");
+      await waitForPvPhase(c.kube, pv.pvName, "Available", driverTimeout(c.driver, "claimBound"));
       const t1 = await stamp();
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
-      await waitForPvPhase(c.kube, pv.pvName, "Bound");
+      await waitForPvPhase(c.kube, pv.pvName, "Bound", driverTimeout(c.driver, "claimBound"));
       const t2 = await stamp();
       await deleteClaimAndWait(c.kube, c.ns, "claim", driverTimeout(c.driver, "claimBound"));
-      await waitForPvPhase(c.kube, pv.pvName, "Released");
+      await waitForPvPhase(c.kube, pv.pvName, "Released", driverTimeout(c.driver, "claimBound"));
       const t3 = await stamp();
       await recordParameter("transitions", `Available ${String(t1)} → Bound ${String(t2)} → Released ${String(t3)}`);
       expect(t1 && t2 && t3, "lastPhaseTransitionTime set in every phase").toBeTruthy();

@@ -2,6 +2,7 @@
  * ED: emptyDir sharing between containers. No driver and no capability involved, so these run once
  * per cluster. Every data check uses a seeded pattern whose checksum is computed locally.
  */
+import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import { describe, expect } from "vitest";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
@@ -39,7 +40,7 @@ function pod(
 
 async function run(c: ClusterCaseContext, p: V1Pod): Promise<void> {
   await c.createPod(p);
-  await waitForPodReady(c.kube, c.ns, p.metadata?.name as string);
+  await waitForPodReady(c.kube, c.ns, p.metadata?.name as string, driverTimeout(undefined, "podStart"));
 }
 
 const sh = (c: ClusterCaseContext, podName: string, container: string, script: string) =>
@@ -142,7 +143,7 @@ describe("ED emptyDir sharing between containers", () => {
       await run(c, pod("ed05", [sleeper("app", "/data")]));
       const first = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "ed05" });
       await sh(c, "ed05", "app", "echo persisted-nowhere > /data/marker");
-      await deletePodAndWait(c.kube, c.ns, "ed05");
+      await deletePodAndWait(c.kube, c.ns, "ed05", driverTimeout(undefined, "podDelete"));
       await run(c, pod("ed05", [sleeper("app", "/data")], {}, { nodeName: first.spec?.nodeName as string }));
       const listing = (await sh(c, "ed05", "app", "ls -A /data")).trim();
       expect(listing).toBe("");

@@ -76,9 +76,9 @@ export const LOCAL_PV_CASES: Case[] = [
       const { home, away } = placement(c);
       await staticVolume(c, "pv", { node: home });
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
-      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("user", "claim", { affinity: preferNode(away) }));
-      const pod = await waitForPodReady(c.kube, c.ns, "user");
+      const pod = await waitForPodReady(c.kube, c.ns, "user", driverTimeout(c.driver, "podStart"));
       expect(pod.spec?.nodeName, "scheduled onto the node that holds the data").toBe(home);
       const p = newPattern(128 * 1024);
       await recordParameter("seed", p.seed);
@@ -114,7 +114,7 @@ export const LOCAL_PV_CASES: Case[] = [
       const { home, away } = placement(c);
       await staticVolume(c, "pv", { node: home });
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
-      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("conflict", "claim", { nodeSelector: { "kubernetes.io/hostname": away } }));
       const seen = await podEventually(
         c,
@@ -143,7 +143,7 @@ export const LOCAL_PV_CASES: Case[] = [
       const { home, away } = placement(c);
       await staticVolume(c, "pv", { node: home });
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
-      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("forced", "claim", { nodeName: away }));
       const seen = await podEventually(
         c,
@@ -175,7 +175,7 @@ export const LOCAL_PV_CASES: Case[] = [
       const { home } = placement(c);
       const pv = await staticVolume(c, "pv", { node: home, createPath: false });
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
-      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("missing", "claim", { nodeName: home }));
       const seen = await podEventually(
         c,
@@ -221,15 +221,11 @@ export const LOCAL_PV_CASES: Case[] = [
       id: "LP-07",
       area,
       title: "a local PV on a loop device: formatted in Filesystem mode, raw in Block mode",
-      requires,
+      requires: { ...requires, inTreePlugins: ["local"] },
       asserts:
         "a local PV whose path is a loop device (created in the node) with fsType ext4 is formatted by the kubelet and mounted as ext4 in the pod, and seeded data reads back; the same kind of PV in Block mode reaches the pod as a raw block device that round-trips a seeded pattern with direct I/O",
     },
     body: async (c) => {
-      if (c.driver.spec.inTree?.plugin !== "local")
-        c.test.skip(
-          `needs the in-tree local plugin; ${c.driver.metadata.name} is ${c.driver.spec.inTree?.plugin ?? c.driver.spec.type}`,
-        );
       const { home } = placement(c);
       await storageClassWFFC(c);
       const fsDev = await loopDevice(c, home, "fs");
@@ -240,7 +236,7 @@ export const LOCAL_PV_CASES: Case[] = [
       await createClaim(c.kube, c.ns, { name: "block", storageClassName: c.ns, size: "64Mi", volumeMode: "Block" });
       await c.createPod(podWithClaim("fs", "fs", { nodeSelector: { "kubernetes.io/hostname": home } }));
       await c.createPod(blockPodWithClaim("block", "block", { nodeSelector: { "kubernetes.io/hostname": home } }));
-      await waitForPodReady(c.kube, c.ns, "fs");
+      await waitForPodReady(c.kube, c.ns, "fs", driverTimeout(c.driver, "podStart"));
       expect(
         (await c.kube.execInPod(c.ns, "fs", ["findmnt", "-n", "-o", "FSTYPE", "--target", "/data"])).trim(),
         `filesystem the kubelet put on ${fsDev}`,
@@ -250,7 +246,7 @@ export const LOCAL_PV_CASES: Case[] = [
       expect((await c.kube.execInPod(c.ns, "fs", writeScript(p, "/data/pattern"))).trim()).toBe(
         await expectedChecksum(p),
       );
-      await waitForPodReady(c.kube, c.ns, "block");
+      await waitForPodReady(c.kube, c.ns, "block", driverTimeout(c.driver, "podStart"));
       expect((await c.kube.execInPod(c.ns, "block", ["sh", "-c", "test -b /dev/xvda && echo block"])).trim()).toBe(
         "block",
       );

@@ -146,8 +146,8 @@ export const PROVISIONING_CASES: Case[] = [
         await waitForProvisioned(c, claim);
         await podReady(c, pod);
         expect(await mountOf(c, pod, "FSTYPE"), `fsType of the mount for class ${sc.name} (${fs})`).toBe(fs);
-        await deletePodAndWait(c.kube, c.ns, pod);
-        await deleteClaimAndWait(c.kube, c.ns, claim);
+        await deletePodAndWait(c.kube, c.ns, pod, driverTimeout(c.driver, "podDelete"));
+        await deleteClaimAndWait(c.kube, c.ns, claim, driverTimeout(c.driver, "pvDelete"));
         await c.kube.deleteIfExists("StorageClass", sc.name);
       }
     },

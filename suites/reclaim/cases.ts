@@ -165,27 +165,20 @@ export const RECLAIM_CASES: Case[] = [
       id: "RP-04",
       area,
       title: "Recycle (in-tree hostPath, deprecated upstream): the PV returns to Available, empty",
-      requires: { types: ["in-tree" as const], capabilities: ["persistence" as const] },
+      // Upstream: "HostPath recycling only works in single node clusters" (pkg/volume/hostpath): the
+      // recycler pod is not pinned to the PV's node, so with several schedulable nodes it cannot be right.
+      requires: { inTreePlugins: ["hostPath"], capabilities: ["persistence" as const], maxWorkers: 1 },
       asserts:
         "after the claim of a Recycle hostPath PV is deleted, kube-controller-manager's recycler scrubs it: the PV becomes Available and its directory on the node is empty; where that cannot be correct (several schedulable nodes) the case is reported unsupported with the upstream reason",
     },
     body: async (c) => {
-      if (c.driver.spec.inTree?.plugin !== "hostPath")
-        c.test.skip(
-          `Recycle is only implemented for hostPath (and NFS) upstream; ${c.driver.metadata.name} uses ${c.driver.spec.inTree?.plugin}`,
-        );
       const nodes = (await c.kube.core.listNode()).items.filter(
         (n) => !n.spec?.taints?.some((t) => t.effect === "NoSchedule"),
       );
-      if (nodes.length > 1) {
-        c.test.skip(
-          `unsupported here: the hostPath recycler pod is not pinned to the PV's node ("HostPath recycling only works in single node clusters", pkg/volume/hostpath), and this cluster has ${nodes.length} schedulable nodes; run with --workers 1 to exercise it`,
-        );
-      }
       const node = nodes[0]?.metadata?.name as string;
       const vol = await staticVolume(c, "pv", { node, reclaimPolicy: "Recycle" });
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
-      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound");
+      await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("writer", "claim", { nodeName: node }));
       await podReady(c, "writer");
       await c.kube.execInPod(c.ns, "writer", [
@@ -193,7 +186,7 @@ export const RECLAIM_CASES: Case[] = [
         "-ec",
         "echo old > /data/file && mkdir -p /data/dir && echo x > /data/dir/nested",
       ]);
-      await deletePodAndWait(c.kube, c.ns, "writer");
+      await deletePodAndWait(c.kube, c.ns, "writer", driverTimeout(c.driver, "podDelete"));
       await deleteClaim(c, "claim");
       const phase = await waitFor(
         `PV ${vol.pvName} recycled (Available) or failed`,

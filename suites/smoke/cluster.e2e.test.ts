@@ -3,6 +3,7 @@
  * has all nodes Ready at the pinned version, working DNS, and runs the test workload image with an
  * emptyDir on every worker.
  */
+import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import * as allure from "allure-js-commons";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
@@ -119,7 +120,7 @@ describe("cluster smoke", () => {
           volumeMounts: [{ name: "scratch", mountPath: "/data" }],
         }),
       });
-      const pod = await waitForPodReady(kube, ns.name, name);
+      const pod = await waitForPodReady(kube, ns.name, name, driverTimeout(undefined, "podStart"));
       expect(pod.spec?.nodeName).toBe(node);
       const written = (await kube.execInPod(ns.name, name, writeScript(pattern, "/data/pattern"))).trim();
       const read = (await kube.execInPod(ns.name, name, readChecksumScript("/data/pattern"))).trim();
@@ -137,7 +138,7 @@ describe("cluster smoke", () => {
       namespace: ns.name,
       body: workloadPod({ name, namespace: ns.name, image: env().run.images.workload }),
     });
-    await waitForPodReady(kube, ns.name, name);
+    await waitForPodReady(kube, ns.name, name, driverTimeout(undefined, "podStart"));
     const resolvConf = await kube.execInPod(ns.name, name, ["cat", "/etc/resolv.conf"]);
     await allure.attachment("resolv.conf", resolvConf, { contentType: "text/plain" });
     const dnsSvc = await kube.core.readNamespacedService({ namespace: "kube-system", name: "kube-dns" });
