@@ -1,6 +1,6 @@
 /**
  * Vitest setup for the suites that run on a cluster: every failed test is classified once, here,
- * by whose failure it is (harness/core/errors.ts categoryOf). The class goes into the test's
+ * by whose failure it is (harness/core/errors.ts categoryOf; a failed self-test is volcert's). The class goes into the test's
  * metadata, where the CLI reads it to compute the exit code, and onto the Allure result, where
  * the report's categories (driver defect, infrastructure, volcert bug) match it.
  */
@@ -16,7 +16,9 @@ declare module "vitest" {
 
 beforeEach(({ onTestFailed }) => {
   onTestFailed(({ task }) => {
-    const category = categoryOf(task.result?.errors?.[0]);
+    // A self-test that fails means volcert did not catch a broken driver: volcert's failure.
+    const selfTest = task.file.filepath.includes("/suites/selftest/");
+    const category = selfTest ? "harness" : categoryOf(task.result?.errors?.[0]);
     task.meta.volcertBlame = category;
     labelFailedTask(task, category);
   });

@@ -104,6 +104,16 @@ export function podReady(kube: Kube, ns: string, name: string): Probe<V1Pod> {
   };
 }
 
+/** The scheduler placed the pod; the value is its node. "phase Pending; PodScheduled=Unschedulable: ..." */
+export function podScheduled(kube: Kube, ns: string, name: string): Probe<string> {
+  return async () => {
+    const pod = await kube.read("Pod", name, ns);
+    const node = pod.spec?.nodeName;
+    if (node) return { done: true, value: node, seen: `on ${node}` };
+    return { done: false, seen: await withEvent(kube, "Pod", name, ns, describePod(pod)) };
+  };
+}
+
 /** The node's Ready condition is `ready`. "Ready=False (KubeletNotReady)" */
 export function nodeReady(kube: Kube, node: string, ready = true): Probe<V1Node> {
   return async () => {

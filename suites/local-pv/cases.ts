@@ -15,7 +15,7 @@ import {
 } from "../../harness/data/pattern.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
-import { gone } from "../../harness/k8s/conditions.ts";
+import { gone, podScheduled } from "../../harness/k8s/conditions.ts";
 import { latestEvent } from "../../harness/k8s/events.ts";
 import { describePod, isPodReady } from "../../harness/k8s/kube.ts";
 import { waitForPodReady } from "../../harness/k8s/pods.ts";
@@ -78,8 +78,13 @@ export const LOCAL_PV_CASES: Case[] = [
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("user", "claim", { affinity: preferNode(away) }));
-      const pod = await waitForPodReady(c.kube, c.ns, "user", driverTimeout(c.driver, "podStart"));
-      expect(pod.spec?.nodeName, "scheduled onto the node that holds the data").toBe(home);
+      // The scheduling decision first: a pod sent to the other worker would only hang in ContainerCreating.
+      const node = await waitFor(`pod ${c.ns}/user scheduled`, podScheduled(c.kube, c.ns, "user"), {
+        timeoutMs: CLUSTER_LIMITS.schedulerDecision,
+        blame: "driver",
+      });
+      expect(node, "scheduled onto the node that holds the data").toBe(home);
+      await waitForPodReady(c.kube, c.ns, "user", driverTimeout(c.driver, "podStart"));
       const p = newPattern(128 * 1024);
       await recordParameter("seed", p.seed);
       expect((await c.kube.execInPod(c.ns, "user", writeScript(p, "/data/pattern"))).trim()).toBe(
