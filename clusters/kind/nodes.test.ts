@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { dockerExecArgs, nodeNames, parseDockerInspect, powerState } from "./nodes.ts";
+import { dockerExecArgs, kindNodeShell, nodeNames, parseDockerInspect, powerState } from "./nodes.ts";
 
 const recorded = (name: string) => readFileSync(new URL(`../../fixtures/recorded/${name}`, import.meta.url), "utf8");
 
@@ -51,5 +51,17 @@ describe("docker exec", () => {
       "a b",
     ]);
     expect(dockerExecArgs("volcert-rec-worker", ["cat"], true)).toEqual(["exec", "-i", "volcert-rec-worker", "cat"]);
+  });
+});
+
+describe("what a person pastes to reach a kind node", () => {
+  test("docker exec, interactive when asked", () => {
+    const shell = kindNodeShell("volcert-dev");
+    expect(shell.commandLine("volcert-dev-worker", "losetup --list")).toBe(
+      "docker exec volcert-dev-worker losetup --list",
+    );
+    expect(shell.commandLine("volcert-dev-worker", "bash", { interactive: true })).toBe(
+      "docker exec -it volcert-dev-worker bash",
+    );
   });
 });

@@ -40,6 +40,9 @@ export function kindNodeShell(clusterName: string): NodeShell {
         throw new HarnessBug(`${node} is not a node of kind cluster ${clusterName}`);
       return await exec("docker", dockerExecArgs(node, argv, opts.input !== undefined), execOptions(opts));
     },
+    commandLine(node, command, opts = {}) {
+      return `docker exec${opts.interactive ? " -it" : ""} ${node} ${command}`;
+    },
   };
 }
 

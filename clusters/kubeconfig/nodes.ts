@@ -102,6 +102,10 @@ export function helperPodNodeAccess(
         ...(o.signal ? { signal: o.signal } : {}),
       });
     },
+    commandLine(node, command, opts = {}) {
+      const it = opts.interactive ? " -it" : "";
+      return `${kubectl} --kubeconfig ${kubeconfig} exec${it} -n ${NODE_SHELL_NAMESPACE} ${helperPodName(node)} -c ${CONTAINER} -- ${NSENTER.join(" ")} ${command}`;
+    },
   };
 
   const dispose = async () => {

@@ -6,6 +6,7 @@ import { LABEL_MANAGED } from "../../clusters/images/docker-images.ts";
 import { loadManifest } from "../../clusters/images/manifest.ts";
 import { clusterLogFile, clusterStateDir, KindProvider } from "../../clusters/kind/provider.ts";
 import { CLUSTER_PREFIX, parseShape } from "../../clusters/kind/shape.ts";
+import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
 import { listContainersByLabel, removeContainer } from "../docker/client.ts";
 import { ensureDockerEngine } from "../docker/engine.ts";
 import { detachOrphanLoops } from "../drivers/loops.ts";
@@ -27,7 +28,9 @@ export function printAccess(name: string, kubeconfig: string, kubectl: string): 
   console.log(`cluster ${name} is up`);
   console.log(`  kubeconfig: ${kubeconfig}`);
   console.log(`  try:        ${kubectl} --kubeconfig ${kubeconfig} get nodes -o wide`);
-  console.log(`  node shell: docker exec -it ${name}-control-plane bash`);
+  console.log(
+    `  node shell: ${kindNodeAccess(name).shell.commandLine(`${name}-control-plane`, "bash", { interactive: true })}`,
+  );
   console.log(`  delete:     npm run volcert -- cluster down ${name}`);
 }
 

@@ -73,7 +73,8 @@ export async function runMain(opts: RunOptions): Promise<number> {
     : await step(`fresh kind cluster ${shape.name} (1 control plane + ${shape.workers} workers)`, () =>
         provider.create(shape, { logFile: clusterLogFile(shape.name) }),
       );
-  registerNodeAccess(kindNodeAccess(cluster.name));
+  const access = kindNodeAccess(cluster.name);
+  registerNodeAccess(access);
   const kube = new Kube(cluster.kubeconfigPath, env.tools.kubectl);
   const install = [...plan.drivers, ...plan.brokenFixtures].map((p) => {
     const d = loaded.find((l) => l.name === p.name)!;
@@ -85,7 +86,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
     installed = await step(`install drivers: ${install.map((d) => d.definition.metadata.name).join(", ")}`, () =>
       installDrivers(install, {
         kube,
-        nodes: kindNodeAccess(cluster.name).shell,
+        nodes: access.shell,
         loadImages: (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
         missingImages: (images) => provider.missingImages(images),
       }),
@@ -172,7 +173,12 @@ export async function runMain(opts: RunOptions): Promise<number> {
     if (plan.keepCase) {
       printRepro(
         runDir,
-        { cluster: cluster.name, kubeconfig: cluster.kubeconfigPath, kubectl: env.tools.kubectl },
+        {
+          cluster: cluster.name,
+          kubeconfig: cluster.kubeconfigPath,
+          kubectl: env.tools.kubectl,
+          onNode: (node, command, o) => access.shell.commandLine(node, command, o),
+        },
         install.map((d) => d.definition),
       );
     }

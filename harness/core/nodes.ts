@@ -23,6 +23,11 @@ export interface NodeShell {
   nodes(): Promise<string[]>;
   /** Runs argv on the node. A failure is a CommandError (infrastructure) unless `nothrow`. */
   exec(node: string, argv: readonly string[], opts?: NodeExecOptions): Promise<ExecResult>;
+  /**
+   * The command line a person pastes to run `command` (shell words) on the node, for repro
+   * instructions: `docker exec <node> ...` on kind, `kubectl exec` into the helper pod elsewhere.
+   */
+  commandLine(node: string, command: string, opts?: { interactive?: boolean }): string;
 }
 
 export type NodePowerState = "running" | "paused" | "stopped" | "unknown";

@@ -12,6 +12,7 @@ function nodeAnswering(...answers: { stdout: string; exitCode: number }[]): Node
   return {
     calls,
     nodes: async () => ["volcert-rec-worker2"],
+    commandLine: (node, command) => `on ${node}: ${command}`,
     exec: async (node, argv, opts): Promise<ExecResult> => {
       calls.push([node, ...argv]);
       const a = answers.length > 1 ? answers.shift()! : answers[0]!;

@@ -62,6 +62,7 @@ describe("mounts of a pod", () => {
     const calls: string[][] = [];
     const shell: NodeShell = {
       nodes: async () => ["volcert-rec-worker"],
+      commandLine: (node, command) => `on ${node}: ${command}`,
       exec: async (node, argv) => {
         calls.push([node, ...argv]);
         return { command: "", exitCode: 0, signal: null, stdout: withPod, stderr: "", durationMs: 1, ok: true };

@@ -12,6 +12,7 @@ function shellWith(out: Record<string, { stdout: string; ok: boolean }>): NodeSh
   return {
     argv,
     nodes: async () => Object.keys(out).sort(),
+    commandLine: (node, command) => `on ${node}: ${command}`,
     exec: async (node, a) => {
       argv.push([...a]);
       const r = out[node]!;

@@ -9,6 +9,9 @@ const access = {
   cluster: "volcert-repro",
   kubeconfig: "/root/.cache/volcert/kubeconfig-volcert-repro",
   kubectl: "/root/.cache/volcert/bin/kubectl",
+  // kind's rendering (clusters/kind/nodes.ts), as the CLI passes it in.
+  onNode: (node: string, command: string, o: { interactive?: boolean } = {}) =>
+    `docker exec${o.interactive ? " -it" : ""} ${node} ${command}`,
 };
 const record: ReproRecord = {
   id: "NF-02",

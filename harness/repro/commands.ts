@@ -3,6 +3,7 @@
  * mounts on its node, the kubelet log, the driver's log, loop devices. Pure, so it is unit-tested.
  */
 import { quoteArg } from "../core/exec.ts";
+import type { NodeShell } from "../core/nodes.ts";
 import type { DriverFile } from "../drivers/schema.ts";
 import type { ReproRecord } from "./record.ts";
 
@@ -10,6 +11,8 @@ export interface ReproAccess {
   cluster: string;
   kubeconfig: string;
   kubectl: string;
+  /** How a person runs a command on a node (the node seam's commandLine). */
+  onNode: NodeShell["commandLine"];
 }
 
 export function reproCommands(r: ReproRecord, a: ReproAccess, driver: DriverFile | undefined): string[] {
@@ -25,16 +28,16 @@ export function reproCommands(r: ReproRecord, a: ReproAccess, driver: DriverFile
     lines.push(`${k} describe pod -n ${r.namespace} ${p.name}`);
     if (!p.node) continue;
     lines.push(
-      `docker exec ${p.node} findmnt --list --output TARGET,SOURCE,FSTYPE,OPTIONS | grep ${p.uid}   # mounts of pod ${p.name}`,
+      `${a.onNode(p.node, "findmnt --list --output TARGET,SOURCE,FSTYPE,OPTIONS")} | grep ${p.uid}   # mounts of pod ${p.name}`,
     );
     lines.push(
-      `docker exec ${p.node} journalctl -u kubelet --no-pager --since -30min | grep -e ${p.uid}${r.claims.map((c) => (c.volume ? ` -e ${c.volume}` : "")).join("")}   # kubelet on ${p.name}`,
+      `${a.onNode(p.node, "journalctl -u kubelet --no-pager --since -30min")} | grep -e ${p.uid}${r.claims.map((c) => (c.volume ? ` -e ${c.volume}` : "")).join("")}   # kubelet on ${p.name}`,
     );
   }
-  for (const node of nodes) lines.push(...driverLog(driver, node, k));
+  for (const node of nodes) lines.push(...driverLog(driver, node, k, a));
   if (driver?.spec.type === "flexvolume" || driver?.spec.inTree?.plugin === "local")
-    for (const node of nodes) lines.push(`docker exec ${node} losetup --list`);
-  for (const node of nodes) lines.push(`docker exec -it ${node} bash   # a shell on the node`);
+    for (const node of nodes) lines.push(a.onNode(node, "losetup --list"));
+  for (const node of nodes) lines.push(`${a.onNode(node, "bash", { interactive: true })}   # a shell on the node`);
   const pvs = r.claims.map((c) => c.volume).filter(Boolean);
   lines.push(
     `# when done: ${k} delete namespace ${r.namespace}${pvs.length ? `; ${k} delete pv ${pvs.join(" ")} --ignore-not-found` : ""}   # or the whole cluster: npm run volcert -- cluster down ${a.cluster}`,
@@ -42,7 +45,7 @@ export function reproCommands(r: ReproRecord, a: ReproAccess, driver: DriverFile
   return lines;
 }
 
-function driverLog(d: DriverFile | undefined, node: string, k: string): string[] {
+function driverLog(d: DriverFile | undefined, node: string, k: string, a: ReproAccess): string[] {
   const csi = d?.spec.csi;
   if (csi) {
     const pod = `$(${k} get pods -n ${csi.node.namespace} --field-selector spec.nodeName=${node} -o name | head -1)`;
@@ -50,7 +53,7 @@ function driverLog(d: DriverFile | undefined, node: string, k: string): string[]
   }
   if (d?.spec.flexVolume)
     return [
-      `docker exec ${node} journalctl -u kubelet --no-pager --since -30min | grep -i flexvolume   # FlexVolume calls on ${node}`,
+      `${a.onNode(node, "journalctl -u kubelet --no-pager --since -30min")} | grep -i flexvolume   # FlexVolume calls on ${node}`,
     ];
   return [];
 }
