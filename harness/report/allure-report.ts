@@ -82,6 +82,25 @@ export function stripAnalytics(html: string): string {
   return html.replace(/<script[^>]*googletagmanager\.com[^>]*><\/script>\s*<script>[\s\S]*?<\/script>/g, "");
 }
 
+/** Runs Allure 3's "awesome" report on the results, with volcert's config (categories). */
+export async function runAllure(
+  spec: Pick<ReportSpec, "resultsDir" | "outDir" | "configDir" | "name">,
+  opts: { singleFile: boolean },
+): Promise<void> {
+  const config = join(spec.configDir, "allurerc.json");
+  await writeFile(config, `${JSON.stringify({ name: spec.name, categories: CATEGORIES }, null, 2)}\n`);
+  await mkdir(spec.outDir, { recursive: true });
+  const cli = fileURLToPath(new URL("../../node_modules/allure/cli.js", import.meta.url));
+  if (!existsSync(cli)) throw new InfraError(`Allure 3 CLI not found at ${cli}`, { fix: "run `npm ci`" });
+  // Group as a vendor reads it: driver (epic) → area (feature) → test ID (story).
+  const args = ["awesome", spec.resultsDir, "--config", config, "--output", spec.outDir, "--name", spec.name];
+  await exec(
+    process.execPath,
+    [cli, ...args, ...(opts.singleFile ? ["--single-file"] : []), "--group-by", "epic,feature,story"],
+    { timeoutMs: 5 * 60_000, env: { ALLURE_NO_ANALYTICS: "true", NO_COLOR: "1" } },
+  );
+}
+
 export async function generateReport(spec: ReportSpec): Promise<string> {
   if (!existsSync(spec.resultsDir))
     throw new InfraError(`no Allure results in ${spec.resultsDir}: did the suites run?`);
@@ -90,33 +109,7 @@ export async function generateReport(spec: ReportSpec): Promise<string> {
     join(spec.resultsDir, "executor.json"),
     `${JSON.stringify({ name: "volcert", type: "local", reportName: spec.name, buildName: spec.name }, null, 2)}\n`,
   );
-  const config = join(spec.configDir, "allurerc.json");
-  await writeFile(config, `${JSON.stringify({ name: spec.name, categories: CATEGORIES }, null, 2)}\n`);
-  await mkdir(spec.outDir, { recursive: true });
-  const cli = fileURLToPath(new URL("../../node_modules/allure/cli.js", import.meta.url));
-  if (!existsSync(cli)) throw new InfraError(`Allure 3 CLI not found at ${cli}`, { fix: "run `npm ci`" });
-  // Group as a vendor reads it: driver (epic) → area (feature) → test ID (story).
-  await exec(
-    process.execPath,
-    [
-      cli,
-      "awesome",
-      spec.resultsDir,
-      "--config",
-      config,
-      "--single-file",
-      "--output",
-      spec.outDir,
-      "--name",
-      spec.name,
-      "--group-by",
-      "epic,feature,story",
-    ],
-    {
-      timeoutMs: 5 * 60_000,
-      env: { ALLURE_NO_ANALYTICS: "true", NO_COLOR: "1" },
-    },
-  );
+  await runAllure(spec, { singleFile: true });
   const index = join(spec.outDir, "index.html");
   await writeFile(index, stripAnalytics(await readFile(index, "utf8")));
   return index;
