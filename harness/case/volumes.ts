@@ -27,11 +27,16 @@ export async function staticVolume(
   );
 }
 
-/** A workload pod that gets `claim` (volumeMode Block) as a raw device at /dev/xvda. */
-export function blockPodWithClaim(
+type PodSpec = NonNullable<V1Pod["spec"]>;
+type Container = PodSpec["containers"][number];
+
+/** A long-running pod of the workload image using `claim` as volume "vol", attached by `use`. */
+function claimPod(
   name: string,
   claim: string,
-  opts: { nodeSelector?: Record<string, string> } = {},
+  use: Pick<Container, "volumeMounts" | "volumeDevices">,
+  spec: Partial<PodSpec> = {},
+  readOnly = false,
 ): V1Pod {
   return {
     apiVersion: "v1",
@@ -39,21 +44,31 @@ export function blockPodWithClaim(
     metadata: { name, labels: { "app.kubernetes.io/managed-by": "volcert" } },
     spec: {
       terminationGracePeriodSeconds: 1,
-      ...(opts.nodeSelector ? { nodeSelector: opts.nodeSelector } : {}),
+      ...spec,
       containers: [
         {
           name: "workload",
           image: workloadImage(),
           imagePullPolicy: "IfNotPresent",
           command: ["sleep", "infinity"],
-          volumeDevices: [{ name: "vol", devicePath: "/dev/xvda" }],
+          ...use,
         },
       ],
-      volumes: [{ name: "vol", persistentVolumeClaim: { claimName: claim } }],
+      volumes: [{ name: "vol", persistentVolumeClaim: { claimName: claim, ...(readOnly ? { readOnly: true } : {}) } }],
     },
   };
 }
 
+/** A workload pod that gets `claim` (volumeMode Block) as a raw device at /dev/xvda. */
+export function blockPodWithClaim(
+  name: string,
+  claim: string,
+  opts: { nodeSelector?: Record<string, string> } = {},
+): V1Pod {
+  return claimPod(name, claim, { volumeDevices: [{ name: "vol", devicePath: "/dev/xvda" }] }, opts);
+}
+
+/** A workload pod that mounts `claim` at /data (read-only when asked, in the pod and in the claim source). */
 export function podWithClaim(
   name: string,
   claim: string,
@@ -61,30 +76,10 @@ export function podWithClaim(
     nodeName?: string;
     nodeSelector?: Record<string, string>;
     readOnly?: boolean;
-    affinity?: NonNullable<V1Pod["spec"]>["affinity"];
+    affinity?: PodSpec["affinity"];
   } = {},
 ): V1Pod {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, labels: { "app.kubernetes.io/managed-by": "volcert" } },
-    spec: {
-      terminationGracePeriodSeconds: 1,
-      ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
-      ...(opts.nodeSelector ? { nodeSelector: opts.nodeSelector } : {}),
-      ...(opts.affinity ? { affinity: opts.affinity } : {}),
-      containers: [
-        {
-          name: "workload",
-          image: workloadImage(),
-          imagePullPolicy: "IfNotPresent",
-          command: ["sleep", "infinity"],
-          volumeMounts: [{ name: "vol", mountPath: "/data", ...(opts.readOnly ? { readOnly: true } : {}) }],
-        },
-      ],
-      volumes: [
-        { name: "vol", persistentVolumeClaim: { claimName: claim, ...(opts.readOnly ? { readOnly: true } : {}) } },
-      ],
-    },
-  };
+  const { readOnly, ...spec } = opts;
+  const mount = { name: "vol", mountPath: "/data", ...(readOnly ? { readOnly: true } : {}) };
+  return claimPod(name, claim, { volumeMounts: [mount] }, spec, !!readOnly);
 }
