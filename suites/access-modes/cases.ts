@@ -1,5 +1,5 @@
 /**
- * AM: access modes, for static and dynamic drivers alike (support/case-claim.ts). Every data check
+ * AM: access modes, for static and dynamic drivers alike (harness/case/claim.ts). Every data check
  * is seeded; every "refuses" is checked by the exact error the kernel or the scheduler gives.
  */
 import { expect } from "vitest";
