@@ -33,7 +33,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["harness/**/*.test.ts", "clusters/**/*.test.ts", "fixtures/**/*.test.ts"],
+          include: ["harness/**/*.test.ts", "clusters/**/*.test.ts", "fixtures/**/*.test.ts", "suites/*.test.ts"],
           testTimeout: 20_000,
         },
       },

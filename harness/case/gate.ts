@@ -38,6 +38,26 @@ export function driverAttaches(d: DriverFile): boolean {
   return d.spec.type === "csi" && d.spec.csi?.expect.attachRequired === true;
 }
 
+/**
+ * The part of the gate that depends only on the driver file (capabilities, type, plugin,
+ * attachment): a case this returns a reason for is outside the driver's certification profile.
+ */
+export function driverGateReason(req: CaseRequirement | undefined, driver: DriverFile): string | null {
+  if (!req) return null;
+  const reason = skipReason(driver, req);
+  if (reason) return reason;
+  if (req.inTreePlugins) {
+    const plugin = driver.spec.inTree?.plugin;
+    if (!plugin || !req.inTreePlugins.includes(plugin)) {
+      return `applies to the in-tree ${req.inTreePlugins.join(" or ")} plugin; ${driver.metadata.name} is ${plugin ? `in-tree ${plugin}` : driver.spec.type}`;
+    }
+  }
+  if (req.attach && !driverAttaches(driver)) {
+    return `not applicable: ${driver.metadata.name} does not attach volumes (no VolumeAttachment; csi.expect.attachRequired is not true)`;
+  }
+  return null;
+}
+
 export function gateReason(
   req: CaseRequirement | undefined,
   disruptive: boolean,
@@ -48,19 +68,8 @@ export function gateReason(
     return "disruptive case on a cluster volcert did not create: pass --allow-disruptive to run it anyway";
   }
   if (!req) return null;
-  if (driver) {
-    const reason = skipReason(driver, req);
-    if (reason) return reason;
-    if (req.inTreePlugins) {
-      const plugin = driver.spec.inTree?.plugin;
-      if (!plugin || !req.inTreePlugins.includes(plugin)) {
-        return `applies to the in-tree ${req.inTreePlugins.join(" or ")} plugin; ${driver.metadata.name} is ${plugin ? `in-tree ${plugin}` : driver.spec.type}`;
-      }
-    }
-    if (req.attach && !driverAttaches(driver)) {
-      return `not applicable: ${driver.metadata.name} does not attach volumes (no VolumeAttachment; csi.expect.attachRequired is not true)`;
-    }
-  }
+  const reason = driver ? driverGateReason(req, driver) : null;
+  if (reason) return reason;
   if (req.workers !== undefined && facts.workers < req.workers) {
     return `needs ${req.workers} worker nodes; this cluster has ${facts.workers} (run with --workers ${req.workers})`;
   }

@@ -2,16 +2,40 @@
  * volcert command table. Each command body lives in its own module and is loaded lazily, so
  * `volcert --help` is instant and a command only pays for what it uses.
  */
-import { Command, Option } from "@commander-js/extra-typings";
-import { describeError, exitCodeFor } from "../core/errors.ts";
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { describeError, exitCodeFor, exitCodes } from "../core/errors.ts";
+import { versionLine } from "../core/version.ts";
+
+// `volcert cases | head` closes the pipe early: that is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
+const EXIT_CODES = `
+Exit codes:
+  0    passed: every case ran passed, each driver certified for its profile (or nothing to certify)
+  1    the driver under test failed (a case it should pass, or a --require'd case it cannot run)
+  2    bad input: options, driver files, missing images, a filter matching nothing, a required case the run could not run
+  3    infrastructure only (Docker, image build, cluster, API server): not a verdict on the driver
+  4    a volcert bug (no driver failure)
+  130  interrupted (Ctrl-C)
+`;
 
 const program = new Command()
   .name("volcert")
   .description("Conformance and chaos harness for Kubernetes storage drivers, on hermetic kind clusters")
-  .showHelpAfterError();
+  .version(versionLine(), "--version", "print volcert's version and commit")
+  .addHelpText("after", EXIT_CODES)
+  .showHelpAfterError()
+  // Usage errors exit 2 (bad input), never 1 (which means "the driver failed").
+  .exitOverride();
 
-const workersOption = () =>
-  new Option("--workers <n>", "worker nodes (0-3)").default(2).argParser((v) => Number.parseInt(v, 10));
+/** A whole number, or NaN (reported by run planning with the other problems). */
+const wholeNumber = (v: string) => (/^\d+$/.test(v.trim()) ? Number(v) : Number.NaN);
+const workersOption = () => new Option("--workers <n>", "worker nodes (0-3)").default(2).argParser(wholeNumber);
+const driverHelp =
+  "drivers to certify: reference driver names (directories under fixtures/drivers) or paths to driver files or directories";
 
 program
   .command("run")
@@ -19,16 +43,22 @@ program
   .option("--keep-cluster", "keep the cluster afterwards (prints how to reach it)")
   .option("--name <name>", "cluster name (default: volcert-run-<id>)")
   .option("--reuse", "run on the existing volcert cluster --name instead of creating one (it is kept afterwards)")
-  .option("--driver <names...>", "only these reference drivers (directory names under fixtures/drivers)")
+  .option("--driver <names-or-paths...>", driverHelp)
   .option("--case <ids...>", "only these test IDs or areas, e.g. --case DP-02 RP")
   .option("--no-chaos", "skip the disruptive NF suite")
   .option("--allow-disruptive", "allow NF cases on a cluster volcert did not create (--reuse of a foreign cluster)")
-  .option("--chaos-driver <names...>", "run the NF suite only for these reference drivers")
+  .option("--chaos-driver <names...>", "run the NF suite only for these drivers")
+  .option("--report-dir <dir>", "where this run's results go (summary.json, JUnit, report); new or empty")
+  .option("--require <ids...>", "test IDs or areas that must run and pass, whatever the driver declares")
+  .option("--fail-on-skip", "a case of a driver's profile that is skipped fails the gate (exit 2)")
   .addOption(workersOption())
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
     process.exitCode = await runMain({
       mode: "run",
+      ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
+      ...(opts.require ? { require: opts.require } : {}),
+      failOnSkip: !!opts.failOnSkip,
       chaos: opts.chaos,
       ...(opts.chaosDriver ? { chaosDrivers: opts.chaosDriver } : {}),
       allowDisruptive: !!opts.allowDisruptive,
@@ -47,7 +77,7 @@ program
     "engineers: run one test ID (against one driver), keep the cluster and the case's namespace and volumes, print the commands to inspect them",
   )
   .argument("<id>", "test ID, e.g. NF-02")
-  .option("--driver <name>", "the driver (directory name under fixtures/drivers); omit for driver-independent cases")
+  .option("--driver <name-or-path>", "the driver (reference driver name or path); omit for driver-independent cases")
   .option("--name <name>", "cluster name", "volcert-repro")
   .option("--reuse", "run on the existing volcert cluster --name instead of creating one")
   .option("--allow-disruptive", "allow an NF case on a cluster volcert did not create")
@@ -76,23 +106,22 @@ program
   .option("--keep-cluster", "keep the e2e cluster afterwards")
   .option("--name <name>", "cluster name (default: volcert-test-<id>)")
   .option("--reuse", "run on the existing volcert cluster --name instead of creating one (it is kept afterwards)")
-  .option(
-    "--driver <names...>",
-    "only these drivers (directory names under fixtures/drivers, broken fixtures included)",
-  )
+  .option("--driver <names-or-paths...>", `${driverHelp}; broken fixtures included`)
   .option("--case <ids...>", "only these test IDs or areas, e.g. --case DP-02 RP SELF")
   .option("--no-chaos", "skip the disruptive NF suite")
   .option(
     "--chaos-driver <names...>",
     "run the NF suite only for these reference drivers (CI uses csi-hostpath flex-loop)",
   )
+  .option("--report-dir <dir>", "where this run's results go; new or empty")
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
     process.exitCode = await runMain({
       mode: "test",
+      ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
       chaos: opts.chaos,
       ...(opts.chaosDriver ? { chaosDrivers: opts.chaosDriver } : {}),
-      keepCluster: !!opts.keepCluster || !!opts.reuse,
+      keepCluster: !!opts.keepCluster,
       unitOnly: !!opts.unitOnly,
       workers: 2,
       name: opts.name,
@@ -143,6 +172,12 @@ images
   .description("list the build steps, their cache state and the images they produce")
   .action(async () => (await import("./image-commands.ts")).imagesList());
 
+program
+  .command("cases")
+  .description("list every test ID with its area, title and what a driver must declare for it to apply")
+  .option("--driver <name-or-path>", "mark which cases are in this driver's certification profile")
+  .action(async (opts) => (await import("./case-commands.ts")).listCases(opts.driver));
+
 const drivers = program.command("drivers").description("driver definition files");
 drivers
   .command("validate")
@@ -153,10 +188,19 @@ drivers
   .command("schema")
   .description("print the JSON Schema of driver definition files (for editors)")
   .action(async () => (await import("./driver-commands.ts")).driversSchema());
+drivers
+  .command("reference")
+  .description("print the Markdown reference of driver definition files (as in docs/driver-reference.md)")
+  .action(async () => (await import("./driver-commands.ts")).driversReference());
 
 try {
   await program.parseAsync();
 } catch (err) {
-  process.stderr.write(`${describeError(err)}\n`);
-  process.exitCode = exitCodeFor(err);
+  if (err instanceof CommanderError) {
+    // Commander printed the problem (and the help) already; --help and --version exit 0.
+    process.exitCode = err.exitCode === 0 ? 0 : exitCodes.config;
+  } else {
+    process.stderr.write(`${describeError(err)}\n`);
+    process.exitCode = exitCodeFor(err);
+  }
 }

@@ -60,12 +60,53 @@ describe("run planning", () => {
     })();
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems).toEqual([
-      "--driver nope: unknown (known: csi-hostpath, flex-loop, intree-local)",
-      "--driver csi-hostpath-leaky: unknown (known: csi-hostpath, flex-loop, intree-local)",
+      "--driver nope: no such reference driver (reference drivers: csi-hostpath, flex-loop, intree-local; a driver of your own is given by its path, e.g. ./my-driver/driver.yaml)",
+      "--driver csi-hostpath-leaky: no such reference driver (reference drivers: csi-hostpath, flex-loop, intree-local; a driver of your own is given by its path, e.g. ./my-driver/driver.yaml)",
       "--chaos-driver intree-local: not a driver this run certifies (this run: none)",
       "--case dp-5: not a test ID (DP-02) or area (DP)",
       "--workers 9: must be a whole number from 0 to 3",
       "--reuse needs --name (the cluster to reuse)",
+    ]);
+  });
+});
+
+describe("options checked against the catalog", () => {
+  const catalog = {
+    ids: ["SMOKE-01", "AM-01", "AM-04", "NF-01"],
+    driverIds: ["AM-01", "AM-04", "NF-01"],
+    driverAreas: ["AM", "NF"],
+  };
+  const problems = (o: Partial<RunOptions>) => {
+    try {
+      planRun({ ...base, ...o }, available, "x-0001", catalog);
+      return [];
+    } catch (e) {
+      return [...(e as ConfigError).problems];
+    }
+  };
+  test("unknown IDs and areas, in --case and --require, are named", () => {
+    expect(problems({ cases: ["AM-09", "XX", "SELF"] })).toEqual([
+      "--case AM-09: no such test ID (areas: AM, NF, SMOKE; volcert cases lists them)",
+      "--case XX: no such area (areas: AM, NF, SMOKE; volcert cases lists them)",
+      "--case SELF: no such area (areas: AM, NF, SMOKE; volcert cases lists them)",
+    ]);
+    expect(problems({ mode: "test", cases: ["SELF", "AM-01"] })).toEqual([]);
+    expect(problems({ require: ["SMOKE-01", "AM"] })).toEqual([
+      "--require SMOKE-01: not a driver test ID or area (areas: AM, NF)",
+    ]);
+  });
+  test("contradicting flags", () => {
+    expect(problems({ chaos: false, cases: ["NF-01"] })).toEqual([
+      "--no-chaos contradicts --case NF-01 (NF cases are the chaos suite)",
+    ]);
+    expect(problems({ chaos: false, chaosDrivers: ["flex-loop"] })).toContain(
+      "--no-chaos contradicts --chaos-driver (there is no chaos suite to restrict)",
+    );
+    expect(problems({ mode: "test", unitOnly: true, drivers: ["flex-loop"], reuse: true, name: "volcert-x" })).toEqual([
+      "--unit-only runs no cluster, so --driver, --name, --reuse cannot apply",
+    ]);
+    expect(problems({ name: "Dev" })).toEqual([
+      "--name Dev: a cluster name is volcert-<lowercase letters, digits, '-'>",
     ]);
   });
 });

@@ -26,6 +26,21 @@ export interface RunOptions {
   keepCase?: boolean;
   /** Run the NF suite only for these drivers (CI's time budget); the other suites still run for all. */
   chaosDrivers?: string[];
+  /** Where this run's results go (default reports/<run id>). */
+  reportDir?: string;
+  /** Test IDs or areas that must run and pass for a driver to be certified, whatever it declares. */
+  require?: string[];
+  /** A case of a driver's profile that is skipped fails the gate. */
+  failOnSkip?: boolean;
+}
+
+/** The case IDs and areas that exist (the catalog), to check --case and --require against. */
+export interface KnownCases {
+  ids: readonly string[];
+  /** Areas of driver cases (what --require may name). */
+  driverAreas: readonly string[];
+  /** IDs of driver cases. */
+  driverIds: readonly string[];
 }
 
 export interface PlannedDriver {
@@ -68,16 +83,61 @@ export function caseFilter(ids: readonly string[]): string {
   return `(?:^|\\s)(?:${ids.join("|")})(?:-\\d{2})?\\s`;
 }
 
-export function planRun(opts: RunOptions, available: readonly PlannedDriver[], runId: string): RunPlan {
+/** Checks --case and --require against the catalog, and flags that contradict each other. */
+function selectionProblems(opts: RunOptions, known: KnownCases): string[] {
   const problems: string[] = [];
-  const known = (names: readonly string[], flag: string, pool: readonly PlannedDriver[]) => {
+  const areas = new Set(known.ids.map((i) => i.split("-")[0] as string));
+  if (opts.mode === "test") areas.add("SELF");
+  const exists = (sel: string) => (sel.includes("-") ? known.ids.includes(sel) : areas.has(sel));
+  for (const id of opts.cases ?? []) {
+    if (!ID.test(id)) problems.push(`--case ${id}: not a test ID (DP-02) or area (DP)`);
+    else if (!exists(id))
+      problems.push(
+        `--case ${id}: no such ${id.includes("-") ? "test ID" : "area"} (areas: ${[...areas].sort().join(", ")}; volcert cases lists them)`,
+      );
+  }
+  for (const id of opts.require ?? []) {
+    const ok = id.includes("-") ? known.driverIds.includes(id) : known.driverAreas.includes(id);
+    if (!ok) problems.push(`--require ${id}: not a driver test ID or area (areas: ${known.driverAreas.join(", ")})`);
+  }
+  const chaosOnly = (opts.cases ?? []).filter((c) => c === "NF" || c.startsWith("NF-"));
+  if (opts.chaos === false && chaosOnly.length)
+    problems.push(`--no-chaos contradicts --case ${chaosOnly.join(" ")} (NF cases are the chaos suite)`);
+  if (opts.chaos === false && opts.chaosDrivers)
+    problems.push("--no-chaos contradicts --chaos-driver (there is no chaos suite to restrict)");
+  if (opts.require?.length && opts.cases?.length)
+    problems.push("--require cannot be combined with --case (a filtered run cannot certify the required cases)");
+  if (opts.unitOnly) {
+    const extra = [
+      opts.drivers && "--driver",
+      opts.cases && "--case",
+      opts.name && "--name",
+      opts.reuse && "--reuse",
+      opts.keepCluster && "--keep-cluster",
+      opts.chaosDrivers && "--chaos-driver",
+    ].filter(Boolean);
+    if (extra.length) problems.push(`--unit-only runs no cluster, so ${extra.join(", ")} cannot apply`);
+  }
+  return problems;
+}
+
+export function planRun(
+  opts: RunOptions,
+  available: readonly PlannedDriver[],
+  runId: string,
+  catalog?: KnownCases,
+): RunPlan {
+  const problems: string[] = catalog ? selectionProblems(opts, catalog) : [];
+  const unknownDrivers = (names: readonly string[], flag: string, pool: readonly PlannedDriver[]) => {
     for (const n of names.filter((n) => !pool.some((d) => d.name === n))) {
-      problems.push(`${flag} ${n}: unknown (known: ${pool.map((d) => d.name).join(", ")})`);
+      problems.push(
+        `${flag} ${n}: no such reference driver (reference drivers: ${pool.map((d) => d.name).join(", ")}; a driver of your own is given by its path, e.g. ./my-driver/driver.yaml)`,
+      );
     }
   };
   // The main job certifies the reference drivers; volcert's own tests also install the broken fixtures.
   const pool = opts.mode === "test" ? available : available.filter((d) => !d.broken);
-  if (opts.drivers) known(opts.drivers, "--driver", pool);
+  if (opts.drivers) unknownDrivers(opts.drivers, "--driver", pool);
   const wanted = opts.drivers ? pool.filter((d) => opts.drivers?.includes(d.name)) : [...pool];
   const drivers = wanted.filter((d) => !d.broken);
   const chaos = opts.chaos !== false;
@@ -88,13 +148,19 @@ export function planRun(opts: RunOptions, available: readonly PlannedDriver[], r
       );
     }
   }
-  for (const id of (opts.cases ?? []).filter((i) => !ID.test(i))) {
-    problems.push(`--case ${id}: not a test ID (DP-02) or area (DP)`);
+  if (!catalog) {
+    for (const id of (opts.cases ?? []).filter((i) => !ID.test(i))) {
+      problems.push(`--case ${id}: not a test ID (DP-02) or area (DP)`);
+    }
   }
   if (!Number.isInteger(opts.workers) || opts.workers < 0 || opts.workers > 3) {
     problems.push(`--workers ${String(opts.workers)}: must be a whole number from 0 to 3`);
   }
   if (opts.reuse && !opts.name) problems.push("--reuse needs --name (the cluster to reuse)");
+  if (opts.name !== undefined && !/^volcert-[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(opts.name))
+    problems.push(`--name ${opts.name}: a cluster name is volcert-<lowercase letters, digits, '-'>`);
+  else if (opts.name !== undefined && opts.name.length > 40)
+    problems.push(`--name ${opts.name}: at most 40 characters (node names append -control-plane / -workerN)`);
   if (problems.length) throw new ConfigError("the options cannot make a run", problems);
   return {
     mode: opts.mode,

@@ -5,13 +5,14 @@
  * throw and map to their own codes in main.ts.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { mkdir, readdir } from "node:fs/promises";
+import { join, relative, resolve } from "node:path";
 import { imageNames } from "../../clusters/images/manifest.ts";
 import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
 import { clusterLogFile, KindProvider } from "../../clusters/kind/provider.ts";
 import { parseShape } from "../../clusters/kind/shape.ts";
-import { describeError, exitCodeForFailures, type ErrorCategory } from "../core/errors.ts";
+import { ConfigError, describeError, exitCodeForFailures, type ErrorCategory } from "../core/errors.ts";
 import { exec } from "../core/exec.ts";
 import { registerNodeAccess } from "../core/nodes.ts";
 import { formatDuration, say, step } from "../core/progress.ts";
@@ -22,11 +23,14 @@ import { printRepro } from "./repro.ts";
 import { installDrivers, type InstalledDrivers } from "../drivers/install.ts";
 import { Kube } from "../k8s/kube.ts";
 import { detachOrphanLoops } from "../drivers/loops.ts";
-import { loadDriverFile } from "../drivers/load.ts";
-import { fixtureDriverFiles, isBrokenFixture } from "../drivers/fixtures.ts";
+import { volcertVersion, versionLine } from "../core/version.ts";
+import { evidenceByTest, describeDriver, SUMMARY_SCHEMA, writeSummary, type Summary } from "../report/summary.ts";
+import { profileFor, verdictFor, type CaseResult } from "../report/verdict.ts";
+import { callerPath } from "./caller-path.ts";
+import { resolveDriverArgs, type AvailableDriver } from "./driver-args.ts";
 import { prepareEnvironment } from "./environment.ts";
-import { planRun, type RunOptions } from "./plan.ts";
-import { areaTimes, runVitestProject, summaryTable, type SuiteOutcome } from "./vitest-runner.ts";
+import { planRun, type RunOptions, type RunPlan } from "./plan.ts";
+import { areaTimes, parseCaseTitle, runVitestProject, summaryTable, type SuiteOutcome } from "./vitest-runner.ts";
 
 export type { RunOptions } from "./plan.ts";
 
@@ -35,23 +39,36 @@ export const REPORTS_DIR = resolve("reports");
 export async function runMain(opts: RunOptions): Promise<number> {
   const started = Date.now();
   const runId = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}-${randomBytes(2).toString("hex")}`;
-  const runDir = join(REPORTS_DIR, runId);
-  const resultsDir = join(REPORTS_DIR, "allure-results");
   const outcomes: Record<string, SuiteOutcome> = {};
 
   // Driver files and options are validated before any Docker or cluster work: a bad file or flag
   // costs nothing but its error list.
-  const loaded = await Promise.all(
-    fixtureDriverFiles().map(async (f) => ({ ...f, loaded: await loadDriverFile(f.file) })),
-  );
+  const selection = await resolveDriverArgs(opts.drivers);
+  const { CATALOG } = await import("../../suites/catalog.ts");
+  const driverCases = CATALOG.filter((c) => c.perDriver);
   const plan = planRun(
-    opts,
-    loaded.map((d) => ({ name: d.name, file: d.file, broken: isBrokenFixture(d.loaded.definition) })),
+    { ...opts, ...(selection.names ? { drivers: selection.names } : {}) },
+    selection.available,
     runId,
+    {
+      ids: CATALOG.map((c) => c.id),
+      driverIds: driverCases.map((c) => c.id),
+      driverAreas: [...new Set(driverCases.map((c) => c.area))],
+    },
   );
+  const runDir = opts.reportDir ? callerPath(opts.reportDir) : join(REPORTS_DIR, runId);
+  if (existsSync(runDir) && (await readdir(runDir)).length) {
+    throw new ConfigError(`--report-dir ${runDir} is not empty`, [], {
+      fix: "give a new or empty directory: each run's results stay apart, so nothing stale is ever read as this run's",
+    });
+  }
+  const resultsDir = join(runDir, "allure-results");
+  const loadedOf = (name: string) => selection.available.find((a) => a.name === name) as AvailableDriver;
   const shape = opts.unitOnly ? null : parseShape({ name: plan.cluster.name, workers: plan.cluster.workers });
-  await rm(resultsDir, { recursive: true, force: true });
-  await mkdir(runDir, { recursive: true });
+  await mkdir(resultsDir, { recursive: true });
+  say(`volcert ${versionLine()}; results in ${runDir}`);
+  const done = (report: string | null, cluster: Summary["run"]["cluster"]) =>
+    finish({ outcomes, started, report, plan, opts, runId, runDir, resultsDir, cluster, loadedOf });
 
   if (opts.mode === "test") {
     outcomes["lint"] = await step("format, lint and types (prettier, eslint, tsc)", lintOutcome);
@@ -59,15 +76,30 @@ export async function runMain(opts: RunOptions): Promise<number> {
       runVitestProject({
         projects: ["unit"],
         allureResultsDir: resultsDir,
-        junitFile: join(REPORTS_DIR, "junit-unit.xml"),
+        junitFile: join(runDir, "junit-unit.xml"),
       }),
     );
-    if (opts.unitOnly || !shape) return finish(outcomes, started, null);
+    if (opts.unitOnly || !shape) return done(null, null);
   }
-  if (!shape) return finish(outcomes, started, null);
+  if (!shape) return done(null, null);
 
   const env = await prepareEnvironment();
   const provider = new KindProvider(env.tools);
+  // The images the drivers run must be in the local engine (there is no registry): checked before
+  // any cluster work, every missing one named.
+  const install = [...plan.drivers, ...plan.brokenFixtures].map((p) => {
+    const d = loadedOf(p.name);
+    return { definition: d.loaded.definition, baseDir: d.loaded.baseDir, images: d.loaded.images };
+  });
+  const missing = [];
+  for (const d of install) {
+    for (const image of await provider.missingImages(d.images)) missing.push(`${d.definition.metadata.name}: ${image}`);
+  }
+  if (missing.length) {
+    throw new ConfigError("the drivers need images that are not in the local Docker engine (there is no registry)", missing, {
+      fix: "build or load them into the local engine (docker build / docker load -i <archive.tar>), or map the manifests' image names to local ones with spec.csi.imageRewrites",
+    });
+  }
   const cluster = plan.cluster.reuse
     ? await step(`reuse kind cluster ${shape.name}`, () => provider.attach(shape.name))
     : await step(`fresh kind cluster ${shape.name} (1 control plane + ${shape.workers} workers)`, () =>
@@ -76,10 +108,6 @@ export async function runMain(opts: RunOptions): Promise<number> {
   const access = kindNodeAccess(cluster.name);
   registerNodeAccess(access);
   const kube = new Kube(cluster.kubeconfigPath, env.tools.kubectl);
-  const install = [...plan.drivers, ...plan.brokenFixtures].map((p) => {
-    const d = loaded.find((l) => l.name === p.name)!;
-    return { definition: d.loaded.definition, baseDir: d.loaded.baseDir };
-  });
   let report: string | null = null;
   let installed: InstalledDrivers | null = null;
   try {
@@ -158,6 +186,10 @@ export async function runMain(opts: RunOptions): Promise<number> {
           etcd: env.manifest.etcd,
           coredns: env.manifest.coredns,
           docker: env.dockerVersion,
+          volcert: versionLine(),
+          drivers: plan.drivers
+            .map((p) => `${p.name} ${loadedOf(p.name).loaded.definition.metadata.version ?? "(no version)"}`)
+            .join(", "),
         },
       }),
     ).catch((err: unknown) => {
@@ -189,7 +221,12 @@ export async function runMain(opts: RunOptions): Promise<number> {
         say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
     }
   }
-  return finish(outcomes, started, report);
+  return done(report, {
+    name: cluster.name,
+    provider: "kind",
+    createdByVolcert: cluster.createdByVolcert,
+    kubernetes: env.manifest.kubernetes.version,
+  });
 }
 
 /** volcert's own code: formatted and linted (import direction included); a failure is volcert's. */
@@ -220,7 +257,22 @@ async function lintOutcome(): Promise<SuiteOutcome> {
   };
 }
 
-function finish(outcomes: Record<string, SuiteOutcome>, started: number, report: string | null): number {
+interface FinishInput {
+  outcomes: Record<string, SuiteOutcome>;
+  started: number;
+  report: string | null;
+  plan: RunPlan;
+  opts: RunOptions;
+  runId: string;
+  runDir: string;
+  resultsDir: string;
+  cluster: Summary["run"]["cluster"];
+  loadedOf: (name: string) => AvailableDriver;
+}
+
+/** The end of a run: summary on the console, verdict per driver, summary.json, the exit code. */
+async function finish(f: FinishInput): Promise<number> {
+  const { outcomes, started, report, plan } = f;
   const categories: ErrorCategory[] = [];
   console.log("\nsummary");
   for (const [name, o] of Object.entries(outcomes)) {
@@ -247,13 +299,85 @@ function finish(outcomes: Record<string, SuiteOutcome>, started: number, report:
       `\ntime per area (e2e cases run concurrently, so their walls overlap; NF runs alone)\n${areaTimes(results)}`,
     );
   }
+  const cases: CaseResult[] = results.flatMap((r) => {
+    const c = parseCaseTitle(r.name);
+    if (!c) return [];
+    const status = r.state === "passed" || r.state === "failed" ? r.state : "skipped";
+    return [
+      {
+        id: c.id,
+        title: r.name,
+        driver: c.driver,
+        status,
+        ...(r.blame ? { blame: r.blame } : {}),
+        ...(r.durationMs !== undefined ? { durationMs: Math.round(r.durationMs) } : {}),
+        ...(r.skipReason ? { skipReason: r.skipReason } : {}),
+      },
+    ];
+  });
+  const { CATALOG } = await import("../../suites/catalog.ts");
+  const catalog = CATALOG.map((c) => ({ id: c.id, area: c.area, perDriver: c.perDriver, requires: c.meta?.requires }));
+  const drivers = onCluster.length
+    ? plan.drivers.map((p) => {
+        const d = f.loadedOf(p.name);
+        const profile = profileFor(d.loaded.definition, catalog, f.opts.require ?? []);
+        const v = verdictFor(profile, cases, { failOnSkip: !!f.opts.failOnSkip });
+        // The gate: a required case the driver cannot run is the driver's; one the run could not is the run's.
+        if (v.gate !== "pass") categories.push(v.gate);
+        return {
+          ...describeDriver(d.loaded.definition, d.file, d.loaded.format),
+          profile,
+          verdict: v.verdict,
+          reasons: v.reasons,
+          areas: v.areas,
+        };
+      })
+    : [];
+  if (drivers.length) {
+    console.log(`\ncertification (profile: the cases the driver's declared capabilities make applicable)`);
+    for (const d of drivers) {
+      console.log(
+        `  ${d.verdict.padEnd(13)} ${d.name}${d.version ? ` ${d.version}` : ""}: ${d.profile.applicable.length} cases in its profile, ${d.profile.outside.length} outside it (not declared)`,
+      );
+      for (const r of d.reasons.slice(0, 10)) console.log(`      ${r}`);
+      if (d.reasons.length > 10) console.log(`      … and ${d.reasons.length - 10} more (summary.json)`);
+    }
+  }
   const code = exitCodeForFailures(categories);
-  const counts = (["driver", "infrastructure", "harness", "config"] as const)
+  const tally = (["driver", "infrastructure", "harness", "config"] as const)
     .map((c) => [c, categories.filter((x) => x === c).length] as const)
-    .filter(([, n]) => n > 0)
-    .map(([c, n]) => `${n} ${c === "harness" ? "volcert" : c}`);
+    .filter(([, n]) => n > 0);
+  const counts = tally.map(([c, n]) => `${n} ${c === "harness" ? "volcert" : c}`);
   if (counts.length) console.log(`\nfailures by whose they are: ${counts.join(", ")}`);
+  const evidence = await evidenceByTest(f.resultsDir, f.runDir);
+  const junit = (await readdir(f.runDir)).filter((n) => n.startsWith("junit") && n.endsWith(".xml"));
+  const summary: Summary = {
+    schema: SUMMARY_SCHEMA,
+    volcert: volcertVersion(),
+    run: {
+      id: f.runId,
+      mode: f.opts.mode,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: Date.now() - started,
+      exitCode: code,
+      failures: Object.fromEntries(tally),
+      cluster: f.cluster,
+      options: { ...f.opts },
+    },
+    drivers,
+    cases: cases.map((c) => ({ ...c, evidence: evidence.get(c.title) ?? [] })),
+    files: {
+      report: report ? relativeTo(f.runDir, report) : null,
+      junit,
+      allureResults: relativeTo(f.runDir, f.resultsDir),
+    },
+  };
+  await writeSummary(join(f.runDir, "summary.json"), summary);
   if (report) console.log(`report: ${report}`);
+  console.log(`summary: ${join(f.runDir, "summary.json")}`);
   console.log(`${code ? "FAILED" : "PASSED"} in ${formatDuration(Date.now() - started)} (exit code ${code})`);
   return code;
 }
+
+const relativeTo = (from: string, to: string) => relative(from, to) || ".";

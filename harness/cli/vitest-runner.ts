@@ -14,8 +14,20 @@ export interface SuiteOutcome {
   failedTests: string[];
   /** Whose failure each failed test is (driver, infrastructure, volcert, config). */
   failureCategories: ErrorCategory[];
-  /** Results per test: full name → state; used for the driver × area summary. */
-  results: { name: string; state: string; file: string; startTime?: number; durationMs?: number }[];
+  /** Results per test: used for the driver × area summary, the verdicts and summary.json. */
+  results: TestOutcome[];
+}
+
+export interface TestOutcome {
+  name: string;
+  state: string;
+  file: string;
+  startTime?: number;
+  durationMs?: number;
+  /** Whose failure it is (failed tests). */
+  blame?: ErrorCategory;
+  /** Why it was skipped (the gate's reason). */
+  skipReason?: string;
 }
 
 export interface VitestRun {
@@ -57,16 +69,18 @@ export async function runVitestProject(spec: VitestRun): Promise<SuiteOutcome> {
       for (const t of mod.children.allTests()) {
         const result = t.result();
         const diag = t.diagnostic();
+        const category = result.state === "failed" ? (t.meta().volcertBlame ?? categoryOf(result.errors?.[0])) : null;
         outcome.results.push({
           name: t.name,
           state: result.state,
           file: mod.moduleId,
           ...(diag ? { startTime: diag.startTime, durationMs: diag.duration } : {}),
+          ...(category ? { blame: category } : {}),
+          ...(result.state === "skipped" && result.note ? { skipReason: result.note } : {}),
         });
         if (result.state === "passed") outcome.passed++;
-        else if (result.state === "failed") {
+        else if (category) {
           outcome.failed++;
-          const category = t.meta().volcertBlame ?? categoryOf(result.errors?.[0]);
           outcome.failureCategories.push(category);
           outcome.failedTests.push(`${t.fullName}  [${category}]`);
         } else outcome.skipped++;

@@ -19,12 +19,17 @@ export abstract class VolcertError extends Error {
   }
 }
 
+/** A message lists at most this many problems (a file of garbage must not flood the terminal). */
+export const MAX_PROBLEMS_SHOWN = 40;
+
 /** Bad user input: driver file, config, CLI flags. Nothing was changed on any cluster. */
 export class ConfigError extends VolcertError {
   readonly category = "config" as const;
   readonly problems: readonly string[];
   constructor(message: string, problems: readonly string[] = [], options?: { fix?: string }) {
-    super(problems.length ? `${message}\n${problems.map((p) => `  - ${p}`).join("\n")}` : message, options);
+    const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `  - ${p}`);
+    if (problems.length > MAX_PROBLEMS_SHOWN) shown.push(`  … and ${problems.length - MAX_PROBLEMS_SHOWN} more`);
+    super(problems.length ? `${message}\n${shown.join("\n")}` : message, options);
     this.problems = problems;
   }
 }

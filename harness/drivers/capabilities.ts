@@ -18,6 +18,8 @@ export interface Requirement {
   mountOptions?: boolean;
   /** The driver says where a volume's data lives on the node (volumeDataPaths), so deletion can be checked there. */
   dataPaths?: boolean;
+  /** The driver file names its CSI node plugin workload (spec.csi.node). */
+  nodePlugin?: boolean;
 }
 
 export function skipReason(d: DriverFile, req: Requirement): string | null {
@@ -34,6 +36,8 @@ export function skipReason(d: DriverFile, req: Requirement): string | null {
     return "driver declares no filesystem type (supportedFsTypes)";
   if (req.mountOptions && !d.spec.supportedMountOptions.length)
     return "driver declares no mount options (supportedMountOptions)";
+  if (req.nodePlugin && !d.spec.csi?.node)
+    return "driver file does not name its node plugin workload (spec.csi.node), so the plugin cannot be found or disturbed";
   if (req.dataPaths && !d.spec.volumeDataPaths.length)
     return "driver does not say where volume data lives on the node (volumeDataPaths), so deletion of the data cannot be checked";
   return null;

@@ -59,10 +59,15 @@ interface PodSpecLike {
   initContainers?: ContainerLike[];
 }
 
+/** Every image the workloads' containers name, sorted. */
+export function imagesOf(objects: K8sObject[]): string[] {
+  return [...new Set(objects.flatMap((o) => containersOf(o).flatMap((c) => (c.image ? [c.image] : []))))].sort();
+}
+
 /**
- * Rewrites image references in place and returns every image the workloads use. A rewritten image
- * is only ever local, so its pull policy becomes IfNotPresent (an `Always` or a `:latest` tag would
- * make the kubelet try a registry and fail).
+ * Rewrites image references in place and returns every image the workloads use. Every image is
+ * loaded into the nodes from the local engine (there is no registry), so every pull policy becomes
+ * IfNotPresent: an `Always` or a `:latest` tag would make the kubelet try a registry and fail.
  */
 export function rewriteImages(
   objects: K8sObject[],
@@ -77,8 +82,8 @@ export function rewriteImages(
       if (to) {
         rewritten.push(`${o.kind}/${o.metadata?.name ?? "?"} ${c.name ?? "?"}: ${c.image} → ${to}`);
         c.image = to;
-        c.imagePullPolicy = "IfNotPresent";
       }
+      c.imagePullPolicy = "IfNotPresent";
       images.add(c.image);
     }
   }

@@ -31,6 +31,8 @@ export interface CsiInstall {
 export async function installCsi(d: DriverFile, baseDir: string, t: CsiTarget): Promise<CsiInstall> {
   const csi = d.spec.csi;
   if (!csi) throw new ConfigError(`driver ${d.metadata.name} has no spec.csi section`);
+  if (!csi.manifests.length)
+    throw new ConfigError(`driver ${d.metadata.name} lists no manifests: it describes a driver already installed`);
   const objects = await readManifests(d, baseDir);
   const unused = unusedRewrites(objects, csi.imageRewrites);
   if (unused.length) {
@@ -54,7 +56,7 @@ export async function installCsi(d: DriverFile, baseDir: string, t: CsiTarget): 
   say(`  ${d.metadata.name}: loading ${images.length} image(s) into the nodes`);
   await t.loadImages(images);
 
-  const workloads = [csi.node, ...(csi.controller ? [csi.controller] : [])];
+  const workloads = [csi.node, csi.controller].filter((w) => w !== undefined);
   // On a reused cluster the driver may already run, from images just replaced under the same tag.
   const running = [];
   for (const w of workloads) if (await t.kube.readIfExists(w.kind, w.name, w.namespace)) running.push(w);

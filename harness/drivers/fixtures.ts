@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadDriverFile, type LoadedDriver } from "./load.ts";
 import type { DriverFile } from "./schema.ts";
 
 export const DRIVERS_DIR = fileURLToPath(new URL("../../fixtures/drivers/", import.meta.url));
@@ -14,10 +15,18 @@ export function isBrokenFixture(d: DriverFile): boolean {
   return (d.metadata.description ?? "").startsWith("BROKEN");
 }
 
+/**
+ * Loads a fixture. Fixtures share files across their directories (a broken fixture reuses the
+ * reference driver's RBAC), so their tree is all of fixtures/drivers.
+ */
+export function loadFixture(file: string): Promise<LoadedDriver> {
+  return loadDriverFile(file, { root: DRIVERS_DIR });
+}
+
 /** Driver directories under fixtures/drivers (name → driver file), broken fixtures included. */
 export function fixtureDriverFiles(): { name: string; file: string }[] {
   return readdirSync(DRIVERS_DIR, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && existsSync(join(DRIVERS_DIR, e.name, "driver.yaml")))
+    .filter((e) => (e.isDirectory() || e.isSymbolicLink()) && existsSync(join(DRIVERS_DIR, e.name, "driver.yaml")))
     .map((e) => ({ name: e.name, file: join(DRIVERS_DIR, e.name, "driver.yaml") }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -3,8 +3,16 @@
  * error (Kubernetes' own external test driver silently ignores them, so a misspelled capability
  * quietly disables tests). Capability keys are spelled exactly as in Kubernetes'
  * storage/framework Capability constants, so a vendor's storage.testdriver file maps over 1:1.
+ *
+ * Every field carries a description written for the storage vendor who fills it in: it reaches
+ * editors through the JSON Schema (json-schema.ts) and docs/driver-reference.md (reference.ts).
+ * Value checks report every problem at once, each naming the limit it enforces.
  */
+import { posix } from "node:path";
 import { z } from "zod";
+import { QUANTITY_PATTERN, quantityToBytes } from "./quantity.ts";
+import { closest } from "./suggest.ts";
+import { DEFAULT_TIMEOUTS_MS, parseDuration } from "./timeouts.ts";
 
 export const CAPABILITY_KEYS = [
   "persistence",
@@ -32,6 +40,42 @@ export const CAPABILITY_KEYS = [
 ] as const;
 export type CapabilityKey = (typeof CAPABILITY_KEYS)[number];
 
+const NOT_USED_YET = "volcert does not exercise it yet; it is accepted so a storage.testdriver file maps over 1:1.";
+
+/** What each capability means (upstream's wording first) and which volcert cases it gates or shapes. */
+const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
+  persistence:
+    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: AM-01..08, BD-05..09, DP-01..10, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
+  block:
+    "Raw block mode (upstream CapBlock): volumes can be used with volumeMode: Block. DP-08 (a dynamic claim with volumeMode Block reaches the pod as a block device and round-trips data with direct I/O) requires it.",
+  fsGroup: `Volume ownership via fsGroup (upstream CapFsGroup): the kubelet applies the pod's securityContext.fsGroup to the volume's files. ${NOT_USED_YET}`,
+  volumeMountGroup: `The driver has the VolumeMountGroup CSI node capability (upstream CapVolumeMountGroup): the kubelet passes fsGroup to NodeStageVolume/NodePublishVolume. Because this is an fsGroup feature, fsGroup must also be true. ${NOT_USED_YET}`,
+  exec: "A file in the volume can be executed (upstream CapExec): the volume is not mounted noexec. DP-03 (a script written to the volume runs in the pod) requires it.",
+  snapshotDataSource: `New volumes can be populated from a VolumeSnapshot (upstream CapSnapshotDataSource). ${NOT_USED_YET}`,
+  groupSnapshot: `The driver supports VolumeGroupSnapshots (upstream CapVolumeGroupSnapshot). ${NOT_USED_YET}`,
+  pvcDataSource: `New volumes can be populated from another claim, i.e. cloning (upstream CapPVCDataSource). ${NOT_USED_YET}`,
+  multipods:
+    "Multiple pods on one node can use the same volume concurrently (upstream CapMultiPODs; for CSI see NodeStageVolume in the CSI spec). AM-03 (two pods on one node share a claim and see each other's writes) requires it.",
+  RWX: "The driver supports the ReadWriteMany access mode (upstream CapRWX): pods on different nodes share one volume. AM-04 requires it, together with ReadWriteMany in spec.accessModes and two worker nodes.",
+  controllerExpansion:
+    "The controller can expand volumes (upstream CapControllerExpansion). IN-02 checks that every StorageClass in spec.storageClasses has allowVolumeExpansion equal to this value; expansion itself is not exercised yet.",
+  nodeExpansion: `The node plugin can expand the filesystem of an expanded volume (upstream CapNodeExpansion). ${NOT_USED_YET}`,
+  offlineExpansion: `The driver can expand a volume that no pod uses (upstream CapOfflineExpansion; upstream treats it as true when controllerExpansion is true, set false only if the driver can expand a volume only while a pod uses it). ${NOT_USED_YET}`,
+  onlineExpansion: `The driver can expand a volume that a pod uses (upstream CapOnlineExpansion; upstream treats it as true when controllerExpansion is true, set false if the driver can expand a volume only while it is detached). ${NOT_USED_YET}`,
+  volumeLimits: `The driver reports how many volumes a node can attach (upstream CapVolumeLimits; upstream's test can be very slow). ${NOT_USED_YET}`,
+  singleNodeVolume:
+    "A volume is usable on a single node only, like hostPath (upstream CapSingleNodeVolume): its data cannot follow a pod to another node. Shapes what cases expect: AM-02 and DP-02 check re-created pods on the same node instead of another one, and the NF chaos cases (NF-02..05, NF-07) expect a lost pod to come back on its node, not elsewhere.",
+  topology:
+    "The driver supports topology (upstream CapTopology): a volume is reachable only from some nodes and Kubernetes is told which (CSI accessible topology, or node affinity on the PV). BD-07 and LP-01..07 require it; IN-02 then expects every node's CSINode entry to list topology keys; in the NF chaos cases a node-local driver with topology is expected to keep a lost pod's replacement Pending by the PV's node affinity (without topology the workload pins itself with a node selector).",
+  capacity: `The driver publishes storage capacity (CSIStorageCapacity objects) for its StorageClasses (upstream CapCapacity). ${NOT_USED_YET}`,
+  FSResizeFromSourceNotSupported: `Anti-capability: the driver cannot resize the filesystem of claims cloned or restored from a snapshot (upstream CapFSResizeFromSourceNotSupported). ${NOT_USED_YET}`,
+  readWriteOncePod:
+    "The driver supports the ReadWriteOncePod access mode (upstream CapReadWriteOncePod; needs csi-provisioner v3.0.0+, csi-attacher v3.3.0+, csi-resizer v1.3.0+). AM-07 requires it, together with ReadWriteOncePod in spec.accessModes.",
+  multiplePVsSameID: `The driver handles two PersistentVolumes with the same volumeHandle (upstream CapMultiplePVsSameID): recommended for ReadWriteMany volumes shared across namespaces; only drivers that inspect Kubernetes PV objects should leave it off. ${NOT_USED_YET}`,
+  capReadOnlyMany:
+    "The driver supports the ReadOnlyMany access mode (upstream CapReadOnlyMany). AM-06 requires it, together with ReadOnlyMany in spec.accessModes and two worker nodes.",
+};
+
 /** Operations with their own timeout; each can be overridden per driver. */
 export const TIMEOUT_KEYS = [
   "install",
@@ -44,22 +88,160 @@ export const TIMEOUT_KEYS = [
 ] as const;
 export type TimeoutKey = (typeof TIMEOUT_KEYS)[number];
 
-const quantity = z
+/** Longest timeout a driver may set for one operation (before timeoutMultiplier). */
+export const MAX_TIMEOUT_MS = 2 * 3_600_000;
+
+const TIMEOUT_DOCS: Record<TimeoutKey, string> = {
+  install:
+    "Installing a CSI driver: its node (and controller) workloads ready and the driver registered in CSINode on every node; also bounds waiting for its objects to be deleted on uninstall.",
+  podStart: "A pod that uses a volume becoming Ready (scheduling, attach, mount included).",
+  podDelete: "A pod that uses a volume being gone from the API (unmount included).",
+  claimBound: "A claim binding to a static (pre-created) PersistentVolume, and a static PV changing phase.",
+  claimProvision: "A claim on the driver's StorageClass binding to a newly provisioned volume (dynamic provisioning).",
+  pvDelete:
+    "A deleted dynamic volume's PersistentVolume being gone, and its data being gone from every node (spec.volumeDataPaths); also how long volumes may settle before a case's leak check.",
+  dataCheck: "Checks of a volume's data on the nodes; part of every case's time budget (harness/case/budget.ts).",
+};
+
+/** "5m", "1h30m", "1500ms": a duration in the driver file's own notation. */
+export function formatDuration(ms: number): string {
+  const parts: string[] = [];
+  let left = ms;
+  for (const [unit, size] of [
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
+    if (left >= size) {
+      parts.push(`${Math.floor(left / size)}${unit}`);
+      left %= size;
+    }
+  }
+  if (left || !parts.length) parts.push(`${left}ms`);
+  return parts.join("");
+}
+
+/** Placeholders of spec.volumeDataPaths (harness/case/dynamic.ts fills them in). */
+export const VOLUME_DATA_PLACEHOLDERS: Record<string, string> = {
+  "{volumeHandle}":
+    "the CSI volume handle of the PersistentVolume (spec.csi.volumeHandle, the volume ID CreateVolume returned); the PV name for a non-CSI volume",
+  "{pv}": "the PersistentVolume's name (e.g. pvc-0b6d…)",
+};
+/** Placeholders of spec.flexVolume.cleanupPaths (harness/drivers/intree.ts fills them in). */
+export const CLEANUP_PLACEHOLDERS: Record<string, string> = {
+  "{volume}": "the name of the PersistentVolume volcert created for the FlexVolume volume",
+};
+/**
+ * Directories a node path must not collapse to once its placeholders are empty: volcert would
+ * check (volumeDataPaths) or rm -rf (cleanupPaths) a directory the whole node depends on.
+ */
+export const SYSTEM_DIRECTORIES = [
+  "/",
+  "/bin",
+  "/boot",
+  "/dev",
+  "/etc",
+  "/home",
+  "/lib",
+  "/lib64",
+  "/proc",
+  "/root",
+  "/run",
+  "/sbin",
+  "/sys",
+  "/usr",
+  "/var",
+  "/var/lib",
+  "/var/lib/kubelet",
+  "/tmp",
+] as const;
+
+/** Everything wrong with a node path template, one message each. `use` says what volcert does with the path. */
+function nodePathProblems(path: string, placeholders: readonly string[], use: string): string[] {
+  const problems: string[] = [];
+  const known = placeholders.join(", ");
+  const tokens = path.match(/\{[^{}]*\}/g) ?? [];
+  for (const t of tokens.filter((t) => !placeholders.includes(t))) {
+    const hint = closest(t, placeholders);
+    problems.push(`unknown placeholder ${t}${hint ? ` (did you mean ${hint}?)` : ""}; known placeholders: ${known}`);
+  }
+  const bare = path.replace(/\{[^{}]*\}/g, "");
+  if (/[{}]/.test(bare))
+    problems.push(`has a "{" or "}" that is not part of a placeholder; known placeholders: ${known}`);
+  if (!tokens.length)
+    problems.push(
+      `must contain a placeholder (${known}): a fixed path is the same for every volume, so ${use} a path all volumes share`,
+    );
+  if (path.split("/").includes("..")) problems.push('must not contain ".." segments: name the directory directly');
+  const collapsed = posix.normalize(bare).replace(/(.)\/+$/, "$1");
+  if ((SYSTEM_DIRECTORIES as readonly string[]).includes(collapsed))
+    problems.push(
+      `with its placeholders empty this is ${collapsed}, a system directory (${use} it): use a directory of the driver's own, such as /var/lib/<driver>/${placeholders[0]}`,
+    );
+  return problems;
+}
+
+function nodePathTemplate(placeholders: Record<string, string>, use: string) {
+  const names = Object.keys(placeholders);
+  return z
+    .string()
+    .startsWith("/", "must be an absolute node path")
+    .superRefine((p, ctx) => {
+      for (const message of nodePathProblems(p, names, use)) ctx.addIssue({ code: "custom", message });
+    });
+}
+
+const quantity = z.string().regex(QUANTITY_PATTERN, 'expected a Kubernetes quantity such as "1Gi"');
+const DURATION = /^(\d+(ms|s|m|h))+$/;
+const duration = z
   .string()
-  .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, 'expected a Kubernetes quantity such as "1Gi"');
-const duration = z.string().regex(/^(\d+(ms|s|m|h))+$/, 'expected a duration such as "90s" or "5m"');
+  .regex(DURATION, 'expected a duration such as "90s" or "5m"')
+  .superRefine((text, ctx) => {
+    if (!DURATION.test(text)) return;
+    const ms = parseDuration(text);
+    if (ms <= 0) ctx.addIssue({ code: "custom", message: `must be more than 0 ("${text}" is no time at all)` });
+    else if (ms > MAX_TIMEOUT_MS)
+      ctx.addIssue({
+        code: "custom",
+        message: `must be at most ${formatDuration(MAX_TIMEOUT_MS)} ("${text}" is ${formatDuration(ms)})`,
+      });
+  });
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const tooLong = (what: string, max: number) => ({
+  error: (issue: { input?: unknown }) =>
+    `${what} is at most ${max} characters; this one has ${String(issue.input ?? "").length}`,
+});
 const dnsLabel = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "expected a DNS label (lowercase letters, digits, '-')");
+  .regex(DNS_LABEL, "expected a DNS label (lowercase letters, digits, '-')")
+  .max(63, tooLong("a DNS label", 63));
+const dnsSubdomain = z
+  .string()
+  .regex(DNS_SUBDOMAIN, "expected a DNS subdomain (lowercase letters, digits, '-' and '.')")
+  .max(253, tooLong("a DNS subdomain", 253));
+const csiDriverName = z
+  .string()
+  .regex(
+    DNS_SUBDOMAIN,
+    "expected a CSI driver name (Kubernetes CSIDriver name rules: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, e.g. \"hostpath.csi.example.com\")",
+  )
+  .max(63, tooLong("a CSI driver name", 63));
 const relPath = z
   .string()
   .min(1)
   .refine((p) => !p.startsWith("/"), "must be relative to the driver file");
-const accessMode = z.enum(["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]);
+const ACCESS_MODES = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"] as const;
+const accessMode = z
+  .enum(ACCESS_MODES)
+  .describe(
+    "A Kubernetes access mode: ReadWriteOnce (one node reads and writes), ReadOnlyMany (many nodes read), ReadWriteMany (many nodes read and write), ReadWriteOncePod (one pod reads and writes).",
+  );
 
 const Capabilities = z
   .object(
-    Object.fromEntries(CAPABILITY_KEYS.map((k) => [k, z.boolean().optional()])) as Record<
+    Object.fromEntries(CAPABILITY_KEYS.map((k) => [k, z.boolean().optional().describe(CAPABILITY_DOCS[k])])) as Record<
       CapabilityKey,
       z.ZodOptional<z.ZodBoolean>
     >,
@@ -68,115 +250,330 @@ const Capabilities = z
 
 const StorageClassSpec = z
   .object({
-    name: dnsLabel,
-    provisioner: z.string().min(1),
-    parameters: z.record(z.string(), z.string()).default({}),
-    reclaimPolicy: z.enum(["Delete", "Retain"]).default("Delete"),
-    volumeBindingMode: z.enum(["Immediate", "WaitForFirstConsumer"]).default("Immediate"),
-    allowVolumeExpansion: z.boolean().default(false),
-    mountOptions: z.array(z.string()).default([]),
+    name: dnsLabel.describe(
+      "The StorageClass object's name (a DNS label, at most 63 characters), unique within the file. volcert creates the class with this name when it installs a CSI driver; dynamic cases clone the first class of the list under the case's own name. Example: acme-fast.",
+    ),
+    provisioner: z
+      .string()
+      .min(1)
+      .describe(
+        "The StorageClass's provisioner: the driver that creates its volumes. For a CSI driver this is spec.csi.driverName. Example: hostpath.csi.example.com.",
+      ),
+    parameters: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe(
+        "The StorageClass's parameters, passed to the driver on CreateVolume as they are. Default: none. Example: { type: ssd }. DP-04 adds csi.storage.k8s.io/fstype for each entry of spec.supportedFsTypes.",
+      ),
+    reclaimPolicy: z
+      .enum(["Delete", "Retain"])
+      .default("Delete")
+      .describe(
+        "What happens to a dynamic volume when its claim is deleted: Delete (the driver deletes the volume and its data; RP-01, RP-02 and RP-05 check the data is gone from every node) or Retain (the PV and the data stay). Default: Delete.",
+      ),
+    volumeBindingMode: z
+      .enum(["Immediate", "WaitForFirstConsumer"])
+      .default("Immediate")
+      .describe(
+        "When a claim is provisioned: Immediate (as soon as it is created) or WaitForFirstConsumer (once a pod uses it, on that pod's node; use it for node-local or topology-aware drivers). Default: Immediate.",
+      ),
+    allowVolumeExpansion: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Whether claims of this class may be resized. IN-02 checks it equals spec.capabilities.controllerExpansion. Default: false.",
+      ),
+    mountOptions: z
+      .array(z.string())
+      .default([])
+      .describe(
+        "Mount options of the class, passed to the driver for every volume (DP-01 checks the PV carries them). Default: none. Example: [noatime].",
+      ),
   })
   .strict();
 
-const WorkloadRef = z
-  .object({
-    kind: z.enum(["Deployment", "StatefulSet", "DaemonSet"]),
-    name: z.string().min(1),
-    namespace: z.string().min(1),
-  })
-  .strict();
+const workloadRef = (role: string) =>
+  z
+    .object({
+      kind: z
+        .enum(["Deployment", "StatefulSet", "DaemonSet"])
+        .describe(`Kind of the ${role} workload object in spec.csi.manifests: Deployment, StatefulSet or DaemonSet.`),
+      name: dnsSubdomain.describe(
+        `Name of the ${role} workload object as in the manifests (a DNS subdomain, at most 253 characters). Example: acme-csi-${role === "node plugin" ? "node" : "controller"}.`,
+      ),
+      namespace: dnsLabel.describe(
+        `Namespace of the ${role} workload (a DNS label, at most 63 characters). The manifests must create it unless it is built in (kube-system). Example: acme-csi.`,
+      ),
+    })
+    .strict();
 
 /** In-tree plugins volcert can provision static volumes for. NFS and iSCSI need servers volcert does not run yet. */
 const IN_TREE_PLUGINS = ["hostPath", "local"] as const;
 
 const InTree = z
   .object({
-    plugin: z.enum(IN_TREE_PLUGINS, {
-      error: (issue) =>
-        `in-tree plugin ${JSON.stringify(issue.input)} is not supported: volcert can create volumes only for ${IN_TREE_PLUGINS.join(" and ")} (nfs and iscsi need a server volcert does not run yet)`,
-    }),
+    plugin: z
+      .enum(IN_TREE_PLUGINS, {
+        error: (issue) =>
+          `in-tree plugin ${JSON.stringify(issue.input)} is not supported: volcert can create volumes only for ${IN_TREE_PLUGINS.join(" and ")} (nfs and iscsi need a server volcert does not run yet)`,
+      })
+      .describe(
+        "The in-tree volume plugin: hostPath (PVs on a node directory, no node affinity: the scheduler does not know where the data is) or local (PVs with required node affinity to the node holding the directory). volcert plays the administrator: it creates a directory under /var/lib/volcert-volumes on a node and a static PersistentVolume for it per case. nfs and iscsi are not supported (they need a server volcert does not run yet).",
+      ),
   })
   .strict();
 
 const FlexVolume = z
   .object({
     /** "<vendor>/<driver>": kubelet looks for <vendor>~<driver>/<driver> in its plugin directory. */
-    driver: z.string().regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, 'expected "<vendor>/<driver>"'),
-    executable: relPath,
-    options: z.record(z.string(), z.string()).default({}),
+    driver: z
+      .string()
+      .regex(/^[a-z0-9.-]+\/[a-z0-9.-]+$/, 'expected "<vendor>/<driver>"')
+      .describe(
+        'The FlexVolume driver name, "<vendor>/<driver>". volcert installs the executable on every node as /usr/libexec/kubernetes/kubelet-plugins/volume/exec/<vendor>~<driver>/<driver>, where the kubelet looks for it, and waits until `init` answers Success on each node. Example: acme/loop.',
+      ),
+    executable: relPath.describe(
+      "The driver executable, relative to the driver file. It is copied to every node (mode 0755) and run there by the kubelet, so it must run in the node's environment. Example: bin/loop.",
+    ),
+    options: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe(
+        "Options volcert puts in every FlexVolume PersistentVolume it creates (spec.flexVolume.options), passed to the driver's mount calls. Default: none. Example: { size: 64Mi }.",
+      ),
     /** Node paths holding a volume's data, removed when volcert deletes the volume ("{volume}" = PV name). */
-    cleanupPaths: z.array(z.string().startsWith("/", "must be an absolute node path")).default([]),
+    cleanupPaths: z
+      .array(nodePathTemplate(CLEANUP_PLACEHOLDERS, "volcert's rm -rf after each volume would delete"))
+      .default([])
+      .describe(
+        "Node paths holding a volume's data, removed (rm -rf on the volume's node) when volcert deletes the volume. Each must contain {volume} (the PV's name), may not use any other placeholder, and may not be a system directory once {volume} is empty. Default: none. Example: [/var/lib/acme-flex/{volume}.img].",
+      ),
   })
   .strict();
 
 const Csi = z
   .object({
-    driverName: z.string().min(1),
-    manifests: z.array(relPath).min(1),
+    driverName: csiDriverName.describe(
+      "The CSI driver's name as it registers with the kubelet and as its CSIDriver object is named (Kubernetes CSIDriver name rules: at most 63 characters, lowercase letters, digits, '-' and '.', starting and ending with a letter or digit). volcert waits until every node's CSINode lists it, and IN-02 reads the CSIDriver object of this name. Example: hostpath.csi.example.com.",
+    ),
+    manifests: z
+      .array(relPath)
+      .default([])
+      .describe(
+        "The Kubernetes manifests (YAML, several documents per file allowed) that install the driver, relative to the driver file, applied in the order listed (put a namespace before what lives in it). Render a Helm chart with helm template and list the result here. Empty (the default) describes a driver that is already installed in the cluster, as an upstream storage.testdriver file does; volcert cannot install such a driver, only test it where it is installed. Example: [deploy/rbac.yaml, deploy/driver.yaml].",
+      ),
     /** Image references in the manifests to replace (e.g. upstream names → locally built ones). */
-    imageRewrites: z.record(z.string(), z.string()).default({}),
-    controller: WorkloadRef.optional(),
-    node: WorkloadRef,
+    imageRewrites: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe(
+        "Image references in the manifests to replace, from → to (e.g. upstream names → locally built ones). volcert has no registry: every image the manifests use (after rewriting) must be in the local Docker engine and is loaded into the nodes. A rewrite no manifest uses is an error. Default: none. Example: { registry.k8s.io/sig-storage/csi-provisioner:v6.3.0: acme/csi-provisioner:v6.3.0 }.",
+      ),
+    controller: workloadRef("controller")
+      .optional()
+      .describe(
+        "The controller workload (provisioner, attacher, … sidecars with the controller plugin), if the driver has one: volcert waits until it is ready after installing. Omit it for a driver without a controller.",
+      ),
+    node: workloadRef("node plugin")
+      .optional()
+      .describe(
+        "The node plugin workload (usually a DaemonSet): volcert waits until it is ready on every node after installing; NF-08 keeps it off one node and NF-08/NF-09 find the plugin pod on a node by it (they are skipped without it). Required when spec.csi.manifests is given.",
+      ),
     /** What the CSIDriver object must say (IN-02 cross-checks it). */
     expect: z
       .object({
-        attachRequired: z.boolean().optional(),
-        fsGroupPolicy: z.enum(["None", "File", "ReadWriteOnceWithFSType"]).optional(),
-        volumeLifecycleModes: z.array(z.enum(["Persistent", "Ephemeral"])).optional(),
+        attachRequired: z
+          .boolean()
+          .optional()
+          .describe(
+            "What the CSIDriver object's spec.attachRequired must be: true if volumes go through ControllerPublishVolume and a VolumeAttachment. Cases about VolumeAttachments apply only when this is true. Omit it to leave it unchecked.",
+          ),
+        fsGroupPolicy: z
+          .enum(["None", "File", "ReadWriteOnceWithFSType"])
+          .optional()
+          .describe(
+            "What the CSIDriver object's spec.fsGroupPolicy must be: None (the kubelet never changes ownership), File (it always applies fsGroup) or ReadWriteOnceWithFSType (only for ReadWriteOnce volumes with an fsType; the API default). Omit it to leave it unchecked.",
+          ),
+        volumeLifecycleModes: z
+          .array(z.enum(["Persistent", "Ephemeral"]))
+          .optional()
+          .describe(
+            "What the CSIDriver object's spec.volumeLifecycleModes must be: Persistent (PersistentVolumes) and/or Ephemeral (CSI inline volumes in pods). Omit it to leave it unchecked. Example: [Persistent].",
+          ),
       })
       .strict()
-      .default({}),
+      .default({})
+      .describe(
+        "What the installed CSIDriver object must say; IN-02 compares each given field with the cluster's object and shows both values on a mismatch. Default: nothing checked.",
+      ),
   })
   .strict();
 
+const timeoutField = (k: TimeoutKey) =>
+  duration.optional().meta({
+    description: `${TIMEOUT_DOCS[k]} A duration such as 90s, 5m or 1h30m (units ms, s, m, h), more than 0 and at most ${formatDuration(MAX_TIMEOUT_MS)}; multiplied by spec.timeoutMultiplier. Default: ${formatDuration(DEFAULT_TIMEOUTS_MS[k])}.`,
+    default: formatDuration(DEFAULT_TIMEOUTS_MS[k]),
+  });
+
 export const DriverSpecSchema = z
   .object({
-    type: z.enum(["in-tree", "flexvolume", "csi"]),
-    inTree: InTree.optional(),
-    flexVolume: FlexVolume.optional(),
-    csi: Csi.optional(),
+    type: z
+      .enum(["in-tree", "flexvolume", "csi"])
+      .describe(
+        "The kind of driver, and so which section describes it: in-tree (spec.inTree: a volume plugin built into Kubernetes; volcert creates static PVs), flexvolume (spec.flexVolume: an executable volcert installs on every node), or csi (spec.csi: manifests volcert applies). Exactly that section must be present.",
+      ),
+    inTree: InTree.optional().describe(
+      "The in-tree plugin; required when spec.type is in-tree, not allowed otherwise.",
+    ),
+    flexVolume: FlexVolume.optional().describe(
+      "The FlexVolume driver; required when spec.type is flexvolume, not allowed otherwise.",
+    ),
+    csi: Csi.optional().describe("The CSI driver; required when spec.type is csi, not allowed otherwise."),
     /** Not implemented yet: accepted by the parser only to be rejected with a useful message. */
-    helm: z.unknown().optional(),
-    storageClasses: z.array(StorageClassSpec).default([]),
-    capabilities: Capabilities.default({}),
+    helm: z
+      .unknown()
+      .optional()
+      .describe(
+        "Not implemented yet: a file that has it is rejected. Render the chart (helm template) and list the files under spec.csi.manifests instead.",
+      ),
+    storageClasses: z
+      .array(StorageClassSpec)
+      .default([])
+      .describe(
+        "StorageClasses for dynamic provisioning, created when volcert installs a CSI driver and deleted on uninstall. Dynamic cases (DP-01..10, RP-01, RP-02, RP-05, NF-09, NF-11) need at least one and clone the first under the case's own name; with none they are skipped. Names must be unique. Default: none.",
+      ),
+    capabilities: Capabilities.default({}).describe(
+      "What the driver supports, with Kubernetes' storage test framework Capability names (a storage.testdriver file's DriverInfo.Capabilities copies over as is). A case that needs a capability the driver does not declare true is skipped with that reason, never run to a vacuous pass. Unknown keys are errors (a typo would silently disable tests). Default: none declared.",
+    ),
     /**
      * Node paths holding a provisioned volume's data ({volumeHandle}, {pv}). After a volume is
      * deleted volcert checks every node for them (RP-01, RP-05, DP-07 and the leak check), so a
      * driver that only deletes the API object is caught.
      */
-    volumeDataPaths: z.array(z.string().startsWith("/", "must be an absolute node path")).default([]),
-    supportedFsTypes: z.array(z.string()).default([""]),
-    supportedMountOptions: z.array(z.string()).default([]),
-    accessModes: z.array(accessMode).default(["ReadWriteOnce"]),
+    volumeDataPaths: z
+      .array(nodePathTemplate(VOLUME_DATA_PLACEHOLDERS, "the data-deletion check would look at"))
+      .default([])
+      .describe(
+        "Node paths holding a provisioned volume's data. After a volume is deleted volcert checks every node for them (DP-07, RP-01, RP-02, RP-05, NF-11, and the leak check after every dynamic case), so a driver that deletes only the API object is caught; cases that need them are skipped when the list is empty. Each path must contain {volumeHandle} or {pv}, no other placeholder, no '..', and may not be a system directory once the placeholders are empty. Default: none. Example: [/var/lib/acme-csi/{volumeHandle}].",
+      ),
+    supportedFsTypes: z
+      .array(z.string())
+      .default([""])
+      .describe(
+        'Filesystem types the driver can create, "" meaning its default. DP-04 provisions one volume per non-empty entry (StorageClass parameter csi.storage.k8s.io/fstype) and checks the pod\'s mount has exactly that type, and is skipped without one; FlexVolume PVs use the first non-empty entry (else ext4). Default: [""]. Example: [ext4, xfs].',
+      ),
+    supportedMountOptions: z
+      .array(z.string())
+      .default([])
+      .describe(
+        "Mount options the driver honours. DP-05 sets them all as a StorageClass's mountOptions and checks each appears in the pod's mount; it is skipped when the list is empty. Default: none. Example: [noatime, nosuid].",
+      ),
+    accessModes: z
+      .array(accessMode)
+      .default(["ReadWriteOnce"])
+      .describe(
+        "Access modes the driver offers (upstream RequiredAccessModes). AM-04 needs ReadWriteMany, AM-06 ReadOnlyMany and AM-07 ReadWriteOncePod here (with the matching capability); values: ReadWriteOnce, ReadOnlyMany, ReadWriteMany, ReadWriteOncePod. Default: [ReadWriteOnce].",
+      ),
     sizeRange: z
-      .object({ min: quantity.default("1Mi"), max: quantity.optional() })
+      .object({
+        min: quantity
+          .default("1Mi")
+          .describe(
+            "Smallest volume the driver provisions, a Kubernetes quantity (Ki, Mi, Gi, Ti, Pi binary; k, M, G, T, P decimal). DP-06 claims exactly this size and expects a volume at least as large. Default: 1Mi. Example: 1Gi.",
+          ),
+        max: quantity
+          .optional()
+          .describe(
+            "Largest volume the driver provisions, a Kubernetes quantity; must not be smaller than min. Not used by cases yet. Default: no limit. Example: 16Ti.",
+          ),
+      })
       .strict()
-      .default({ min: "1Mi" }),
+      .superRefine((r, ctx) => {
+        const min = quantityToBytes(r.min);
+        const max = r.max === undefined ? null : quantityToBytes(r.max);
+        if (min !== null && max !== null && max < min)
+          ctx.addIssue({
+            code: "custom",
+            path: ["max"],
+            message: `must not be smaller than sizeRange.min: max ${r.max} is ${max} bytes, min ${r.min} is ${min} bytes`,
+          });
+      })
+      .default({ min: "1Mi" })
+      .describe("Volume sizes the driver supports (upstream SupportedSizeRange). Default: min 1Mi, no max."),
     timeouts: z
       .object(
-        Object.fromEntries(TIMEOUT_KEYS.map((k) => [k, duration.optional()])) as Record<
+        Object.fromEntries(TIMEOUT_KEYS.map((k) => [k, timeoutField(k)])) as Record<
           TimeoutKey,
           z.ZodOptional<typeof duration>
         >,
       )
       .strict()
-      .default({}),
+      .default({})
+      .describe(
+        "Per-operation timeouts overriding volcert's defaults, each multiplied by timeoutMultiplier; every case's time budget is derived from them (harness/case/budget.ts). Default: volcert's defaults, given per field.",
+      ),
     /** Multiplies every timeout (slow backends). */
-    timeoutMultiplier: z.number().positive().max(20).default(1),
+    timeoutMultiplier: z
+      .number()
+      .positive()
+      .max(20)
+      .default(1)
+      .describe(
+        "Multiplies every timeout, and every hold window ('must stay so for N seconds'), for slow backends. More than 0, at most 20. Default: 1. Example: 2.5.",
+      ),
     /** Why this driver cannot be exercised on this machine at all (e.g. no NFS in the kernel). */
-    unsupportedHere: z.string().optional(),
+    unsupportedHere: z
+      .string()
+      .optional()
+      .describe(
+        "Why this driver cannot be exercised on this machine at all; when set, every case is skipped with this reason. Example: no NFS client in this kernel.",
+      ),
   })
   .strict();
 
 export const DriverFileSchema = z
   .object({
-    apiVersion: z.literal("volcert.io/v1alpha1"),
-    kind: z.literal("Driver"),
-    metadata: z.object({ name: dnsLabel, version: z.string().optional(), description: z.string().optional() }).strict(),
-    spec: DriverSpecSchema,
+    apiVersion: z
+      .literal("volcert.io/v1alpha1")
+      .describe("Version of the driver file format; always volcert.io/v1alpha1."),
+    kind: z.literal("Driver").describe("Always Driver."),
+    metadata: z
+      .object({
+        name: dnsLabel.describe(
+          "The driver's name (a DNS label: lowercase letters, digits and '-', at most 63 characters). Reports, skip reasons and the volcert.io/driver label on the StorageClasses volcert creates use it; under fixtures/drivers it must equal the directory name, which --driver selects. Example: acme-csi.",
+        ),
+        version: z
+          .string()
+          .optional()
+          .describe(
+            "The version of the driver under test, free text for people; volcert does not interpret it. Example: 1.4.2.",
+          ),
+        description: z
+          .string()
+          .optional()
+          .describe(
+            "One line about the driver, for people. volcert's own deliberately broken self-test fixtures start it with BROKEN (harness/drivers/fixtures.ts); do not start a real driver's description with that word.",
+          ),
+      })
+      .strict()
+      .describe("Who the driver is."),
+    spec: DriverSpecSchema.describe(
+      "What the driver is, how volcert installs it, and what it claims to support (capabilities, access modes, file systems, sizes, timeouts).",
+    ),
   })
   .strict()
+  .describe(
+    "A volcert driver definition: one storage driver (in-tree, FlexVolume or CSI) to install and test. Unknown keys are errors.",
+  )
   .superRefine((d, ctx) => {
+    if (d.spec.csi && d.spec.csi.manifests.length && !d.spec.csi.node) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["spec", "csi", "node"],
+        message:
+          "required when volcert installs the driver (spec.csi.manifests): name the node plugin workload, e.g. { kind: DaemonSet, name: acme-node, namespace: acme-system }",
+      });
+    }
     const section = { "in-tree": "inTree", flexvolume: "flexVolume", csi: "csi" } as const;
     const need = section[d.spec.type];
     if (d.spec.helm !== undefined) {

@@ -19,6 +19,8 @@ const Quantity = z.union([z.string(), z.number()]).transform((v) => String(v));
 export const UpstreamDriverInfo = z
   .object({
     Name: z.string().min(1),
+    /** Older releases (before TestTags): a Ginkgo label such as "[Feature:foo]". Kept as a note. */
+    FeatureTag: z.string().optional(),
     InTreePluginName: z.string().optional(),
     TestTags: z.array(z.unknown()).optional(),
     MaxFileSize: z.number().optional(),
@@ -69,9 +71,57 @@ export const UpstreamTestDriverSchema = z
 
 export type UpstreamTestDriver = z.output<typeof UpstreamTestDriverSchema>;
 
-/** True when a parsed YAML document looks like an upstream test driver file. */
+/**
+ * True when a parsed YAML document looks like an upstream test driver file: it has a `DriverInfo`
+ * key in any letter case (a wrong-case `driverInfo` is still recognised as upstream, so the
+ * problem reported is the key's case, not a missing apiVersion).
+ */
 export function isUpstreamFormat(doc: unknown): boolean {
-  return !!doc && typeof doc === "object" && "DriverInfo" in doc;
+  return !!doc && typeof doc === "object" && Object.keys(doc).some((k) => k.toLowerCase() === "driverinfo");
+}
+
+const GO_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * A Go `time.ParseDuration` string ("5m", "1h30m", "1.5s", "300ms") in milliseconds, or null when
+ * it is not one ("5 minutes", "300", ""). Upstream reads Timeouts with ParseDuration.
+ */
+export function parseGoDuration(text: string): number | null {
+  const t = text.trim();
+  if (t === "0") return 0;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/gy;
+  let ms = 0;
+  let at = 0;
+  const sign = t.startsWith("-") ? -1 : 1;
+  const body = t.replace(/^[-+]/, "");
+  if (!body) return null;
+  re.lastIndex = 0;
+  for (let m = re.exec(body); m; m = re.exec(body)) {
+    ms += Number(m[1]) * (GO_UNITS[m[2] as string] as number);
+    at = re.lastIndex;
+  }
+  return at === body.length && at > 0 ? sign * ms : null;
+}
+
+/** Milliseconds as a volcert duration in its largest exact unit ("6m", "90s", "1500ms"). */
+function volcertDuration(ms: number): string {
+  const whole = Math.round(ms);
+  for (const [unit, size] of [
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const)
+    if (whole > 0 && whole % size === 0) return `${whole / size}${unit}`;
+  return `${whole}ms`;
 }
 
 /** Upstream timeout names → volcert operation names (others are kept out, with a note). */
@@ -90,9 +140,12 @@ const TIMEOUT_MAP: Record<string, keyof DriverFile["spec"]["timeouts"]> = {
  * in the cluster: `spec.csi.manifests` is empty and the caller must supply an install or use a
  * bring-your-own cluster.
  */
-export function fromUpstream(u: UpstreamTestDriver): { driver: DriverFile; notes: string[] } {
+export function fromUpstream(u: UpstreamTestDriver): { driver: DriverFile; notes: string[]; problems: string[] } {
   const info = u.DriverInfo;
   const notes: string[] = [];
+  const problems: string[] = [];
+  if (info.FeatureTag)
+    notes.push(`DriverInfo.FeatureTag (${info.FeatureTag}) is from an older release; volcert ignores it`);
   const name = info.Name.toLowerCase()
     .replace(/[^a-z0-9-]+/g, "-")
     .replace(/^-+|-+$/g, "")
@@ -100,7 +153,9 @@ export function fromUpstream(u: UpstreamTestDriver): { driver: DriverFile; notes
   const timeouts: DriverFile["spec"]["timeouts"] = {};
   for (const [k, v] of Object.entries(u.Timeouts ?? {})) {
     const mapped = TIMEOUT_MAP[k];
-    if (mapped) timeouts[mapped] = v;
+    const ms = parseGoDuration(v);
+    if (ms === null) problems.push(`Timeouts.${k}: "${v}" is not a Go duration such as "5m", "90s" or "1h30m"`);
+    else if (mapped) timeouts[mapped] = volcertDuration(ms);
     else notes.push(`Timeouts.${k} has no volcert equivalent and is ignored`);
   }
   if (u.StorageClass?.FromFile)
@@ -128,9 +183,9 @@ export function fromUpstream(u: UpstreamTestDriver): { driver: DriverFile; notes
       type: "csi",
       csi: {
         driverName: info.Name,
-        manifests: ["(installed outside volcert)"],
+        // Upstream files describe a driver already installed: no manifests, workloads unknown.
+        manifests: [],
         imageRewrites: {},
-        node: { kind: "DaemonSet", name: "(unknown)", namespace: "(unknown)" },
         expect: {},
       },
       storageClasses,
@@ -147,5 +202,5 @@ export function fromUpstream(u: UpstreamTestDriver): { driver: DriverFile; notes
       timeoutMultiplier: 1,
     },
   };
-  return { driver, notes };
+  return { driver, notes, problems };
 }

@@ -26,7 +26,7 @@ export interface DriverFootprint {
 export function driverFootprint(d: DriverFile | undefined): DriverFootprint {
   const csi = d?.spec.csi;
   if (!csi) return { workloads: [] };
-  const refs = [csi.node, ...(csi.controller ? [csi.controller] : [])];
+  const refs = [csi.node, csi.controller].filter((r) => r !== undefined);
   return { workloads: refs.map((r) => `${r.namespace}/${r.name}`), attacher: csi.driverName };
 }
 

@@ -22,6 +22,10 @@ export interface ReportEnvironment {
   etcd: string;
   coredns: string;
   docker: string;
+  /** volcert's version and commit. */
+  volcert: string;
+  /** The drivers under test with their versions. */
+  drivers: string;
 }
 
 export interface ReportSpec {
@@ -62,6 +66,8 @@ export const CATEGORIES = [
 
 export function environmentProperties(env: ReportEnvironment): string {
   const props: Record<string, string> = {
+    volcert: env.volcert,
+    "Drivers under test": env.drivers,
     Kubernetes: env.kubernetes,
     kind: env.kind,
     "Node image": env.nodeImage,

@@ -47,7 +47,7 @@ export function reproCommands(r: ReproRecord, a: ReproAccess, driver: DriverFile
 
 function driverLog(d: DriverFile | undefined, node: string, k: string, a: ReproAccess): string[] {
   const csi = d?.spec.csi;
-  if (csi) {
+  if (csi?.node) {
     const pod = `$(${k} get pods -n ${csi.node.namespace} --field-selector spec.nodeName=${node} -o name | head -1)`;
     return [`${k} logs -n ${csi.node.namespace} ${pod} --all-containers --prefix   # CSI node plugin on ${node}`];
   }

@@ -6,6 +6,7 @@
  * the driver (node-local storage cannot follow a pod to another node) and is stated per case.
  */
 import { expect } from "vitest";
+import { HarnessBug } from "../../harness/core/errors.ts";
 import { holdsFor, waitFor } from "../../harness/core/wait.ts";
 import {
   expectedChecksum,
@@ -131,15 +132,15 @@ async function waitPodGone(c: CaseContext, pod: string): Promise<void> {
 
 /** The CSI node plugin pod of the driver on a node. */
 async function pluginPod(c: CaseContext, node: string): Promise<string> {
-  const ns = c.driver.spec.csi?.node.namespace as string;
+  const ref = c.driver.spec.csi?.node;
+  if (!ref) throw new HarnessBug("pluginPod needs spec.csi.node (the case's gate requires it)");
+  const ns = ref.namespace;
   const pods = (await c.kube.core.listNamespacedPod({ namespace: ns, fieldSelector: `spec.nodeName=${node}` })).items;
   const owned = pods.filter((p) =>
-    p.metadata?.ownerReferences?.some(
-      (o) => o.kind === c.driver.spec.csi?.node.kind && o.name === c.driver.spec.csi?.node.name,
-    ),
+    p.metadata?.ownerReferences?.some((o) => o.kind === ref.kind && o.name === ref.name),
   );
   const name = owned.find(isPodReady)?.metadata?.name;
-  if (!name) throw new Error(`no ready ${c.driver.spec.csi?.node.name} pod on ${node}`);
+  if (!name) throw new Error(`no ready ${ref.name} pod on ${node}`);
   return name;
 }
 
@@ -265,7 +266,7 @@ export const CHAOS_CASES: Case[] = [
       id: "NF-08",
       area,
       title: "CSI node plugin gone from a node: running pods keep I/O, new mounts wait for it",
-      requires: { ...requires, types: ["csi" as const] },
+      requires: { ...requires, types: ["csi" as const], nodePlugin: true },
       disruptive: true,
       expectation: () =>
         "I/O through an existing mount does not depend on the plugin; a new volume for that node waits while the plugin is gone and is mounted once it is back",
@@ -274,7 +275,8 @@ export const CHAOS_CASES: Case[] = [
     },
     body: async (c) => {
       const w = await podWithData(c);
-      const ref = c.driver.spec.csi?.node as { namespace: string; name: string };
+      const ref = c.driver.spec.csi?.node;
+      if (!ref) throw new HarnessBug("NF-08 needs spec.csi.node (its gate requires it)");
       const plugin = await pluginPod(c, w.node);
       const off = c.guard(await keepDaemonSetOff(c.timeline, c.kube, ref.namespace, ref.name, w.node));
       await waitFor(
@@ -327,7 +329,7 @@ export const CHAOS_CASES: Case[] = [
       id: "NF-09",
       area,
       title: "CSI provisioner killed during provisioning: the claim binds exactly once",
-      requires: { ...requires, types: ["csi" as const], dynamic: true },
+      requires: { ...requires, types: ["csi" as const], dynamic: true, nodePlugin: true },
       disruptive: true,
       expectation: () => "the restarted provisioner finishes the job: one PV for the claim, no orphan",
       asserts:

@@ -1,0 +1,181 @@
+/**
+ * Deep validation of a driver definition against the files it points at, before any Docker,
+ * image or cluster work: manifests parse and are Kubernetes objects; the node (and controller)
+ * workloads the definition names exist in them; the CSIDriver object carries the driver's name and
+ * says what `csi.expect` says; StorageClasses provision with this driver; every image rewrite is
+ * used; namespaced objects land in a namespace that exists. Every problem is collected, none
+ * thrown early, so a vendor fixes them all in one go. Also lists the images the driver needs.
+ */
+import { parseAllDocuments } from "yaml";
+import { containedPath, readTextFile } from "./read.ts";
+import { imagesOf, rewriteImages, unusedRewrites, type K8sObject } from "./csi-manifests.ts";
+import type { DriverFile } from "./schema.ts";
+
+export interface DriverCheck {
+  problems: string[];
+  notes: string[];
+  /** Images the driver's workloads run (after imageRewrites), sorted. */
+  images: string[];
+  /** The parsed manifests (CSI), for callers that go on to install. */
+  objects: K8sObject[];
+}
+
+/** Namespaces every cluster has; anything else must be created by the driver's manifests. */
+const BUILTIN_NAMESPACES = new Set(["default", "kube-system", "kube-public", "kube-node-lease"]);
+/** What the API server fills in when a CSIDriver object leaves a field out. */
+const CSIDRIVER_DEFAULTS = {
+  attachRequired: true,
+  fsGroupPolicy: "ReadWriteOnceWithFSType",
+  volumeLifecycleModes: ["Persistent"],
+} as const;
+
+/** Parses the manifests of a CSI driver: every document must be an object with apiVersion, kind, metadata.name. */
+export async function parseManifests(
+  d: DriverFile,
+  baseDir: string,
+  root: string,
+): Promise<{ objects: K8sObject[]; problems: string[] }> {
+  const objects: K8sObject[] = [];
+  const problems: string[] = [];
+  for (const rel of d.spec.csi?.manifests ?? []) {
+    const where = await containedPath(root, baseDir, rel);
+    if (where.problem !== undefined) {
+      problems.push(`spec.csi.manifests: ${where.problem}`);
+      continue;
+    }
+    let text: string;
+    try {
+      text = await readTextFile(where.path, "manifest");
+    } catch (err) {
+      problems.push(`spec.csi.manifests: ${rel}: ${(err as Error).message}`);
+      continue;
+    }
+    const docs = parseAllDocuments(text);
+    docs.forEach((doc, i) => {
+      const at = `${rel} (document ${i + 1})`;
+      if (doc.errors.length) {
+        problems.push(...doc.errors.map((e) => `${at}: not valid YAML: ${e.message.split("\n")[0]}`));
+        return;
+      }
+      const o = doc.toJS() as unknown;
+      if (o === null || o === undefined) return;
+      if (typeof o !== "object" || Array.isArray(o)) {
+        problems.push(`${at}: not a Kubernetes object (a YAML mapping with apiVersion, kind, metadata)`);
+        return;
+      }
+      const k = o as K8sObject;
+      const missing = [
+        typeof k.apiVersion === "string" && k.apiVersion ? null : "apiVersion",
+        typeof k.kind === "string" && k.kind ? null : "kind",
+        typeof k.metadata?.name === "string" && k.metadata.name ? null : "metadata.name",
+      ].filter(Boolean);
+      if (missing.length) problems.push(`${at}: not a Kubernetes object: no ${missing.join(", ")}`);
+      else if (k.kind === "List") problems.push(`${at}: a List; write its items as separate documents`);
+      else objects.push(k);
+    });
+  }
+  return { objects, problems };
+}
+
+function find(objects: K8sObject[], kind: string, name: string, namespace?: string): K8sObject | undefined {
+  return objects.find(
+    (o) =>
+      o.kind === kind &&
+      o.metadata?.name === name &&
+      (namespace === undefined || (o.metadata?.namespace ?? "default") === namespace),
+  );
+}
+
+/** Cross-checks a CSI driver definition against its manifests. */
+export function checkCsiObjects(d: DriverFile, objects: K8sObject[]): Omit<DriverCheck, "objects"> {
+  const csi = d.spec.csi!;
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const names = (kind: string) =>
+    objects
+      .filter((o) => o.kind === kind)
+      .map((o) => `${o.metadata?.namespace ?? "default"}/${o.metadata?.name}`)
+      .join(", ") || "none";
+  for (const [key, w] of [
+    ["node", csi.node],
+    ["controller", csi.controller],
+  ] as const) {
+    if (w && !find(objects, w.kind, w.name, w.namespace)) {
+      problems.push(
+        `spec.csi.${key}: no manifest defines ${w.kind} ${w.namespace}/${w.name} (${w.kind}s in the manifests: ${names(w.kind)})`,
+      );
+    }
+  }
+  const drivers = objects.filter((o) => o.kind === "CSIDriver");
+  for (const o of drivers.filter((o) => o.metadata?.name !== csi.driverName)) {
+    problems.push(
+      `CSIDriver ${o.metadata?.name}: its name must equal spec.csi.driverName "${csi.driverName}" (the kubelet and the provisioner match volumes by this name)`,
+    );
+  }
+  const own = drivers.find((o) => o.metadata?.name === csi.driverName);
+  const expectKeys = Object.keys(csi.expect) as (keyof typeof csi.expect)[];
+  if (!own && expectKeys.length) {
+    problems.push(
+      `spec.csi.expect describes the CSIDriver object ${csi.driverName}, but no manifest defines it (add it, or drop csi.expect)`,
+    );
+  } else if (!own) {
+    notes.push(
+      `no CSIDriver object for ${csi.driverName} in the manifests: the API defaults apply (attachRequired true)`,
+    );
+  } else {
+    const spec = (own.spec ?? {}) as Record<string, unknown>;
+    for (const k of expectKeys) {
+      const actual = JSON.stringify(spec[k] ?? CSIDRIVER_DEFAULTS[k]);
+      const wanted = JSON.stringify(csi.expect[k]);
+      if (actual !== wanted) {
+        problems.push(
+          `spec.csi.expect.${k} is ${wanted}, but the CSIDriver object in the manifests says ${actual}${spec[k] === undefined ? " (the API default)" : ""}`,
+        );
+      }
+    }
+  }
+  for (const [i, sc] of d.spec.storageClasses.entries()) {
+    if (sc.provisioner !== csi.driverName) {
+      problems.push(
+        `spec.storageClasses[${i}] (${sc.name}): provisioner "${sc.provisioner}" is not this driver ("${csi.driverName}"): its volumes would be made by another driver`,
+      );
+    }
+  }
+  for (const from of unusedRewrites(objects, csi.imageRewrites)) {
+    problems.push(
+      `spec.csi.imageRewrites: "${from}" is not used by any container in the manifests (check the spelling)`,
+    );
+  }
+  const created = new Set(objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata?.name));
+  const missingNs = new Map<string, string[]>();
+  for (const o of objects) {
+    const ns = o.metadata?.namespace;
+    if (ns && !BUILTIN_NAMESPACES.has(ns) && !created.has(ns)) {
+      missingNs.set(ns, [...(missingNs.get(ns) ?? []), `${o.kind}/${o.metadata?.name}`]);
+    }
+  }
+  for (const [ns, users] of missingNs) {
+    problems.push(`namespace ${ns} is used by ${users.join(", ")} but no manifest creates it (add a Namespace object)`);
+  }
+  const scratch = structuredClone(objects);
+  const { images } = rewriteImages(scratch, csi.imageRewrites);
+  if (!imagesOf(objects).length) problems.push("the manifests run no container: there is no driver to test");
+  return { problems, notes, images };
+}
+
+/** Every check of a loaded definition that needs its files. */
+export async function checkDriverFiles(d: DriverFile, baseDir: string, root: string): Promise<DriverCheck> {
+  if (d.spec.type === "flexvolume" && d.spec.flexVolume) {
+    const where = await containedPath(root, baseDir, d.spec.flexVolume.executable);
+    const problems = where.problem !== undefined ? [`spec.flexVolume.executable: ${where.problem}`] : [];
+    if (where.path) {
+      const text = await readTextFile(where.path, "FlexVolume executable").catch((e: Error) => e);
+      if (text instanceof Error) problems.push(`spec.flexVolume.executable: ${text.message}`);
+    }
+    return { problems, notes: [], images: [], objects: [] };
+  }
+  if (d.spec.type !== "csi" || !d.spec.csi) return { problems: [], notes: [], images: [], objects: [] };
+  const { objects, problems } = await parseManifests(d, baseDir, root);
+  if (problems.length) return { problems, notes: [], images: [], objects };
+  return { ...checkCsiObjects(d, objects), objects };
+}
