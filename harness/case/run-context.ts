@@ -41,6 +41,12 @@ export function selectedDrivers(): DriverFile[] {
   return runContext().drivers.map((d) => loadDriverFile(d.file));
 }
 
+/** A broken fixture installed for volcert's self-tests, by name, or undefined when this run did not install it (--driver). */
+export function installedBrokenFixture(name: string): DriverFile | undefined {
+  const d = runContext().brokenFixtures.find((f) => f.name === name);
+  return d ? loadDriverFile(d.file) : undefined;
+}
+
 /** A broken fixture installed for volcert's self-tests, by name. */
 export function brokenFixture(name: string): DriverFile {
   const d = runContext().brokenFixtures.find((f) => f.name === name);

@@ -6,7 +6,9 @@
  * cluster, the report and Vitest.
  */
 import { test, type TestContext } from "vitest";
-import { describeError, DriverDefect, HarnessBug, InfraError } from "../core/errors.ts";
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { describeError, DriverDefect, errorOfCategory, HarnessBug, InfraError } from "../core/errors.ts";
 import { nodeAccess } from "../core/nodes.ts";
 import type { DriverFile } from "../drivers/schema.ts";
 import { driverTimeout } from "../drivers/timeouts.ts";
@@ -65,6 +67,20 @@ export async function runCase<C extends ClusterCaseContext>(
     return;
   }
   if (meta.requires && !driver) throw new HarnessBug(`${meta.id} states driver requirements but has no driver`);
+  const installFailure = driver && run.installFailures.find((f) => f.driver === driver.metadata.name);
+  if (installFailure) {
+    if (!meta.verifiesInstall) {
+      const why = `driver ${installFailure.driver} failed to install (its installation case fails with the reason and evidence), so it cannot be tested`;
+      await describeCase(`**Skipped:** ${why}\n\nAsserts: ${meta.asserts}`);
+      t.skip(why);
+      return;
+    }
+    await describeCase(`Asserts: ${meta.asserts}\n\n**The driver failed to install.**`);
+    for (const file of installFailure.evidence) {
+      await attachText(`install: ${basename(file)}`, await readFile(file, "utf8").catch((e: unknown) => String(e)));
+    }
+    throw errorOfCategory(installFailure.category, installFailure.message);
+  }
   const expectation = driver && meta.expectation?.(driver);
   await describeCase(
     `Asserts: ${meta.asserts}${expectation ? `\n\n**Expected for this driver:** ${expectation}` : ""}`,

@@ -25,6 +25,11 @@ export interface CaseMeta {
    * by healing every fault and another health check.
    */
   disruptive?: boolean;
+  /**
+   * The case checks the driver's installation (IN-01, IN-02): if the install failed, this case
+   * fails with the install's error and evidence; the driver's other cases are skipped.
+   */
+  verifiesInstall?: boolean;
   /** What the correct outcome is for this driver (node-local storage cannot follow a pod), shown in the report. */
   expectation?: (d: DriverFile) => string;
 }

@@ -21,9 +21,12 @@ import { generateReport } from "../report/allure-report.ts";
 import { printAccess } from "./cluster-commands.ts";
 import { printRepro } from "./repro.ts";
 import { installDrivers, type InstalledDrivers } from "../drivers/install.ts";
+import { recordInstallFailure, type InstallFailure } from "../drivers/install-failure.ts";
 import { Kube } from "../k8s/kube.ts";
 import { detachOrphanLoops } from "../drivers/loops.ts";
 import { volcertVersion, versionLine } from "../core/version.ts";
+import { writeBundle } from "../report/bundle.ts";
+import { driverFilePaths } from "../drivers/load.ts";
 import { evidenceByTest, describeDriver, SUMMARY_SCHEMA, writeSummary, type Summary } from "../report/summary.ts";
 import { profileFor, verdictFor, type CaseResult } from "../report/verdict.ts";
 import { callerPath } from "./caller-path.ts";
@@ -96,9 +99,13 @@ export async function runMain(opts: RunOptions): Promise<number> {
     for (const image of await provider.missingImages(d.images)) missing.push(`${d.definition.metadata.name}: ${image}`);
   }
   if (missing.length) {
-    throw new ConfigError("the drivers need images that are not in the local Docker engine (there is no registry)", missing, {
-      fix: "build or load them into the local engine (docker build / docker load -i <archive.tar>), or map the manifests' image names to local ones with spec.csi.imageRewrites",
-    });
+    throw new ConfigError(
+      "the drivers need images that are not in the local Docker engine (there is no registry)",
+      missing,
+      {
+        fix: "build or load them into the local engine (docker build / docker load -i <archive.tar>), or map the manifests' image names to local ones with spec.csi.imageRewrites",
+      },
+    );
   }
   const cluster = plan.cluster.reuse
     ? await step(`reuse kind cluster ${shape.name}`, () => provider.attach(shape.name))
@@ -110,6 +117,11 @@ export async function runMain(opts: RunOptions): Promise<number> {
   const kube = new Kube(cluster.kubeconfigPath, env.tools.kubectl);
   let report: string | null = null;
   let installed: InstalledDrivers | null = null;
+  const installFailures: InstallFailure[] = [];
+  // Plan names are fixture directory names or (for drivers given by path) metadata.name.
+  const nameOf = (d: { metadata: { name: string } }) =>
+    [...plan.drivers, ...plan.brokenFixtures].find((p) => loadedOf(p.name).loaded.definition === d)?.name ??
+    d.metadata.name;
   try {
     installed = await step(`install drivers: ${install.map((d) => d.definition.metadata.name).join(", ")}`, () =>
       installDrivers(install, {
@@ -117,6 +129,21 @@ export async function runMain(opts: RunOptions): Promise<number> {
         nodes: access.shell,
         loadImages: (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
         missingImages: (images) => provider.missingImages(images),
+        // A driver that fails to install fails its IN case, with evidence; the others are tested.
+        onFailure: async (d, error) => {
+          const failure = await recordInstallFailure(
+            kube,
+            d,
+            loadedOf(nameOf(d)).loaded.objects,
+            error,
+            join(runDir, "install-failures", d.metadata.name),
+          );
+          installFailures.push(failure);
+          const expected = plan.brokenFixtures.some((b) => b.name === d.metadata.name)
+            ? " (a broken fixture: expected)"
+            : "";
+          say(`✘ ${failure.message}${expected}\n  evidence: ${join(runDir, "install-failures", d.metadata.name)}`);
+        },
       }),
     );
     const nodes = (await kube.core.listNode()).items;
@@ -143,6 +170,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
       brokenFixtures: plan.brokenFixtures.map(({ name, file }) => ({ name, file })),
       allowDisruptive: plan.allowDisruptive,
       keepCase: plan.keepCase,
+      installFailures,
     };
     outcomes["e2e"] = await step(`${plan.projects.join(" + ")} suites on the real cluster`, () =>
       runVitestProject({
@@ -371,10 +399,30 @@ async function finish(f: FinishInput): Promise<number> {
       report: report ? relativeTo(f.runDir, report) : null,
       junit,
       allureResults: relativeTo(f.runDir, f.resultsDir),
+      bundles: [],
     },
   };
   await writeSummary(join(f.runDir, "summary.json"), summary);
+  for (const d of drivers) {
+    const loaded = f.loadedOf(plan.drivers.find((p) => f.loadedOf(p.name).file === d.file)?.name ?? d.name).loaded;
+    const bundle = await writeBundle({
+      runDir: f.runDir,
+      runId: f.runId,
+      driver: d.name,
+      // Files outside the driver's own directory (fixtures share some) are not bundled.
+      driverFiles: driverFilePaths(loaded).filter((p) => !relative(loaded.baseDir, p).startsWith("..")),
+      driverRoot: loaded.baseDir,
+      report,
+    }).catch((err: unknown) => {
+      say(`writing the results bundle of ${d.name} failed: ${describeError(err)}`);
+      return null;
+    });
+    if (bundle) summary.files.bundles.push(relativeTo(f.runDir, bundle));
+  }
+  // Written again with the bundles listed (each bundle holds the version written before it).
+  await writeSummary(join(f.runDir, "summary.json"), summary);
   if (report) console.log(`report: ${report}`);
+  for (const b of summary.files.bundles) console.log(`bundle: ${join(f.runDir, b)}`);
   console.log(`summary: ${join(f.runDir, "summary.json")}`);
   console.log(`${code ? "FAILED" : "PASSED"} in ${formatDuration(Date.now() - started)} (exit code ${code})`);
   return code;

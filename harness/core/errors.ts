@@ -49,6 +49,14 @@ export class HarnessBug extends VolcertError {
   readonly category = "harness" as const;
 }
 
+/** An error of a given category (to re-raise a failure recorded elsewhere, e.g. by the CLI). */
+export function errorOfCategory(category: ErrorCategory, message: string): VolcertError {
+  if (category === "driver") return new DriverDefect(message);
+  if (category === "infrastructure") return new InfraError(message);
+  if (category === "config") return new ConfigError(message);
+  return new HarnessBug(message);
+}
+
 export const exitCodes: Record<ErrorCategory | "ok", number> = {
   ok: 0,
   driver: 1,

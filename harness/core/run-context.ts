@@ -3,6 +3,8 @@
  * Vitest's provide/inject (never through environment variables). Built by `planRun`
  * (harness/cli/plan.ts); read in workers by `runContext()` (harness/case/run-context.ts).
  */
+import type { ErrorCategory } from "./errors.ts";
+
 export interface RunCluster {
   name: string;
   provider: "kind" | "kubeconfig";
@@ -40,6 +42,11 @@ export interface RunContext {
   allowDisruptive: boolean;
   /** Repro mode: keep each case's namespace and volumes. */
   keepCase: boolean;
+  /**
+   * Drivers that failed to install: their install cases fail with this (category, message,
+   * evidence files), their other cases are skipped with the reason.
+   */
+  installFailures: { driver: string; category: ErrorCategory; message: string; evidence: string[] }[];
 }
 
 export const RUN_CONTEXT_KEY = "volcertRun";

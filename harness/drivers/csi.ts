@@ -4,9 +4,9 @@
  * controller, if any) to be ready and registered on every node (CSINode), then creates the
  * driver's StorageClasses. Every problem it can see before touching the cluster is a ConfigError.
  */
-import { ConfigError, InfraError } from "../core/errors.ts";
+import { ConfigError, DriverDefect, InfraError } from "../core/errors.ts";
 import { say } from "../core/progress.ts";
-import { waitFor } from "../core/wait.ts";
+import { Verdict, waitFor } from "../core/wait.ts";
 import { latestEvent } from "../k8s/events.ts";
 import type { Kube, V1DaemonSet, V1Deployment, V1StatefulSet, V1StorageClass } from "../k8s/kube.ts";
 import { readManifests, rewriteImages, unusedRewrites, type K8sObject } from "./csi-manifests.ts";
@@ -145,6 +145,13 @@ async function waitForWorkload(
           ? `no pods; last event: ${(await latestEvent(kube, w.namespace, w.kind, w.name)) || "none"}`
           : states;
       };
+      // A container that keeps crashing will not become ready by waiting longer: say so now.
+      const looping = await crashLoops(kube, w.namespace);
+      if (looping.length) {
+        throw new Verdict(
+          new DriverDefect(`${w.kind} ${w.namespace}/${w.name}: containers crash-loop: ${looping.join("; ")}`),
+        );
+      }
       if ((o.status?.observedGeneration ?? 0) < (o.metadata?.generation ?? 0))
         return { done: false, seen: "controller has not observed the latest spec yet" };
       if (w.kind === "DaemonSet") {
@@ -159,6 +166,26 @@ async function waitForWorkload(
       return { done, seen: `${s?.readyReplicas ?? 0}/${want} replicas ready${done ? "" : `; ${await pods()}`}` };
     },
     { timeoutMs, intervalMs: 2000, blame: "driver" },
+  );
+}
+
+/** Restarts after which a container in CrashLoopBackOff is taken as never going to start. */
+const CRASH_LOOP_RESTARTS = 3;
+
+/** "pod/container (N restarts, last exit code X)" for every container crash-looping in the namespace. */
+async function crashLoops(kube: Kube, namespace: string): Promise<string[]> {
+  const pods = (await kube.core.listNamespacedPod({ namespace })).items;
+  return pods.flatMap((p) =>
+    (p.status?.containerStatuses ?? [])
+      .filter(
+        (c) =>
+          (c.restartCount ?? 0) >= CRASH_LOOP_RESTARTS &&
+          (c.state?.waiting?.reason === "CrashLoopBackOff" || (c.state?.terminated?.exitCode ?? 0) !== 0),
+      )
+      .map(
+        (c) =>
+          `${p.metadata?.name}/${c.name} on ${p.spec?.nodeName ?? "?"} (${c.restartCount} restarts, last exit code ${c.state?.terminated?.exitCode ?? c.lastState?.terminated?.exitCode ?? "?"})`,
+      ),
   );
 }
 

@@ -63,6 +63,13 @@ export function parseDriverText(
   return { definition: r.data, format: "volcert", notes: [] };
 }
 
+/** The driver file and the files it references, as absolute paths. */
+export function driverFilePaths(d: LoadedDriver): string[] {
+  const spec = d.definition.spec;
+  const refs = [...(spec.csi?.manifests ?? []), ...(spec.flexVolume ? [spec.flexVolume.executable] : [])];
+  return [d.file, ...refs.map((r) => resolve(d.baseDir, r))];
+}
+
 /**
  * Loads a driver file (or a directory holding driver.yaml). Referenced files must resolve, after
  * symlinks, inside `root` (default: the driver file's own directory).

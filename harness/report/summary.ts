@@ -47,7 +47,7 @@ export interface Summary {
   };
   drivers: SummaryDriver[];
   cases: (CaseResult & { evidence: string[] })[];
-  files: { report: string | null; junit: string[]; allureResults: string };
+  files: { report: string | null; junit: string[]; allureResults: string; bundles: string[] };
 }
 
 export function describeDriver(

@@ -21,6 +21,7 @@ export const INSTALL_CASES: Case[] = [
       area,
       title: "the FlexVolume driver is installed and initialised on every node",
       requires: { types: ["flexvolume"] },
+      verifiesInstall: true,
       asserts:
         "on every node the executable sits in kubelet's plugin directory with mode 0755, and `init` (run in the node as kubelet runs it) answers Success with attach:false",
     },
@@ -50,6 +51,7 @@ export const INSTALL_CASES: Case[] = [
       area,
       title: "declared capabilities match what the cluster shows (CSIDriver, CSINode, StorageClass)",
       requires: { types: ["csi"] },
+      verifiesInstall: true,
       asserts:
         "the CSIDriver object's attachRequired, fsGroupPolicy and volumeLifecycleModes equal the driver file's csi.expect; every node's CSINode lists the driver (with a topology key when the driver declares topology); each StorageClass's allowVolumeExpansion agrees with controllerExpansion. A mismatch shows both values",
     },

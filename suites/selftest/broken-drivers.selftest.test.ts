@@ -6,6 +6,7 @@
 import { describe, expect, test } from "vitest";
 import { ACCESS_MODE_CASES } from "../access-modes/cases.ts";
 import { BINDING_CASES } from "../binding/cases.ts";
+import { INSTALL_CASES } from "../install/cases.ts";
 import { LOCAL_PV_CASES } from "../local-pv/cases.ts";
 import { RECLAIM_CASES } from "../reclaim/cases.ts";
 import { PROVISIONING_CASES } from "../provisioning/cases.ts";
@@ -58,6 +59,13 @@ const expectations: Expectation[] = [
   },
   // The same driver's NodePublishVolume drops the class's mount options.
   { driver: "csi-hostpath-leaky", caseDef: pick(PROVISIONING_CASES, "DP-05"), because: /mount option noatime/ },
+  // A node plugin that exits at start: the install fails fast (crash loop), its installation case
+  // fails with the plugin's own last log lines, and the run goes on with the other drivers.
+  {
+    driver: "csi-hostpath-crashloop",
+    caseDef: pick(INSTALL_CASES, "IN-02"),
+    because: /failed to install[\s\S]*crash-loop[\s\S]*last log lines[\s\S]*unknown --defect "exit-at-start"/,
+  },
 ];
 
 describe("broken fixture drivers make the suites that target their defect fail", () => {
