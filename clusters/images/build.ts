@@ -71,6 +71,15 @@ export function selectSteps(steps: readonly BuildStep[], targets: readonly strin
   return steps.filter((s) => wanted.has(s.id));
 }
 
+/**
+ * The steps a run builds: every step but the on-demand ones, plus those producing an image in
+ * `needed` (the images of the drivers selected, after rewrites). Dependencies follow (selectSteps).
+ */
+export function runTargets(steps: readonly BuildStep[], needed: readonly string[]): string[] {
+  const wanted = new Set(needed);
+  return steps.filter((s) => !s.onDemand || s.images.some((i) => wanted.has(i))).map((s) => s.id);
+}
+
 async function isFresh(step: BuildStep, key: string): Promise<boolean> {
   if (step.images.length) {
     for (const image of step.images) if ((await imageKey(image)) !== key) return false;

@@ -63,6 +63,34 @@ describe("version manifest", () => {
     ]);
   });
 
+  test("a stand-in's upstream tags must be tags, listed once", () => {
+    const problemsWith = (tags: string) => {
+      const text = readFileSync(new URL("./versions.yaml", import.meta.url), "utf8").replace(
+        /livenessprobe: \[[^\]]*\]/,
+        `livenessprobe: ${tags}`,
+      );
+      try {
+        parseManifest(text);
+      } catch (e) {
+        return (e as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problemsWith("[v2.20.0, 2.19.0]")).toEqual([
+      expect.stringMatching(/^csi\.standIns\.livenessprobe\.1: expected a tag like v1\.2\.3/),
+    ]);
+    expect(problemsWith("[v2.20.0, v2.20.0]")).toEqual(["csi.standIns.livenessprobe: a tag is listed twice"]);
+    expect(problemsWith("[]")).toEqual([expect.stringMatching(/^csi\.standIns\.livenessprobe: /)]);
+  });
+
+  test("sidecar images are volcert's names, never upstream's", () => {
+    const n = imageNames(m);
+    expect(n.csiAttacher).toBe(`volcert/csi-attacher:${m.csi.attacher}`);
+    expect(n.snapshotController).toBe(`volcert/snapshot-controller:${m.csi.snapshotter}`);
+    expect(n.csiNodeDriverRegistrar).toBe(`volcert/csi-node-driver-registrar:${m.volcert.csiSidecars}`);
+    expect(n.livenessprobe).toBe(`volcert/livenessprobe:${m.volcert.csiSidecars}`);
+  });
+
   test("a 1.35 kubelet is refused with the reason", () => {
     const text = readFileSync(new URL("./versions.yaml", import.meta.url), "utf8").replace(
       /version: v1\.34\.\d+/,

@@ -10,6 +10,11 @@ import { ConfigError } from "../../harness/core/errors.ts";
 
 const tag = z.string().regex(/^v\d+\.\d+\.\d+$/, "expected a tag like v1.2.3");
 const plain = z.string().regex(/^\d+\.\d+(\.\d+)?$/, "expected a version like 1.2.3");
+/** Upstream release tags one of our own programs is offered under. */
+const standInTags = z
+  .array(tag)
+  .min(1)
+  .refine((tags) => new Set(tags).size === tags.length, "a tag is listed twice");
 
 export const ManifestSchema = z
   .object({
@@ -25,15 +30,24 @@ export const ManifestSchema = z
     coredns: tag,
     crictl: tag,
     pause: plain,
+    helm: tag,
     debian: z.object({ suite: z.literal("bookworm"), mirror: z.string().url() }).strict(),
-    csi: z.object({ provisioner: tag }).strict(),
+    csi: z
+      .object({
+        provisioner: tag,
+        attacher: tag,
+        resizer: tag,
+        snapshotter: tag,
+        standIns: z.object({ nodeDriverRegistrar: standInTags, livenessprobe: standInTags }).strict(),
+      })
+      .strict(),
     recyclerImage: z
       .string()
       .regex(
         /^registry\.k8s\.io\/build-image\/debian-base:[\w.-]+$/,
         "expected registry.k8s.io/build-image/debian-base:<tag>",
       ),
-    volcert: z.object({ netd: plain, workload: plain, csiHostpath: plain }).strict(),
+    volcert: z.object({ netd: plain, workload: plain, csiHostpath: plain, csiSidecars: plain }).strict(),
   })
   .strict();
 
@@ -84,6 +98,12 @@ export interface ImageNames {
   netd: string;
   workload: string;
   csiProvisioner: string;
+  csiAttacher: string;
+  csiResizer: string;
+  csiSnapshotter: string;
+  snapshotController: string;
+  csiNodeDriverRegistrar: string;
+  livenessprobe: string;
   csiHostpath: string;
   runtimeBase: string;
   nodeRootfs: string;
@@ -105,6 +125,12 @@ export function imageNames(m: Manifest): ImageNames {
     netd: `volcert/netd:${m.volcert.netd}`,
     workload: `volcert/workload:${m.volcert.workload}`,
     csiProvisioner: `volcert/csi-provisioner:${m.csi.provisioner}`,
+    csiAttacher: `volcert/csi-attacher:${m.csi.attacher}`,
+    csiResizer: `volcert/csi-resizer:${m.csi.resizer}`,
+    csiSnapshotter: `volcert/csi-snapshotter:${m.csi.snapshotter}`,
+    snapshotController: `volcert/snapshot-controller:${m.csi.snapshotter}`,
+    csiNodeDriverRegistrar: `volcert/csi-node-driver-registrar:${m.volcert.csiSidecars}`,
+    livenessprobe: `volcert/livenessprobe:${m.volcert.csiSidecars}`,
     csiHostpath: `volcert/csi-hostpath:${m.volcert.csiHostpath}`,
     runtimeBase: `volcert/runtime:${m.debian.suite}`,
     nodeRootfs: `volcert/node-rootfs:${m.debian.suite}`,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { stepKeys, selectSteps } from "./build.ts";
+import { runTargets, selectSteps, stepKeys } from "./build.ts";
 import { loadManifest } from "./manifest.ts";
 import { buildPlan, requiredVersion } from "./plan.ts";
 
@@ -15,6 +15,9 @@ describe("build plan", () => {
     expect(requiredVersion(gomod("provisioner"), "github.com/kubernetes-csi/external-provisioner/v6")).toBe(
       m.csi.provisioner,
     );
+    expect(requiredVersion(gomod("csi"), "github.com/kubernetes-csi/external-attacher/v4")).toBe(m.csi.attacher);
+    expect(requiredVersion(gomod("csi"), "github.com/kubernetes-csi/external-resizer")).toBe(m.csi.resizer);
+    expect(requiredVersion(gomod("csi"), "github.com/kubernetes-csi/external-snapshotter/v8")).toBe(m.csi.snapshotter);
   });
 
   test("the Kubernetes wrapper maps staging modules onto the release's v0 tags", () => {
@@ -43,6 +46,37 @@ describe("build plan", () => {
     const b = stepKeys(buildPlan({ ...m, volcert: { ...m.volcert, csiHostpath: "9.9.9" } }));
     const changed = [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
     expect(changed).toEqual(["go-csi-hostpath", "image-csi"]);
+  });
+
+  test("a sidecar bump rebuilds its binaries and images only; our sidecars' version rebuilds ours only", () => {
+    const a = stepKeys(buildPlan(m));
+    const changedBy = (next: typeof m) => {
+      const b = stepKeys(buildPlan(next));
+      return [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
+    };
+    expect(changedBy({ ...m, csi: { ...m.csi, attacher: "v4.13.0" } })).toEqual([
+      "go-csi-sidecars",
+      "image-csi-sidecars",
+    ]);
+    expect(changedBy({ ...m, volcert: { ...m.volcert, csiSidecars: "9.9.9" } })).toEqual([
+      "go-volcert-sidecars",
+      "image-volcert-sidecars",
+    ]);
+    // The upstream tags a stand-in answers to are rewrite data, not build input.
+    const standIns = { ...m.csi.standIns, livenessprobe: ["v2.99.0"] };
+    expect(changedBy({ ...m, csi: { ...m.csi, standIns } })).toEqual([]);
+  });
+
+  test("a run builds the sidecars only for a driver that needs one of their images", () => {
+    const plan = buildPlan(m);
+    const onDemand = ["go-csi-sidecars", "go-volcert-sidecars", "image-csi-sidecars", "image-volcert-sidecars"];
+    const reference = runTargets(plan, ["volcert/csi-provisioner:v6.3.0", "volcert/csi-hostpath:0.1.0"]);
+    expect(reference).toContain("image-csi");
+    expect(reference.filter((id) => onDemand.includes(id))).toEqual([]);
+    const vendor = selectSteps(plan, runTargets(plan, [`volcert/livenessprobe:${m.volcert.csiSidecars}`])).map(
+      (s) => s.id,
+    );
+    expect(vendor.filter((id) => onDemand.includes(id))).toEqual(["go-volcert-sidecars", "image-volcert-sidecars"]);
   });
 
   test("selecting a target pulls in its dependencies only", () => {

@@ -18,6 +18,8 @@ import { debootstrap, importRootfs, PACKAGES, trimRootfs } from "./rootfs.ts";
 export const IMAGES_DIR = fileURLToPath(new URL(".", import.meta.url));
 /** Our reference CSI driver's Go module (a fixture driver, built into an image like the others). */
 const CSI_HOSTPATH_DIR = fileURLToPath(new URL("../../fixtures/drivers/csi-hostpath/plugin", import.meta.url));
+/** Our node-driver-registrar and livenessprobe (the Go module proxy serves neither upstream). */
+const CSI_SIDECARS_DIR = join(IMAGES_DIR, "csi-sidecars");
 const gomod = (name: string) => join(IMAGES_DIR, "gomod", name);
 
 export type Lane = "cpu" | "io" | "docker";
@@ -39,6 +41,12 @@ export interface BuildStep {
   inputs: unknown;
   /** Images this step produces; empty for steps that produce a directory of binaries. */
   images: string[];
+  /**
+   * Built by a run only when a driver needs one of its images (build.ts runTargets): the CSI
+   * sidecars cost minutes of compiling on two cores and the reference drivers use none of them.
+   * `volcert images build` with no step names builds them too.
+   */
+  onDemand?: boolean;
   run(io: StepIO): Promise<void>;
 }
 
@@ -146,6 +154,72 @@ export function buildPlan(m: Manifest): BuildStep[] {
         }),
     },
     {
+      // external-attacher, external-resizer and external-snapshotter from one wrapper module, so
+      // their shared Kubernetes libraries are compiled once.
+      id: "go-csi-sidecars",
+      title: `CSI sidecars (attacher ${m.csi.attacher}, resizer ${m.csi.resizer}, snapshotter ${m.csi.snapshotter})`,
+      lane: "cpu",
+      onDemand: true,
+      deps: [],
+      inputs: {
+        attacher: m.csi.attacher,
+        resizer: m.csi.resizer,
+        snapshotter: m.csi.snapshotter,
+        gomod: hashPath(gomod("csi")),
+      },
+      images: [],
+      run: async (io) => {
+        const builds = [
+          {
+            module: "github.com/kubernetes-csi/external-attacher/v4",
+            version: m.csi.attacher,
+            bins: { "cmd/csi-attacher": "csi-attacher" },
+          },
+          {
+            module: "github.com/kubernetes-csi/external-resizer",
+            version: m.csi.resizer,
+            bins: { "cmd/csi-resizer": "csi-resizer" },
+          },
+          {
+            module: "github.com/kubernetes-csi/external-snapshotter/v8",
+            version: m.csi.snapshotter,
+            bins: { "cmd/csi-snapshotter": "csi-snapshotter", "cmd/snapshot-controller": "snapshot-controller" },
+          },
+        ];
+        for (const b of builds) await requireModuleVersion(gomod("csi"), b.module, b.version);
+        const src = await copyModule("csi", io.key);
+        for (const b of builds) {
+          await goBuild({
+            moduleDir: src,
+            packages: Object.fromEntries(Object.entries(b.bins).map(([pkg, bin]) => [`${b.module}/${pkg}`, bin])),
+            ldflags: `-X main.version=${b.version}`,
+            outDir: io.dir,
+            logFile: io.logFile,
+          });
+        }
+      },
+    },
+    {
+      id: "go-volcert-sidecars",
+      title: `volcert node-driver-registrar and livenessprobe ${m.volcert.csiSidecars}`,
+      lane: "cpu",
+      onDemand: true,
+      deps: [],
+      inputs: { src: hashPath(CSI_SIDECARS_DIR), version: m.volcert.csiSidecars },
+      images: [],
+      run: (io) =>
+        goBuild({
+          moduleDir: CSI_SIDECARS_DIR,
+          packages: {
+            "./cmd/node-driver-registrar": "csi-node-driver-registrar",
+            "./cmd/livenessprobe": "livenessprobe",
+          },
+          ldflags: `-X main.version=${m.volcert.csiSidecars}`,
+          outDir: io.dir,
+          logFile: io.logFile,
+        }),
+    },
+    {
       id: "go-kind",
       title: `kind CLI ${m.kind}`,
       lane: "cpu",
@@ -153,6 +227,26 @@ export function buildPlan(m: Manifest): BuildStep[] {
       inputs: { kind: m.kind },
       images: [],
       run: (io) => goInstall(`sigs.k8s.io/kind@${m.kind}`, { outDir: io.dir, logFile: io.logFile }),
+    },
+    {
+      id: "go-helm",
+      title: `Helm CLI ${m.helm}`,
+      lane: "cpu",
+      deps: [],
+      inputs: { helm: m.helm, gomod: hashPath(gomod("helm")) },
+      images: [],
+      run: async (io) => {
+        await requireModuleVersion(gomod("helm"), "helm.sh/helm/v3", m.helm);
+        const src = await copyModule("helm", io.key);
+        const clientGo = requiredVersion(await readFile(join(src, "go.mod"), "utf8"), "k8s.io/client-go");
+        await goBuild({
+          moduleDir: src,
+          packages: { "helm.sh/helm/v3/cmd/helm": "helm" },
+          ldflags: helmLdflags(m.helm, clientGo),
+          outDir: io.dir,
+          logFile: io.logFile,
+        });
+      },
     },
     {
       id: "go-kubernetes",
@@ -404,6 +498,32 @@ export function buildPlan(m: Manifest): BuildStep[] {
         },
       ],
     ),
+    // Sidecars a vendor's manifests name under their upstream names (clusters/images/sidecars.ts),
+    // at the binary paths of the upstream images, which exec probes and `command:` lines use.
+    onDemand(
+      componentStep(
+        "image-csi-sidecars",
+        "CSI sidecar images (external-attacher, external-resizer, external-snapshotter)",
+        ["go-csi-sidecars", "rootfs-runtime"],
+        [
+          { image: n.csiAttacher, bin: "csi-attacher" },
+          { image: n.csiResizer, bin: "csi-resizer" },
+          { image: n.csiSnapshotter, bin: "csi-snapshotter" },
+          { image: n.snapshotController, bin: "snapshot-controller" },
+        ].map(({ image, bin }) => binaryImage(image, n.runtimeBase, "go-csi-sidecars", bin)),
+      ),
+    ),
+    onDemand(
+      componentStep(
+        "image-volcert-sidecars",
+        "volcert sidecar images (node-driver-registrar, livenessprobe)",
+        ["go-volcert-sidecars", "rootfs-runtime"],
+        [
+          binaryImage(n.csiNodeDriverRegistrar, n.runtimeBase, "go-volcert-sidecars", "csi-node-driver-registrar"),
+          binaryImage(n.livenessprobe, n.runtimeBase, "go-volcert-sidecars", "livenessprobe"),
+        ],
+      ),
+    ),
     {
       id: "image-node",
       title: `node image ${n.node}`,
@@ -437,6 +557,20 @@ interface ComponentImage {
   /** context file name → [step id, file in that step's output]. */
   files: Record<string, readonly [string, string]>;
   lines: string[];
+}
+
+function onDemand(step: BuildStep): BuildStep {
+  return { ...step, onDemand: true };
+}
+
+/** An image holding one binary at /<bin>, its entrypoint. */
+function binaryImage(image: string, from: string, step: string, bin: string): ComponentImage {
+  return {
+    image,
+    from,
+    files: { [bin]: [step, bin] as const },
+    lines: [`COPY ${bin} /${bin}`, `ENTRYPOINT ["/${bin}"]`],
+  };
 }
 
 function componentStep(id: string, title: string, deps: string[], images: ComponentImage[]): BuildStep {
@@ -483,6 +617,21 @@ export function requiredVersion(gomodText: string, modulePath: string): string |
   const escaped = modulePath.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const m = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, "m").exec(gomodText);
   return m?.[1] ?? null;
+}
+
+/**
+ * The -X flags of Helm's own Makefile: its version (else `helm version` says "v3.22" with no
+ * patch), and the Kubernetes version `helm template` assumes, which the release derives from the
+ * client-go it is built with (v0.37.0 → 1.37).
+ */
+export function helmLdflags(version: string, clientGo: string | null): string {
+  const flags = [`-X helm.sh/helm/v3/internal/version.version=${version}`];
+  const [, minor] = /^v0\.(\d+)\./.exec(clientGo ?? "") ?? [];
+  if (minor) {
+    for (const pkg of ["helm.sh/helm/v3/pkg/lint/rules", "helm.sh/helm/v3/pkg/chartutil"])
+      flags.push(`-X ${pkg}.k8sVersionMajor=1`, `-X ${pkg}.k8sVersionMinor=${minor}`);
+  }
+  return flags.join(" ");
 }
 
 /** Copies a committed wrapper module to scratch space: `go build -mod=mod` may rewrite go.mod/go.sum. */

@@ -161,6 +161,15 @@ export class KindProvider {
     });
   }
 
+  /**
+   * Loads an image archive (`docker save` output) into the local engine, from where `loadImages`
+   * puts images into the nodes. Returns the image names it held.
+   */
+  async loadArchive(file: string): Promise<string[]> {
+    const r = await exec("docker", ["load", "--input", file], { timeoutMs: 20 * 60_000 });
+    return [...r.stdout.matchAll(/^Loaded image(?: ID)?: (\S+)$/gm)].map((m) => m[1] as string);
+  }
+
   /** The images `loadImages` cannot load: not in the local Docker engine (there is no registry). */
   async missingImages(images: readonly string[]): Promise<string[]> {
     const missing: string[] = [];

@@ -4,12 +4,14 @@
  * provisioned when the first pod uses it. Pods are placed with a hostname node selector, never
  * nodeName: a pod that bypasses the scheduler never triggers WaitForFirstConsumer provisioning.
  */
+import { HarnessBug } from "../core/errors.ts";
 import { driverTimeout } from "../drivers/timeouts.ts";
 import { createClaim, waitForClaimPhase } from "../k8s/claims.ts";
 import { waitForPodReady } from "../k8s/pods.ts";
 import type { V1Pod } from "../k8s/kube.ts";
 import type { CaseContext } from "./types.ts";
 import { caseStorageClass, waitForProvisioned } from "./dynamic.ts";
+import { claimSize } from "./sizes.ts";
 import { podWithClaim, staticVolume } from "./volumes.ts";
 
 export async function caseClaim(
@@ -20,9 +22,10 @@ export async function caseClaim(
   const name = opts.name ?? "claim";
   const accessModes = opts.accessModes ?? ["ReadWriteOnce"];
   if (c.driver?.spec.type === "csi") {
-    if (!c.driver.spec.storageClasses.length) throw new Error(`${c.driver.metadata.name} has no StorageClass`);
+    if (!c.driver.spec.storageClasses.length)
+      throw new HarnessBug(`${c.driver.metadata.name} has no StorageClass: the case's gate should have skipped it`);
     if (!(await c.kube.readIfExists("StorageClass", c.ns))) await caseStorageClass(c);
-    await createClaim(c.kube, c.ns, { name, storageClassName: c.ns, size: "64Mi", accessModes });
+    await createClaim(c.kube, c.ns, { name, storageClassName: c.ns, size: claimSize(c.driver), accessModes });
     return name;
   }
   await staticVolume(c, `pv-${name}`, { node, accessModes });

@@ -16,6 +16,7 @@ import type { V1PersistentVolume } from "../k8s/kube.ts";
 import { waitForPodReady } from "../k8s/pods.ts";
 import type { CaseContext } from "./types.ts";
 import { podWithClaim } from "./volumes.ts";
+import { claimSize } from "./sizes.ts";
 
 /** Creates the case's StorageClass (deleted when the case ends) and returns its name. */
 export async function caseStorageClass(
@@ -119,7 +120,7 @@ export async function claimWithPod(
   await createClaim(c.kube, c.ns, {
     name: claim,
     storageClassName: c.ns,
-    size: opts.size ?? "64Mi",
+    size: opts.size ?? claimSize(c.driver),
     ...(opts.accessModes ? { accessModes: opts.accessModes } : {}),
   });
   await c.createPod(podWithClaim(pod, claim, opts.node ? { nodeName: opts.node } : {}));

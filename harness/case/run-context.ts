@@ -3,11 +3,9 @@
  * plus the objects built from it once per worker (the API client, the drivers' files).
  */
 import { inject } from "vitest";
-import { readFileSync } from "node:fs";
 import { ConfigError } from "../core/errors.ts";
-import { RUN_CONTEXT_KEY, type RunContext } from "../core/run-context.ts";
-import { parseDriverText } from "../drivers/load.ts";
-import type { DriverFile } from "../drivers/schema.ts";
+import { RUN_CONTEXT_KEY, type RunContext, type RunDriver } from "../core/run-context.ts";
+import { DriverFileSchema, type DriverFile } from "../drivers/schema.ts";
 import { Kube } from "../k8s/kube.ts";
 
 let cached: { ctx: RunContext; kube: Kube } | undefined;
@@ -32,24 +30,25 @@ function worker(): { ctx: RunContext; kube: Kube } {
   return cached;
 }
 
-export function loadDriverFile(file: string): DriverFile {
-  return parseDriverText(readFileSync(file, "utf8"), file).definition;
+/** A driver's definition as the CLI loaded it (validated again: it crossed a process boundary). */
+function definitionOf(d: RunDriver): DriverFile {
+  return DriverFileSchema.parse(d.definition);
 }
 
 /** The drivers this worker registers cases for (validated by the CLI before any cluster work). */
 export function selectedDrivers(): DriverFile[] {
-  return runContext().drivers.map((d) => loadDriverFile(d.file));
+  return runContext().drivers.map(definitionOf);
 }
 
 /** A broken fixture installed for volcert's self-tests, by name, or undefined when this run did not install it (--driver). */
 export function installedBrokenFixture(name: string): DriverFile | undefined {
   const d = runContext().brokenFixtures.find((f) => f.name === name);
-  return d ? loadDriverFile(d.file) : undefined;
+  return d ? definitionOf(d) : undefined;
 }
 
 /** A broken fixture installed for volcert's self-tests, by name. */
 export function brokenFixture(name: string): DriverFile {
   const d = runContext().brokenFixtures.find((f) => f.name === name);
   if (!d) throw new ConfigError(`broken fixture ${name} was not installed in this run (self-tests run in test mode)`);
-  return loadDriverFile(d.file);
+  return definitionOf(d);
 }

@@ -45,20 +45,18 @@ export async function resolveDriverArgs(args: readonly string[] | undefined): Pr
       continue;
     }
     const name = loaded.definition.metadata.name;
-    if (loaded.format === "upstream") {
-      problems.push(
-        `${loaded.file}: an upstream storage.testdriver file describes a driver that is already installed, which volcert cannot run yet (no --kubeconfig/--installed); write a volcert driver file with its manifests`,
-      );
-    } else if (loaded.definition.spec.type === "csi" && !loaded.definition.spec.csi?.manifests.length) {
-      problems.push(
-        `${loaded.file}: spec.csi.manifests is empty, so it describes a driver already installed, which volcert cannot run yet; list the manifests that install it`,
-      );
-    } else if ([...fixtures, ...external].some((d) => d.name === name)) {
+    if ([...fixtures, ...external].some((d) => d.name === name)) {
       problems.push(
         `${loaded.file}: its metadata.name "${name}" is already the name of ${fixtures.some((d) => d.name === name) ? "a reference driver" : "another --driver"}; give it a name of its own`,
       );
     } else {
-      external.push({ name, file: loaded.file, broken: false, loaded, external: true });
+      // An upstream file, or a CSI file without manifests, describes a driver already installed.
+      const preinstalled =
+        loaded.format === "upstream" ||
+        (loaded.definition.spec.type === "csi" &&
+          !loaded.definition.spec.csi?.manifests.length &&
+          loaded.definition.spec.helm === undefined);
+      external.push({ name, file: loaded.file, broken: false, loaded, external: true, preinstalled });
       names.push(name);
     }
   }

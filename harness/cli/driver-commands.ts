@@ -1,4 +1,5 @@
 /** `volcert drivers validate|schema|reference`: driver files checked deeply, with no Docker or cluster. */
+import { writeFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { ConfigError, describeError } from "../core/errors.ts";
 import { DRIVERS_DIR, loadFixture } from "../drivers/fixtures.ts";
@@ -17,7 +18,7 @@ export async function driversValidate(files: string[]): Promise<void> {
       const spec = d.definition.spec;
       console.log(`ok   ${f} (${d.format} format, ${spec.type} driver ${d.definition.metadata.name})`);
       if (d.images.length) console.log(`     images it needs (from the local Docker engine): ${d.images.join(", ")}`);
-      if (spec.type === "csi" && !spec.csi?.manifests.length)
+      if (spec.type === "csi" && !spec.csi?.manifests.length && !spec.helm)
         console.log("     note: no manifests: it describes a driver already installed in a cluster");
       for (const n of d.notes) console.log(`     note: ${n}`);
     } catch (err) {
@@ -26,6 +27,29 @@ export async function driversValidate(files: string[]): Promise<void> {
     }
   }
   if (bad) throw new ConfigError(`${bad} of ${files.length} driver files are invalid`);
+}
+
+/** Writes the volcert equivalent of an upstream storage.testdriver file (stdout, or a new file). */
+export async function driversImport(file: string, output: string | undefined): Promise<void> {
+  const d = await loadDriverFile(callerPath(file));
+  if (d.format !== "upstream")
+    throw new ConfigError(`${d.file} is already a volcert driver file`, [], {
+      fix: "drivers import reads upstream storage.testdriver files (DriverInfo, StorageClass, ...)",
+    });
+  const { importedDriverText } = await import("../drivers/import.ts");
+  const text = importedDriverText(d);
+  if (!output) {
+    process.stdout.write(text);
+    return;
+  }
+  const out = callerPath(output);
+  // "wx": never overwrite a file the vendor may have completed already.
+  await writeFile(out, text, { flag: "wx" }).catch((err: NodeJS.ErrnoException) => {
+    throw new ConfigError(
+      `cannot write ${out}: ${err.code === "EEXIST" ? "it exists (volcert never overwrites it)" : err.message}`,
+    );
+  });
+  console.log(`wrote ${out}; complete spec.csi (see the comments in it), then: volcert drivers validate ${output}`);
 }
 
 export async function driversSchema(): Promise<void> {

@@ -31,6 +31,9 @@ export async function imagesList(): Promise<void> {
     } else {
       state = isComplete(cachePaths.out(s.id, key)) ? "built" : "missing";
     }
-    console.log(`${state.padEnd(8)} ${s.id.padEnd(22)} ${s.images.join(", ") || cachePaths.out(s.id, key)}`);
+    const what = s.images.join(", ") || cachePaths.out(s.id, key);
+    console.log(
+      `${state.padEnd(8)} ${s.id.padEnd(22)} ${what}${s.onDemand ? " (built by a run only for a driver that needs it)" : ""}`,
+    );
   }
 }

@@ -51,11 +51,22 @@ program
   .option("--report-dir <dir>", "where this run's results go (summary.json, JUnit, report); new or empty")
   .option("--require <ids...>", "test IDs or areas that must run and pass, whatever the driver declares")
   .option("--fail-on-skip", "a case of a driver's profile that is skipped fails the gate (exit 2)")
+  .option("--image-archive <files...>", "image archives (docker save) with the drivers' images, loaded first")
+  .option(
+    "--kubeconfig <path>",
+    "test on this existing cluster (never created, deleted or reconfigured; disruptive cases need --allow-disruptive)",
+  )
+  .option("--context <name>", "the kubeconfig context (default: its current context)")
+  .option("--installed", "the drivers are installed in the cluster already: test them as they are, never (un)install")
   .addOption(workersOption())
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
     process.exitCode = await runMain({
       mode: "run",
+      ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
+      ...(opts.context ? { context: opts.context } : {}),
+      installed: !!opts.installed,
+      ...(opts.imageArchive ? { imageArchives: opts.imageArchive } : {}),
       ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
       ...(opts.require ? { require: opts.require } : {}),
       failOnSkip: !!opts.failOnSkip,
@@ -184,6 +195,12 @@ drivers
   .description("check driver files (volcert or upstream storage.testdriver format); lists every problem")
   .argument("<files...>")
   .action(async (files) => (await import("./driver-commands.ts")).driversValidate(files));
+drivers
+  .command("import")
+  .description("write the volcert driver file equivalent to an upstream storage.testdriver file, to complete")
+  .argument("<testdriver>", "the upstream file (the one given to e2e.test -storage.testdriver)")
+  .option("-o, --output <file>", "write it to this new file (default: print it)")
+  .action(async (file, opts) => (await import("./driver-commands.ts")).driversImport(file, opts.output));
 drivers
   .command("schema")
   .description("print the JSON Schema of driver definition files (for editors)")

@@ -111,6 +111,41 @@ describe("options checked against the catalog", () => {
   });
 });
 
+describe("existing clusters and installed drivers", () => {
+  const problems = (o: Partial<RunOptions>, pool = available) => {
+    try {
+      planRun({ ...base, ...o }, pool, "x-0001");
+      return [];
+    } catch (e) {
+      return [...(e as ConfigError).problems];
+    }
+  };
+  test("--kubeconfig: never created or deleted, so no --name/--reuse/--keep-cluster; the cluster is kept", () => {
+    expect(problems({ kubeconfig: "k", name: "volcert-x", reuse: true })).toEqual([
+      "--kubeconfig names an existing cluster volcert never creates or deletes, so --name, --reuse cannot apply",
+    ]);
+    const p = planRun({ ...base, kubeconfig: "k", context: "c" }, available, "x-0001");
+    expect(p.cluster).toMatchObject({ keep: true, kubeconfig: { path: "k", context: "c" } });
+    expect(problems({ context: "c" })).toEqual(["--context needs --kubeconfig"]);
+  });
+  test("an installed driver needs an existing cluster; --installed marks every driver", () => {
+    const pool = [...available, { ...d("acme"), preinstalled: true }];
+    expect(problems({ drivers: ["acme"] }, pool)).toEqual([
+      "driver acme describes a driver already installed (an upstream storage.testdriver file, or no manifests): test it on the cluster where it is installed with --kubeconfig",
+    ]);
+    expect(planRun({ ...base, drivers: ["acme", "flex-loop"], kubeconfig: "k" }, pool, "x").installedDrivers).toEqual([
+      "acme",
+    ]);
+    expect(problems({ installed: true })).toEqual([
+      "--installed needs an existing cluster (--kubeconfig, or --reuse): a fresh cluster has no driver installed",
+    ]);
+    expect(
+      planRun({ ...base, drivers: ["flex-loop"], reuse: true, name: "volcert-dev", installed: true }, pool, "x")
+        .installedDrivers,
+    ).toEqual(["flex-loop"]);
+  });
+});
+
 describe("--case filter", () => {
   const full = (t: string) => new RegExp(caseFilter(["DP-05", "RP", "SELF"])).test(t);
   test("matches IDs and areas inside vitest full names", () => {

@@ -32,6 +32,14 @@ export interface RunOptions {
   require?: string[];
   /** A case of a driver's profile that is skipped fails the gate. */
   failOnSkip?: boolean;
+  /** Image archives (`docker save` output) to load into the local engine before the image check. */
+  imageArchives?: string[];
+  /** An existing cluster: never created, deleted or reconfigured by volcert. */
+  kubeconfig?: string;
+  /** The kubeconfig context (default: its current context). */
+  context?: string;
+  /** The drivers are already installed in the cluster: test them as they are, never install or uninstall. */
+  installed?: boolean;
 }
 
 /** The case IDs and areas that exist (the catalog), to check --case and --require against. */
@@ -48,6 +56,8 @@ export interface PlannedDriver {
   file: string;
   /** A deliberately broken fixture (self-tests only). */
   broken: boolean;
+  /** The file describes a driver already installed (upstream format, or no manifests). */
+  preinstalled?: boolean;
 }
 
 export interface RunPlan {
@@ -63,7 +73,16 @@ export interface RunPlan {
   /** Files of the chaos phase ([] = every file of the chaos project, self-tests included). */
   chaosFiles: string[];
   testNamePattern: string | undefined;
-  cluster: { name: string; workers: number; reuse: boolean; keep: boolean };
+  cluster: {
+    name: string;
+    workers: number;
+    reuse: boolean;
+    keep: boolean;
+    /** An existing cluster given by kubeconfig (never created or deleted). */
+    kubeconfig?: { path: string; context: string | undefined };
+  };
+  /** Drivers to test as installed (never installed or uninstalled by volcert). */
+  installedDrivers: string[];
   keepCase: boolean;
   allowDisruptive: boolean;
 }
@@ -161,6 +180,25 @@ export function planRun(
     problems.push(`--name ${opts.name}: a cluster name is volcert-<lowercase letters, digits, '-'>`);
   else if (opts.name !== undefined && opts.name.length > 40)
     problems.push(`--name ${opts.name}: at most 40 characters (node names append -control-plane / -workerN)`);
+  if (opts.kubeconfig !== undefined) {
+    const extra = [opts.name && "--name", opts.reuse && "--reuse", opts.keepCluster && "--keep-cluster"].filter(
+      Boolean,
+    );
+    if (extra.length)
+      problems.push(
+        `--kubeconfig names an existing cluster volcert never creates or deletes, so ${extra.join(", ")} cannot apply`,
+      );
+  } else if (opts.context !== undefined) problems.push("--context needs --kubeconfig");
+  const existing = opts.kubeconfig !== undefined || !!opts.reuse;
+  if (opts.installed && !existing)
+    problems.push(
+      "--installed needs an existing cluster (--kubeconfig, or --reuse): a fresh cluster has no driver installed",
+    );
+  for (const d of drivers.filter((d) => d.preinstalled && !existing)) {
+    problems.push(
+      `driver ${d.name} describes a driver already installed (an upstream storage.testdriver file, or no manifests): test it on the cluster where it is installed with --kubeconfig`,
+    );
+  }
   if (problems.length) throw new ConfigError("the options cannot make a run", problems);
   return {
     mode: opts.mode,
@@ -179,8 +217,12 @@ export function planRun(
       name: opts.name ?? `volcert-${opts.mode}-${runId.slice(-4)}`,
       workers: opts.workers,
       reuse: !!opts.reuse,
-      keep: opts.keepCluster || !!opts.reuse,
+      keep: opts.keepCluster || !!opts.reuse || opts.kubeconfig !== undefined,
+      ...(opts.kubeconfig !== undefined ? { kubeconfig: { path: opts.kubeconfig, context: opts.context } } : {}),
     },
+    installedDrivers: [...drivers, ...wanted.filter((d) => d.broken)]
+      .filter((d) => opts.installed || d.preinstalled)
+      .map((d) => d.name),
     keepCase: !!opts.keepCase,
     allowDisruptive: !!opts.allowDisruptive,
   };

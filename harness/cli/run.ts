@@ -9,28 +9,28 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { imageNames } from "../../clusters/images/manifest.ts";
-import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
-import { clusterLogFile, KindProvider } from "../../clusters/kind/provider.ts";
+import { KindProvider } from "../../clusters/kind/provider.ts";
 import { parseShape } from "../../clusters/kind/shape.ts";
 import { ConfigError, describeError, exitCodeForFailures, type ErrorCategory } from "../core/errors.ts";
 import { exec } from "../core/exec.ts";
-import { registerNodeAccess } from "../core/nodes.ts";
 import { formatDuration, say, step } from "../core/progress.ts";
 import type { RunContext } from "../core/run-context.ts";
 import { generateReport } from "../report/allure-report.ts";
-import { printAccess } from "./cluster-commands.ts";
 import { printRepro } from "./repro.ts";
 import { installDrivers, type InstalledDrivers } from "../drivers/install.ts";
 import { recordInstallFailure, type InstallFailure } from "../drivers/install-failure.ts";
 import { Kube } from "../k8s/kube.ts";
-import { detachOrphanLoops } from "../drivers/loops.ts";
 import { volcertVersion, versionLine } from "../core/version.ts";
 import { writeBundle } from "../report/bundle.ts";
 import { driverFilePaths } from "../drivers/load.ts";
 import { evidenceByTest, describeDriver, SUMMARY_SCHEMA, writeSummary, type Summary } from "../report/summary.ts";
 import { profileFor, verdictFor, type CaseResult } from "../report/verdict.ts";
+import { unreadableReason } from "../drivers/read.ts";
 import { callerPath } from "./caller-path.ts";
 import { resolveDriverArgs, type AvailableDriver } from "./driver-args.ts";
+import { kindTarget, kubeconfigTarget } from "./cluster-target.ts";
+import { checkVendorPath, removeVendorCopy, tagVendorImage, writeVendorCopy } from "./vendor-selfcheck.ts";
+import { fixtureDriverFiles } from "../drivers/fixtures.ts";
 import { prepareEnvironment } from "./environment.ts";
 import { planRun, type RunOptions, type RunPlan } from "./plan.ts";
 import { areaTimes, parseCaseTitle, runVitestProject, summaryTable, type SuiteOutcome } from "./vitest-runner.ts";
@@ -46,7 +46,12 @@ export async function runMain(opts: RunOptions): Promise<number> {
 
   // Driver files and options are validated before any Docker or cluster work: a bad file or flag
   // costs nothing but its error list.
-  const selection = await resolveDriverArgs(opts.drivers);
+  // volcert's own full test run also proves the vendor's path (harness/cli/vendor-selfcheck.ts).
+  const vendor =
+    opts.mode === "test" && !opts.unitOnly && !opts.drivers && !opts.cases ? await writeVendorCopy(runId) : null;
+  const selection = await resolveDriverArgs(
+    vendor ? [...fixtureDriverFiles().map((f) => f.name), vendor.driverFile] : opts.drivers,
+  );
   const { CATALOG } = await import("../../suites/catalog.ts");
   const driverCases = CATALOG.filter((c) => c.perDriver);
   const plan = planRun(
@@ -66,10 +71,26 @@ export async function runMain(opts: RunOptions): Promise<number> {
     });
   }
   const resultsDir = join(runDir, "allure-results");
+  const archives = (opts.imageArchives ?? []).map((a) => callerPath(a));
+  const badArchives = [];
+  for (const a of archives) {
+    const why = await unreadableReason(a, Number.MAX_SAFE_INTEGER);
+    if (why) badArchives.push(`--image-archive ${a} ${why}`);
+  }
+  if (badArchives.length) throw new ConfigError("image archives cannot be read", badArchives);
   const loadedOf = (name: string) => selection.available.find((a) => a.name === name) as AvailableDriver;
+  const runDriver = ({ name, file }: { name: string; file: string }) => ({
+    name,
+    file,
+    definition: loadedOf(name).loaded.definition,
+  });
   const shape = opts.unitOnly ? null : parseShape({ name: plan.cluster.name, workers: plan.cluster.workers });
   await mkdir(resultsDir, { recursive: true });
   say(`volcert ${versionLine()}; results in ${runDir}`);
+  for (const p of [...plan.drivers, ...plan.brokenFixtures]) {
+    const images = loadedOf(p.name).loaded.images;
+    if (images.length) say(`driver ${p.name} needs images: ${images.join(", ")}`);
+  }
   const done = (report: string | null, cluster: Summary["run"]["cluster"]) =>
     finish({ outcomes, started, report, plan, opts, runId, runDir, resultsDir, cluster, loadedOf });
 
@@ -88,32 +109,50 @@ export async function runMain(opts: RunOptions): Promise<number> {
 
   const env = await prepareEnvironment();
   const provider = new KindProvider(env.tools);
-  // The images the drivers run must be in the local engine (there is no registry): checked before
-  // any cluster work, every missing one named.
+  for (const archive of archives) {
+    const images = await step(`load image archive ${archive}`, () => provider.loadArchive(archive));
+    say(`  ${archive}: ${images.join(", ") || "no image names (untagged images cannot be used by manifests)"}`);
+  }
+  if (vendor) await tagVendorImage();
   const install = [...plan.drivers, ...plan.brokenFixtures].map((p) => {
     const d = loadedOf(p.name);
-    return { definition: d.loaded.definition, baseDir: d.loaded.baseDir, images: d.loaded.images };
+    return {
+      definition: d.loaded.definition,
+      baseDir: d.loaded.baseDir,
+      images: d.loaded.images,
+      installed: plan.installedDrivers.includes(p.name),
+    };
   });
-  const missing = [];
-  for (const d of install) {
-    for (const image of await provider.missingImages(d.images)) missing.push(`${d.definition.metadata.name}: ${image}`);
-  }
-  if (missing.length) {
-    throw new ConfigError(
-      "the drivers need images that are not in the local Docker engine (there is no registry)",
-      missing,
-      {
-        fix: "build or load them into the local engine (docker build / docker load -i <archive.tar>), or map the manifests' image names to local ones with spec.csi.imageRewrites",
-      },
-    );
-  }
-  const cluster = plan.cluster.reuse
-    ? await step(`reuse kind cluster ${shape.name}`, () => provider.attach(shape.name))
-    : await step(`fresh kind cluster ${shape.name} (1 control plane + ${shape.workers} workers)`, () =>
-        provider.create(shape, { logFile: clusterLogFile(shape.name) }),
+  const images = imageNames(env.manifest);
+  const byKubeconfig = plan.cluster.kubeconfig;
+  if (!byKubeconfig) {
+    // The images the drivers run must be in the local engine (there is no registry): checked
+    // before any cluster work, every missing one named.
+    const missing = [];
+    for (const d of install.filter((d) => !d.installed)) {
+      for (const image of await provider.missingImages(d.images))
+        missing.push(`${d.definition.metadata.name}: ${image}`);
+    }
+    if (missing.length) {
+      throw new ConfigError(
+        "the drivers need images that are not in the local Docker engine (there is no registry)",
+        missing,
+        {
+          fix: "build or load them into the local engine (docker build, docker load -i <archive.tar>, or --image-archive <archive.tar>), or map the manifests' image names to local ones with spec.csi.imageRewrites",
+        },
       );
-  const access = kindNodeAccess(cluster.name);
-  registerNodeAccess(access);
+    }
+  }
+  const target = byKubeconfig
+    ? await kubeconfigTarget({
+        kubeconfig: callerPath(byKubeconfig.path),
+        context: byKubeconfig.context,
+        kubectl: env.tools.kubectl,
+        runDir,
+        workloadImage: images.workload,
+      })
+    : await kindTarget(provider, shape, { reuse: plan.cluster.reuse, kubectl: env.tools.kubectl });
+  const { cluster, access } = target;
   const kube = new Kube(cluster.kubeconfigPath, env.tools.kubectl);
   let report: string | null = null;
   let installed: InstalledDrivers | null = null;
@@ -127,8 +166,8 @@ export async function runMain(opts: RunOptions): Promise<number> {
       installDrivers(install, {
         kube,
         nodes: access.shell,
-        loadImages: (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
-        missingImages: (images) => provider.missingImages(images),
+        loadImages: (images) => target.loadImages(images),
+        missingImages: (images) => target.missingImages(images),
         // A driver that fails to install fails its IN case, with evidence; the others are tested.
         onFailure: async (d, error) => {
           const failure = await recordInstallFailure(
@@ -147,13 +186,12 @@ export async function runMain(opts: RunOptions): Promise<number> {
       }),
     );
     const nodes = (await kube.core.listNode()).items;
-    const images = imageNames(env.manifest);
     const context: RunContext = {
       runId,
       runDir,
       cluster: {
         name: cluster.name,
-        provider: "kind",
+        provider: cluster.provider,
         kubeconfig: cluster.kubeconfigPath,
         createdByVolcert: cluster.createdByVolcert,
         expectedNodes: nodes.length,
@@ -161,13 +199,16 @@ export async function runMain(opts: RunOptions): Promise<number> {
           .filter((n) => n.metadata?.labels?.["node-role.kubernetes.io/control-plane"] === undefined)
           .map((n) => n.metadata?.name ?? "")
           .sort(),
-        nodeLifecycle: true,
+        nodeLifecycle: target.nodeLifecycle,
       },
       kubectl: env.tools.kubectl,
       images: { workload: images.workload },
-      built: { kubernetesVersion: env.manifest.kubernetes.version, corednsImage: images.coredns },
-      drivers: plan.drivers.map(({ name, file }) => ({ name, file })),
-      brokenFixtures: plan.brokenFixtures.map(({ name, file }) => ({ name, file })),
+      // What volcert built the cluster from (SMOKE-01 checks it): unknown for a cluster it did not build.
+      ...(byKubeconfig
+        ? {}
+        : { built: { kubernetesVersion: env.manifest.kubernetes.version, corednsImage: images.coredns } }),
+      drivers: plan.drivers.map(runDriver),
+      brokenFixtures: plan.brokenFixtures.map(runDriver),
       allowDisruptive: plan.allowDisruptive,
       keepCase: plan.keepCase,
       installFailures,
@@ -181,6 +222,12 @@ export async function runMain(opts: RunOptions): Promise<number> {
         junitFile: join(runDir, "junit.xml"),
       }),
     );
+    if (vendor) {
+      // While the vendor copy is installed and nothing else runs on the cluster.
+      outcomes["vendor"] = await step("vendor's path: existing cluster, upstream file, missing image", () =>
+        checkVendorPath(vendor, cluster.kubeconfigPath, runDir),
+      );
+    }
     if (plan.chaosDrivers.length) {
       // Disruptive cases run alone, after everything else, one at a time.
       const only = plan.chaosDrivers.length < plan.drivers.length;
@@ -190,14 +237,14 @@ export async function runMain(opts: RunOptions): Promise<number> {
           projects: ["chaos"],
           files: plan.chaosFiles,
           testNamePattern: plan.testNamePattern,
-          context: { ...context, drivers: plan.chaosDrivers.map(({ name, file }) => ({ name, file })) },
+          context: { ...context, drivers: plan.chaosDrivers.map(runDriver) },
           allureResultsDir: resultsDir,
           junitFile: join(runDir, "junit-chaos.xml"),
         }),
       );
     }
     if (outcomes["e2e"].failed || outcomes["chaos"]?.failed) {
-      const logs = await provider.exportLogs(cluster.name, join(runDir, "cluster-logs")).catch(() => null);
+      const logs = await target.exportLogs(join(runDir, "cluster-logs")).catch(() => null);
       if (logs) say(`cluster logs exported to ${logs}`);
     }
     report = await step("HTML report", () =>
@@ -225,9 +272,11 @@ export async function runMain(opts: RunOptions): Promise<number> {
       return null;
     });
   } finally {
-    if (!plan.cluster.keep && installed) {
+    // What volcert installed goes again, unless a kind cluster is kept for debugging; on an existing
+    // cluster always (drivers that were there before are never uninstalled, only volcert's classes).
+    if ((!plan.cluster.keep || byKubeconfig) && installed) {
       await Promise.resolve(installed[Symbol.asyncDispose]()).catch((err: unknown) =>
-        say(`uninstalling the drivers failed (the cluster is deleted next): ${describeError(err)}`),
+        say(`uninstalling the drivers failed: ${describeError(err)}`),
       );
     }
     if (plan.keepCase) {
@@ -242,16 +291,12 @@ export async function runMain(opts: RunOptions): Promise<number> {
         install.map((d) => d.definition),
       );
     }
-    if (plan.cluster.keep) printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
-    else {
-      await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
-      for (const l of await detachOrphanLoops())
-        say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
-    }
+    await target.release(plan.cluster.keep);
+    if (vendor) await removeVendorCopy(vendor);
   }
   return done(report, {
     name: cluster.name,
-    provider: "kind",
+    provider: cluster.provider,
     createdByVolcert: cluster.createdByVolcert,
     kubernetes: env.manifest.kubernetes.version,
   });

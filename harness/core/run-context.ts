@@ -23,6 +23,12 @@ export interface RunDriver {
   name: string;
   /** Absolute path of the driver file (volcert or upstream format). */
   file: string;
+  /**
+   * The definition as the CLI loaded and validated it (an upstream file mapped, its
+   * StorageClass.FromFile read): workers use this, never a re-read of the file, so every process
+   * tests the same definition. A DriverFile (harness/drivers/schema.ts) as plain data.
+   */
+  definition: unknown;
 }
 
 export interface RunContext {

@@ -30,6 +30,9 @@ export function skipReason(d: DriverFile, req: Requirement): string | null {
     if (!d.spec.capabilities[c]) return `driver does not declare capability "${c}"`;
   for (const c of req.lacking ?? []) if (d.spec.capabilities[c]) return `not applicable: driver declares "${c}"`;
   if (req.dynamic && !d.spec.storageClasses.length) return "driver offers no StorageClass (no dynamic provisioning)";
+  // volcert makes a CSI driver's volumes only through its StorageClasses (as upstream's suites do).
+  if (req.capabilities?.includes("persistence") && d.spec.type === "csi" && !d.spec.storageClasses.length)
+    return "CSI driver offers no StorageClass, so volcert cannot create volumes of it (add spec.storageClasses, or StorageClass.FromName/FromFile in an upstream file)";
   for (const m of req.accessModes ?? [])
     if (!d.spec.accessModes.includes(m)) return `driver does not offer access mode ${m}`;
   if (req.fsTypes && !d.spec.supportedFsTypes.some(Boolean))

@@ -5,10 +5,14 @@
  * says what `csi.expect` says; StorageClasses provision with this driver; every image rewrite is
  * used; namespaced objects land in a namespace that exists. Every problem is collected, none
  * thrown early, so a vendor fixes them all in one go. Also lists the images the driver needs.
+ * A Helm chart is checked as files here (helm-chart.ts); its rendered objects get the same
+ * cross-checks at install time (helm.ts), when the helm binary is certain to be built.
  */
 import { parseAllDocuments } from "yaml";
 import { containedPath, readTextFile } from "./read.ts";
+import { effectiveRewrites, sidecarVersionProblems, type ImageTable } from "./builtin-images.ts";
 import { imagesOf, rewriteImages, unusedRewrites, type K8sObject } from "./csi-manifests.ts";
+import { checkHelmFiles } from "./helm-chart.ts";
 import type { DriverFile } from "./schema.ts";
 
 export interface DriverCheck {
@@ -50,30 +54,42 @@ export async function parseManifests(
       problems.push(`spec.csi.manifests: ${rel}: ${(err as Error).message}`);
       continue;
     }
-    const docs = parseAllDocuments(text);
-    docs.forEach((doc, i) => {
-      const at = `${rel} (document ${i + 1})`;
-      if (doc.errors.length) {
-        problems.push(...doc.errors.map((e) => `${at}: not valid YAML: ${e.message.split("\n")[0]}`));
-        return;
-      }
-      const o = doc.toJS() as unknown;
-      if (o === null || o === undefined) return;
-      if (typeof o !== "object" || Array.isArray(o)) {
-        problems.push(`${at}: not a Kubernetes object (a YAML mapping with apiVersion, kind, metadata)`);
-        return;
-      }
-      const k = o as K8sObject;
-      const missing = [
-        typeof k.apiVersion === "string" && k.apiVersion ? null : "apiVersion",
-        typeof k.kind === "string" && k.kind ? null : "kind",
-        typeof k.metadata?.name === "string" && k.metadata.name ? null : "metadata.name",
-      ].filter(Boolean);
-      if (missing.length) problems.push(`${at}: not a Kubernetes object: no ${missing.join(", ")}`);
-      else if (k.kind === "List") problems.push(`${at}: a List; write its items as separate documents`);
-      else objects.push(k);
-    });
+    const parsed = parseObjects(text, rel);
+    objects.push(...parsed.objects);
+    problems.push(...parsed.problems);
   }
+  return { objects, problems };
+}
+
+/**
+ * Parses a multi-document YAML text (a manifest file, or Helm's rendered output): every document
+ * must be an object with apiVersion, kind and metadata.name. `source` names it in problems.
+ */
+export function parseObjects(text: string, source: string): { objects: K8sObject[]; problems: string[] } {
+  const objects: K8sObject[] = [];
+  const problems: string[] = [];
+  parseAllDocuments(text).forEach((doc, i) => {
+    const at = `${source} (document ${i + 1})`;
+    if (doc.errors.length) {
+      problems.push(...doc.errors.map((e) => `${at}: not valid YAML: ${e.message.split("\n")[0]}`));
+      return;
+    }
+    const o = doc.toJS() as unknown;
+    if (o === null || o === undefined) return;
+    if (typeof o !== "object" || Array.isArray(o)) {
+      problems.push(`${at}: not a Kubernetes object (a YAML mapping with apiVersion, kind, metadata)`);
+      return;
+    }
+    const k = o as K8sObject;
+    const missing = [
+      typeof k.apiVersion === "string" && k.apiVersion ? null : "apiVersion",
+      typeof k.kind === "string" && k.kind ? null : "kind",
+      typeof k.metadata?.name === "string" && k.metadata.name ? null : "metadata.name",
+    ].filter(Boolean);
+    if (missing.length) problems.push(`${at}: not a Kubernetes object: no ${missing.join(", ")}`);
+    else if (k.kind === "List") problems.push(`${at}: a List; write its items as separate documents`);
+    else objects.push(k);
+  });
   return { objects, problems };
 }
 
@@ -86,8 +102,25 @@ function find(objects: K8sObject[], kind: string, name: string, namespace?: stri
   );
 }
 
-/** Cross-checks a CSI driver definition against its manifests. */
-export function checkCsiObjects(d: DriverFile, objects: K8sObject[]): Omit<DriverCheck, "objects"> {
+/** Options of the deep checks. */
+export interface CheckOptions {
+  /**
+   * The sidecars volcert builds, upstream reference → local image (clusters/images/sidecars.ts,
+   * passed in by the CLI). Applied after the driver's own imageRewrites; another tag of one of
+   * those sidecars is a problem.
+   */
+  builtinRewrites?: ImageTable;
+}
+
+/**
+ * Cross-checks a CSI driver definition against its manifests (or its chart's rendered objects).
+ * `namespaces` are created by something other than the objects (Helm's release namespace).
+ */
+export function checkCsiObjects(
+  d: DriverFile,
+  objects: K8sObject[],
+  opts: { namespaces?: readonly string[] } & CheckOptions = {},
+): Omit<DriverCheck, "objects"> {
   const csi = d.spec.csi!;
   const problems: string[] = [];
   const notes: string[] = [];
@@ -146,7 +179,10 @@ export function checkCsiObjects(d: DriverFile, objects: K8sObject[]): Omit<Drive
       `spec.csi.imageRewrites: "${from}" is not used by any container in the manifests (check the spelling)`,
     );
   }
-  const created = new Set(objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata?.name));
+  const created = new Set([
+    ...objects.filter((o) => o.kind === "Namespace").map((o) => o.metadata?.name),
+    ...(opts.namespaces ?? []),
+  ]);
   const missingNs = new Map<string, string[]>();
   for (const o of objects) {
     const ns = o.metadata?.namespace;
@@ -157,14 +193,22 @@ export function checkCsiObjects(d: DriverFile, objects: K8sObject[]): Omit<Drive
   for (const [ns, users] of missingNs) {
     problems.push(`namespace ${ns} is used by ${users.join(", ")} but no manifest creates it (add a Namespace object)`);
   }
+  problems.push(...sidecarVersionProblems(objects, csi.imageRewrites, opts.builtinRewrites ?? {}));
+  const { rewrites, builtinUsed } = effectiveRewrites(objects, csi.imageRewrites, opts.builtinRewrites);
+  for (const r of builtinUsed) notes.push(`image built by volcert: ${r}`);
   const scratch = structuredClone(objects);
-  const { images } = rewriteImages(scratch, csi.imageRewrites);
+  const { images } = rewriteImages(scratch, rewrites);
   if (!imagesOf(objects).length) problems.push("the manifests run no container: there is no driver to test");
   return { problems, notes, images };
 }
 
 /** Every check of a loaded definition that needs its files. */
-export async function checkDriverFiles(d: DriverFile, baseDir: string, root: string): Promise<DriverCheck> {
+export async function checkDriverFiles(
+  d: DriverFile,
+  baseDir: string,
+  root: string,
+  opts: CheckOptions = {},
+): Promise<DriverCheck> {
   if (d.spec.type === "flexvolume" && d.spec.flexVolume) {
     const where = await containedPath(root, baseDir, d.spec.flexVolume.executable);
     const problems = where.problem !== undefined ? [`spec.flexVolume.executable: ${where.problem}`] : [];
@@ -175,7 +219,10 @@ export async function checkDriverFiles(d: DriverFile, baseDir: string, root: str
     return { problems, notes: [], images: [], objects: [] };
   }
   if (d.spec.type !== "csi" || !d.spec.csi) return { problems: [], notes: [], images: [], objects: [] };
+  if (d.spec.helm) return { ...(await checkHelmFiles(d.spec.helm, baseDir, root)), images: [], objects: [] };
+  // No manifests: the driver is installed in a cluster already; nothing here to check against.
+  if (!d.spec.csi.manifests.length) return { problems: [], notes: [], images: [], objects: [] };
   const { objects, problems } = await parseManifests(d, baseDir, root);
   if (problems.length) return { problems, notes: [], images: [], objects };
-  return { ...checkCsiObjects(d, objects), objects };
+  return { ...checkCsiObjects(d, objects, opts), objects };
 }

@@ -16,7 +16,7 @@ export type K8sObject = {
   spec?: unknown;
 } & Record<string, unknown>;
 
-interface ContainerLike {
+export interface ContainerLike {
   name?: string;
   image?: string;
   imagePullPolicy?: string;
@@ -44,7 +44,7 @@ export async function readManifests(d: DriverFile, baseDir: string): Promise<K8s
 }
 
 /** The containers of a workload object (pod template or pod), or none. */
-function containersOf(o: K8sObject): ContainerLike[] {
+export function containersOf(o: K8sObject): ContainerLike[] {
   const spec = o.spec as
     | ({
         template?: { spec?: PodSpecLike };

@@ -3,12 +3,14 @@
  * loads those images into every node (no registry exists here), waits for the node plugin (and the
  * controller, if any) to be ready and registered on every node (CSINode), then creates the
  * driver's StorageClasses. Every problem it can see before touching the cluster is a ConfigError.
+ * The Helm installer (helm.ts) shares the images, readiness and removal steps.
  */
-import { ConfigError, DriverDefect, InfraError } from "../core/errors.ts";
+import { ConfigError, InfraError } from "../core/errors.ts";
 import { say } from "../core/progress.ts";
-import { Verdict, waitFor } from "../core/wait.ts";
-import { latestEvent } from "../k8s/events.ts";
-import type { Kube, V1DaemonSet, V1Deployment, V1StatefulSet, V1StorageClass } from "../k8s/kube.ts";
+import { waitFor } from "../core/wait.ts";
+import type { Kube, V1StorageClass } from "../k8s/kube.ts";
+import { waitForCsiNodes, waitForWorkload, type WorkloadRef } from "./csi-ready.ts";
+import { effectiveRewrites, type ImageTable } from "./builtin-images.ts";
 import { readManifests, rewriteImages, unusedRewrites, type K8sObject } from "./csi-manifests.ts";
 import type { DriverFile, StorageClassDef } from "./schema.ts";
 import { driverTimeout } from "./timeouts.ts";
@@ -22,6 +24,11 @@ export interface CsiTarget {
    * until the CLI passes it; without it the check is left to loadImages.
    */
   missingImages?(images: readonly string[]): Promise<string[]>;
+  /**
+   * The sidecars volcert builds, upstream reference → local image (builtin-images.ts), applied
+   * to the images the driver's own csi.imageRewrites leave alone.
+   */
+  builtinRewrites?: ImageTable;
 }
 
 export interface CsiInstall {
@@ -34,14 +41,30 @@ export async function installCsi(d: DriverFile, baseDir: string, t: CsiTarget): 
   if (!csi.manifests.length)
     throw new ConfigError(`driver ${d.metadata.name} lists no manifests: it describes a driver already installed`);
   const objects = await readManifests(d, baseDir);
-  const unused = unusedRewrites(objects, csi.imageRewrites);
+  await loadDriverImages(d, objects, t);
+  const running = await runningWorkloads(d, t.kube);
+  for (const o of objects) await t.kube.apply(o);
+  await finishCsiInstall(d, t.kube, running);
+  return { objects };
+}
+
+/**
+ * Rewrites the objects' images in place (csi.imageRewrites, then the built-in rewrites; pull
+ * policy IfNotPresent), checks that every image is on this machine, and loads them into the nodes.
+ */
+export async function loadDriverImages(d: DriverFile, objects: K8sObject[], t: CsiTarget): Promise<void> {
+  const rewrites = d.spec.csi?.imageRewrites ?? {};
+  const unused = unusedRewrites(objects, rewrites);
   if (unused.length) {
     throw new ConfigError(
       `driver ${d.metadata.name}: csi.imageRewrites names images no manifest uses`,
       unused.map((i) => `${i} (check the spelling against the manifests' image: fields)`),
     );
   }
-  const { images, rewritten } = rewriteImages(objects, csi.imageRewrites);
+  const { images, rewritten } = rewriteImages(
+    objects,
+    effectiveRewrites(objects, rewrites, t.builtinRewrites).rewrites,
+  );
   for (const r of rewritten) say(`  ${d.metadata.name}: ${r}`);
   const missing = (await t.missingImages?.(images)) ?? [];
   if (missing.length) {
@@ -55,46 +78,75 @@ export async function installCsi(d: DriverFile, baseDir: string, t: CsiTarget): 
   }
   say(`  ${d.metadata.name}: loading ${images.length} image(s) into the nodes`);
   await t.loadImages(images);
+}
 
-  const workloads = [csi.node, csi.controller].filter((w) => w !== undefined);
-  // On a reused cluster the driver may already run, from images just replaced under the same tag.
+function workloadsOf(d: DriverFile): WorkloadRef[] {
+  return [d.spec.csi?.node, d.spec.csi?.controller].filter((w) => w !== undefined);
+}
+
+/** The driver's workloads that exist already (a reused cluster), read before installing. */
+export async function runningWorkloads(d: DriverFile, kube: Kube): Promise<WorkloadRef[]> {
   const running = [];
-  for (const w of workloads) if (await t.kube.readIfExists(w.kind, w.name, w.namespace)) running.push(w);
-  for (const o of objects) await t.kube.apply(o);
+  for (const w of workloadsOf(d)) if (await kube.readIfExists(w.kind, w.name, w.namespace)) running.push(w);
+  return running;
+}
+
+/**
+ * After the driver's objects are in the cluster: restarts the workloads that ran before (their
+ * images may just have been replaced under the same tag), waits until every workload is ready and
+ * every node registered the driver, then creates the driver's StorageClasses.
+ */
+export async function finishCsiInstall(d: DriverFile, kube: Kube, running: readonly WorkloadRef[]): Promise<void> {
+  const csi = d.spec.csi;
+  if (!csi) throw new ConfigError(`driver ${d.metadata.name} has no spec.csi section`);
   for (const w of running) {
     say(`  ${d.metadata.name}: restarting ${w.kind} ${w.namespace}/${w.name} to pick up the loaded images`);
     // What `kubectl rollout restart` does: a new pod template, so every pod is replaced.
-    await t.kube.mergePatch(w.kind, w.name, w.namespace, {
+    await kube.mergePatch(w.kind, w.name, w.namespace, {
       spec: {
         template: { metadata: { annotations: { "kubectl.kubernetes.io/restartedAt": new Date().toISOString() } } },
       },
     });
   }
   const timeoutMs = driverTimeout(d, "install");
-  for (const w of workloads) await waitForWorkload(t.kube, w, timeoutMs);
-  await waitForCsiNodes(t.kube, csi.driverName, timeoutMs);
-  for (const sc of d.spec.storageClasses) await t.kube.apply(storageClassManifest(sc, d));
-  return { objects };
+  for (const w of workloadsOf(d)) await waitForWorkload(kube, w, timeoutMs);
+  await waitForCsiNodes(kube, csi.driverName, timeoutMs);
+  for (const sc of d.spec.storageClasses) await kube.apply(storageClassManifest(sc, d));
 }
 
-/**
- * Deletes the driver's StorageClasses and objects (in reverse order) and waits until they are
- * gone. Every object is tried even if one fails; the failures are thrown together at the end.
- */
+/** Deletes the driver's StorageClasses and objects (in reverse order) and waits until they are gone. */
 export async function uninstallCsi(d: DriverFile, install: CsiInstall, kube: Kube): Promise<void> {
+  const items = [...install.objects].reverse();
+  await removeDriver(d, kube, items, async (attempt) => {
+    for (const o of items) await attempt(`${o.kind} ${o.metadata?.name}`, () => kube.deleteObjectIfExists(o));
+  });
+}
+
+export type Attempt = (what: string, fn: () => Promise<unknown>) => Promise<unknown>;
+
+/**
+ * Deletes the driver's StorageClasses, then lets `remove` delete its objects, then waits until
+ * every object of `gone` is gone. Every step is tried even if one fails; the failures are thrown
+ * together at the end.
+ */
+export async function removeDriver(
+  d: DriverFile,
+  kube: Kube,
+  gone: readonly K8sObject[],
+  remove: (attempt: Attempt) => Promise<void>,
+): Promise<void> {
   const failures: string[] = [];
-  const attempt = async (what: string, fn: () => Promise<unknown>) =>
+  const attempt: Attempt = async (what, fn) =>
     fn().catch((err: unknown) => failures.push(`${what}: ${err instanceof Error ? err.message : String(err)}`));
   for (const sc of d.spec.storageClasses)
     await attempt(`StorageClass ${sc.name}`, () => kube.deleteIfExists("StorageClass", sc.name));
-  const items = [...install.objects].reverse();
-  for (const o of items) await attempt(`${o.kind} ${o.metadata?.name}`, () => kube.deleteObjectIfExists(o));
+  await remove(attempt);
   await attempt("wait", () =>
     waitFor(
       `objects of driver ${d.metadata.name} deleted`,
       async () => {
         const left = [];
-        for (const o of items) if (await kube.readObjectIfExists(o)) left.push(`${o.kind} ${o.metadata?.name}`);
+        for (const o of gone) if (await kube.readObjectIfExists(o)) left.push(`${o.kind} ${o.metadata?.name}`);
         return { done: left.length === 0, seen: left.length ? `still there: ${left.join(", ")}` : "all gone" };
       },
       { timeoutMs: driverTimeout(d, "install"), intervalMs: 2000, blame: "infrastructure" },
@@ -127,98 +179,4 @@ export function storageClassManifest(
     allowVolumeExpansion: s.allowVolumeExpansion,
     ...(s.mountOptions.length ? { mountOptions: s.mountOptions } : {}),
   };
-}
-
-async function waitForWorkload(
-  kube: Kube,
-  w: { kind: "Deployment" | "StatefulSet" | "DaemonSet"; name: string; namespace: string },
-  timeoutMs: number,
-): Promise<void> {
-  await waitFor(
-    `${w.kind} ${w.namespace}/${w.name} ready`,
-    async () => {
-      const o = await kube.readIfExists(w.kind, w.name, w.namespace);
-      if (!o) return { done: false, seen: "not found" };
-      const pods = async () => {
-        const states = await podStates(kube, w.namespace);
-        return states === "no pods"
-          ? `no pods; last event: ${(await latestEvent(kube, w.namespace, w.kind, w.name)) || "none"}`
-          : states;
-      };
-      // A container that keeps crashing will not become ready by waiting longer: say so now.
-      const looping = await crashLoops(kube, w.namespace);
-      if (looping.length) {
-        throw new Verdict(
-          new DriverDefect(`${w.kind} ${w.namespace}/${w.name}: containers crash-loop: ${looping.join("; ")}`),
-        );
-      }
-      if ((o.status?.observedGeneration ?? 0) < (o.metadata?.generation ?? 0))
-        return { done: false, seen: "controller has not observed the latest spec yet" };
-      if (w.kind === "DaemonSet") {
-        const s = (o as V1DaemonSet).status ?? { desiredNumberScheduled: 0, numberReady: 0, updatedNumberScheduled: 0 };
-        const want = s.desiredNumberScheduled ?? 0;
-        const done = want > 0 && s.numberReady === want && s.updatedNumberScheduled === want;
-        return { done, seen: `${s.numberReady ?? 0}/${want} pods ready${done ? "" : `; ${await pods()}`}` };
-      }
-      const s = (o as V1Deployment | V1StatefulSet).status;
-      const want = (o as V1Deployment | V1StatefulSet).spec?.replicas ?? 1;
-      const done = (s?.readyReplicas ?? 0) >= want;
-      return { done, seen: `${s?.readyReplicas ?? 0}/${want} replicas ready${done ? "" : `; ${await pods()}`}` };
-    },
-    { timeoutMs, intervalMs: 2000, blame: "driver" },
-  );
-}
-
-/** Restarts after which a container in CrashLoopBackOff is taken as never going to start. */
-const CRASH_LOOP_RESTARTS = 3;
-
-/** "pod/container (N restarts, last exit code X)" for every container crash-looping in the namespace. */
-async function crashLoops(kube: Kube, namespace: string): Promise<string[]> {
-  const pods = (await kube.core.listNamespacedPod({ namespace })).items;
-  return pods.flatMap((p) =>
-    (p.status?.containerStatuses ?? [])
-      .filter(
-        (c) =>
-          (c.restartCount ?? 0) >= CRASH_LOOP_RESTARTS &&
-          (c.state?.waiting?.reason === "CrashLoopBackOff" || (c.state?.terminated?.exitCode ?? 0) !== 0),
-      )
-      .map(
-        (c) =>
-          `${p.metadata?.name}/${c.name} on ${p.spec?.nodeName ?? "?"} (${c.restartCount} restarts, last exit code ${c.state?.terminated?.exitCode ?? c.lastState?.terminated?.exitCode ?? "?"})`,
-      ),
-  );
-}
-
-/** "pod-a on node-1: hostpath waiting CrashLoopBackOff, ..." — what a timed-out wait reports. */
-async function podStates(kube: Kube, namespace: string): Promise<string> {
-  const pods = (await kube.core.listNamespacedPod({ namespace })).items;
-  return (
-    pods
-      .map((p) => {
-        const waiting = (p.status?.containerStatuses ?? [])
-          .filter((c) => !c.ready)
-          .map(
-            (c) =>
-              `${c.name} ${c.state?.waiting?.reason ?? c.state?.terminated?.reason ?? "not ready"}${c.restartCount ? ` (${c.restartCount} restarts)` : ""}`,
-          );
-        return `${p.metadata?.name} on ${p.spec?.nodeName ?? "?"}: ${p.status?.phase}${waiting.length ? ` [${waiting.join(", ")}]` : ""}`;
-      })
-      .join("; ") || "no pods"
-  );
-}
-
-/** The kubelet writes the driver into CSINode once the plugin registered on that node. */
-async function waitForCsiNodes(kube: Kube, driverName: string, timeoutMs: number): Promise<void> {
-  await waitFor(
-    `CSI driver ${driverName} registered on every node (CSINode)`,
-    async () => {
-      const nodes = (await kube.core.listNode()).items.map((n) => n.metadata?.name as string);
-      const csiNodes = (await kube.storage.listCSINode()).items;
-      const missing = nodes.filter(
-        (n) => !csiNodes.find((c) => c.metadata?.name === n)?.spec.drivers.some((dr) => dr.name === driverName),
-      );
-      return { done: missing.length === 0, seen: missing.length ? `not registered on ${missing.join(", ")}` : "all" };
-    },
-    { timeoutMs, intervalMs: 2000, blame: "driver" },
-  );
 }

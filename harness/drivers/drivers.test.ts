@@ -39,8 +39,14 @@ describe("driver definitions", () => {
     expect(problemsOf(inTree("nfs")).join("\n")).toMatch(/in-tree plugin "nfs" is not supported: .*hostPath and local/);
     expect(problemsOf(inTree("iscsi")).join("\n")).toMatch(/"iscsi" is not supported/);
     expect(problemsOf(inTree("local, backing: loop-device")).join("\n")).toMatch(/backing/);
-    const helm = valid.replace("  csi:\n", "  helm: { chart: ./chart }\n  csi:\n");
-    expect(problemsOf(helm).join("\n")).toMatch(/spec\.helm.*Helm installs are not implemented yet/);
+    // A chart is a way to install a CSI driver, not a kind of driver of its own.
+    const helm = inTree("hostPath").replace(
+      "  inTree:",
+      "  helm: { chart: chart, release: demo, namespace: demo }\n  inTree:",
+    );
+    expect(problemsOf(helm).join("\n")).toMatch(
+      /spec\.helm: a Helm chart installs a CSI driver: spec\.type must be "csi"/,
+    );
   });
 
   test("a valid file gets defaults filled in", () => {

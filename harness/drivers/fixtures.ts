@@ -6,10 +6,19 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { CheckOptions } from "./consistency.ts";
 import { loadDriverFile, type LoadedDriver } from "./load.ts";
 import type { DriverFile } from "./schema.ts";
 
 export const DRIVERS_DIR = fileURLToPath(new URL("../../fixtures/drivers/", import.meta.url));
+
+/**
+ * Reference fixtures a main run certifies only when --driver names them; volcert's own tests
+ * (test mode) install them by default. csi-hostpath-helm is the reference CSI driver again,
+ * installed from its chart: it exercises the Helm installer but certifies nothing csi-hostpath
+ * does not, at the cost of a second full CSI run.
+ */
+export const TEST_MODE_FIXTURES: ReadonlySet<string> = new Set(["csi-hostpath-helm"]);
 
 export function isBrokenFixture(d: DriverFile): boolean {
   return (d.metadata.description ?? "").startsWith("BROKEN");
@@ -19,8 +28,8 @@ export function isBrokenFixture(d: DriverFile): boolean {
  * Loads a fixture. Fixtures share files across their directories (a broken fixture reuses the
  * reference driver's RBAC), so their tree is all of fixtures/drivers.
  */
-export function loadFixture(file: string): Promise<LoadedDriver> {
-  return loadDriverFile(file, { root: DRIVERS_DIR });
+export function loadFixture(file: string, opts: CheckOptions = {}): Promise<LoadedDriver> {
+  return loadDriverFile(file, { ...opts, root: DRIVERS_DIR });
 }
 
 /** Driver directories under fixtures/drivers (name → driver file), broken fixtures included. */

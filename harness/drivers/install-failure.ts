@@ -27,6 +27,7 @@ export function driverNamespaces(d: DriverFile, objects: readonly K8sObject[]): 
   const csi = d.spec.csi;
   const ns = new Set<string>();
   for (const w of [csi?.node, csi?.controller]) if (w) ns.add(w.namespace);
+  if (d.spec.helm) ns.add(d.spec.helm.namespace);
   for (const o of objects) {
     if (o.kind === "Namespace" && o.metadata?.name) ns.add(o.metadata.name);
     if (o.metadata?.namespace) ns.add(o.metadata.namespace);
@@ -40,16 +41,19 @@ async function crashLogs(kube: Kube, ns: string, pods: readonly V1Pod[]): Promis
   for (const p of pods) {
     for (const c of p.status?.containerStatuses ?? []) {
       if (c.ready) continue;
-      const previous = (c.restartCount ?? 0) > 0;
-      const r = await kube.kubectl(
-        ["logs", "-n", ns, p.metadata?.name ?? "", "-c", c.name, "--tail=5", ...(previous ? ["--previous"] : [])],
-        { nothrow: true },
-      );
-      const text = (r.stdout || r.stderr).trim();
-      if (text)
-        lines.push(
-          `${p.metadata?.name}/${c.name}${previous ? " (previous run)" : ""}: ${text.split("\n").join(" | ")}`,
+      // A container waiting to restart has no current log: its last run is "--previous". One that
+      // has just exited still is the current container (and its predecessor may be gone).
+      const order = c.state?.waiting && (c.restartCount ?? 0) > 0 ? [true, false] : [false, true];
+      for (const previous of order) {
+        const r = await kube.kubectl(
+          ["logs", "-n", ns, p.metadata?.name ?? "", "-c", c.name, "--tail=5", ...(previous ? ["--previous"] : [])],
+          { nothrow: true },
         );
+        if (!r.ok || !r.stdout.trim()) continue;
+        const text = r.stdout.trim().split("\n").join(" | ");
+        lines.push(`${p.metadata?.name}/${c.name}${previous ? " (previous run)" : ""}: ${text}`);
+        break;
+      }
     }
   }
   return lines;

@@ -1,15 +1,19 @@
 /**
  * Installs the drivers of a run into a cluster, by kind: in-tree needs nothing (volumes are static
  * PVs made per case); FlexVolume copies the executable to every node; CSI applies manifests and
- * loads images. Returns a disposable that uninstalls, in reverse order.
+ * loads images, or installs a Helm release (spec.helm, helm.ts). Returns a disposable that
+ * uninstalls, in reverse order.
  */
 import type { NodeShell } from "../core/nodes.ts";
 import { DisposalFailed, type Disposal } from "../core/disposal.ts";
 import type { Kube } from "../k8s/kube.ts";
 import { installCsi, uninstallCsi } from "./csi.ts";
+import { adoptInstalled } from "./installed.ts";
 import { readManifests } from "./csi-manifests.ts";
 import { installFlexVolume, uninstallFlexVolume } from "./flexvolume.ts";
+import { installHelm, uninstallHelm } from "./helm.ts";
 import type { DriverFile } from "./schema.ts";
+import type { ImageTable } from "./builtin-images.ts";
 
 export interface InstalledDrivers extends AsyncDisposable {
   drivers: DriverFile[];
@@ -17,9 +21,16 @@ export interface InstalledDrivers extends AsyncDisposable {
   failed: { driver: DriverFile; error: unknown }[];
 }
 
+/** Removes the test StorageClasses volcert made for an installed driver (nothing of the driver itself). */
+async function removeClasses(d: DriverFile, target: InstallTarget): Promise<void> {
+  for (const sc of d.spec.storageClasses) await target.kube.deleteIfExists("StorageClass", sc.name);
+}
+
 /** Removes whatever a failed install left (objects applied before the failure, copied executables). */
 async function removePartial(d: DriverFile, baseDir: string, target: InstallTarget): Promise<void> {
   if (d.spec.type === "flexvolume") await uninstallFlexVolume(d, target.nodes);
+  // What a failed release left is Helm's to remove (and the namespace volcert made): no render needed.
+  else if (d.spec.helm) await uninstallHelm(d, { objects: [] }, target);
   else if (d.spec.type === "csi") await uninstallCsi(d, { objects: await readManifests(d, baseDir) }, target.kube);
 }
 
@@ -30,6 +41,10 @@ export interface InstallTarget {
   loadImages(images: readonly string[]): Promise<void>;
   /** The images loadImages cannot provide (kind: not in the local Docker engine). */
   missingImages?(images: readonly string[]): Promise<string[]>;
+  /** The sidecars volcert builds, upstream reference → local image (csi.ts CsiTarget). */
+  builtinRewrites?: ImageTable;
+  /** The helm binary (the toolchain's step go-helm), for drivers installed from a chart (spec.helm). */
+  helm?: string;
   /**
    * Isolates a driver that fails to install: called with its error before its partial install is
    * removed (so evidence can be gathered), then the next driver is installed. Without it, the
@@ -39,7 +54,7 @@ export interface InstallTarget {
 }
 
 export async function installDrivers(
-  drivers: readonly { definition: DriverFile; baseDir: string }[],
+  drivers: readonly { definition: DriverFile; baseDir: string; installed?: boolean }[],
   target: InstallTarget,
 ): Promise<InstalledDrivers> {
   const undo: { driver: DriverFile; uninstall: () => Promise<void> }[] = [];
@@ -55,10 +70,16 @@ export async function installDrivers(
   };
   const shell = target.nodes;
   const failed: InstalledDrivers["failed"] = [];
-  const installOne = async (d: DriverFile, baseDir: string) => {
-    if (d.spec.type === "flexvolume") {
+  const installOne = async (d: DriverFile, baseDir: string, installed: boolean | undefined) => {
+    if (installed) {
+      // Already in the cluster: tested as it is, never installed or uninstalled by volcert.
+      undo.push({ driver: d, uninstall: await adoptInstalled(d, target.kube) });
+    } else if (d.spec.type === "flexvolume") {
       await installFlexVolume(d, baseDir, shell);
       undo.push({ driver: d, uninstall: () => uninstallFlexVolume(d, shell) });
+    } else if (d.spec.helm) {
+      const done = await installHelm(d, baseDir, target);
+      undo.push({ driver: d, uninstall: () => uninstallHelm(d, done, target) });
     } else if (d.spec.type === "csi") {
       const done = await installCsi(d, baseDir, target);
       undo.push({ driver: d, uninstall: () => uninstallCsi(d, done, target.kube) });
@@ -67,16 +88,16 @@ export async function installDrivers(
     }
   };
   try {
-    for (const { definition: d, baseDir } of drivers) {
+    for (const { definition: d, baseDir, installed } of drivers) {
       if (!target.onFailure) {
-        await installOne(d, baseDir);
+        await installOne(d, baseDir, installed);
         continue;
       }
       try {
-        await installOne(d, baseDir);
+        await installOne(d, baseDir, installed);
       } catch (error) {
         await target.onFailure(d, error);
-        await removePartial(d, baseDir, target).catch((cleanup: unknown) => {
+        await (installed ? removeClasses(d, target) : removePartial(d, baseDir, target)).catch((cleanup: unknown) => {
           if (error instanceof Error)
             error.message += `\n(and removing its partial install: ${cleanup instanceof Error ? cleanup.message : String(cleanup)})`;
         });

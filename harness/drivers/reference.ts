@@ -18,6 +18,7 @@ interface Schema {
   enum?: unknown[];
   const?: unknown;
   default?: unknown;
+  anyOf?: Schema[];
   minLength?: number;
   maxLength?: number;
   minItems?: number;
@@ -79,6 +80,7 @@ function typeOf(s: Schema, path: string): string {
     const item = isObject(s.items) ? `objects, see [${path}[]](#${anchor(`${path}[]`)})` : typeOf(s.items, path);
     return more.length ? `list of ${item}; ${more.join(", ")}` : `list of ${item}`;
   }
+  if (s.anyOf) return s.anyOf.map((a) => typeOf(a, path)).join(" or ");
   return withLimits(s.type ?? "any");
 }
 

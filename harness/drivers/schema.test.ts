@@ -121,6 +121,59 @@ describe("driver file value checks", () => {
     ]);
   });
 
+  test("spec.helm: a CSI driver installed from a chart instead of manifests, with Helm's limits", () => {
+    const helm = mutate(csi, "    manifests: [deploy.yaml]\n", "").replace(
+      "  csi:\n",
+      "  helm: { chart: chart, release: demo, namespace: demo-system }\n  csi:\n",
+    );
+    const { definition } = parseDriverText(helm, "driver.yaml");
+    expect(definition.spec.helm).toEqual({
+      chart: "chart",
+      release: "demo",
+      namespace: "demo-system",
+      values: [],
+      set: {},
+      createNamespace: true,
+    });
+    const field = (from: string, to: string) => problemsOf(mutate(helm, from, to));
+    expect(field("release: demo,", `release: ${long(53)},`)).toEqual([]);
+    expect(field("release: demo,", `release: ${long(54)},`)).toEqual([
+      "spec.helm.release: a Helm release name is at most 53 characters; this one has 54",
+    ]);
+    expect(field("namespace: demo-system }", "namespace: Demo }")).toEqual([
+      "spec.helm.namespace: expected a DNS label (lowercase letters, digits, '-')",
+    ]);
+    expect(field("chart: chart,", "chart: /abs/chart,")).toEqual([
+      "spec.helm.chart: must be relative to the driver file",
+    ]);
+    expect(field("demo-system }", 'demo-system, set: { image.tag: "1.0", "args[0]": 2, on: true } }')).toEqual([]);
+    expect(field("demo-system }", 'demo-system, set: { "a,b": x, "a=b": x, ".a": x } }')).toEqual(
+      ["a,b", "a=b", ".a"].map(
+        (k) =>
+          `spec.helm.set: key "${k}": expected a value path such as image.tag or args[0] (letters, digits, '_' and '-', separated by '.', with optional [N] indexes); put keys with other characters in a value file`,
+      ),
+    );
+    expect(field("demo-system }", "demo-system, set: { a: [1] } }")).toEqual(["spec.helm.set.a: Invalid input"]);
+  });
+
+  test("spec.helm goes with spec.type csi, exclusive with manifests, and needs the node plugin", () => {
+    const section = "  helm: { chart: chart, release: demo, namespace: demo-system }\n";
+    expect(problemsOf(mutate(csi, "  csi:\n", `${section}  csi:\n`))).toEqual([
+      "spec.csi.manifests: give either spec.csi.manifests or spec.helm, not both: each installs the driver on its own (leave manifests out for a chart)",
+    ]);
+    const noNode = mutate(
+      mutate(csi, "    manifests: [deploy.yaml]\n", ""),
+      "    node: { kind: DaemonSet, name: demo-node, namespace: demo-system }\n",
+      "",
+    );
+    expect(problemsOf(mutate(noNode, "  csi:\n", `${section}  csi:\n`))).toEqual([
+      "spec.csi.node: required when volcert installs the driver (spec.helm): name the node plugin workload, e.g. { kind: DaemonSet, name: acme-node, namespace: acme-system }",
+    ]);
+    expect(problemsOf(mutate(flex, "  flexVolume:\n", `${section}  flexVolume:\n`))).toEqual([
+      'spec.helm: a Helm chart installs a CSI driver: spec.type must be "csi" (it is "flexvolume"), with spec.csi naming the driver and its workloads',
+    ]);
+  });
+
   test("sizeRange.min is not larger than sizeRange.max, compared in bytes", () => {
     const range = (min: string, max: string) =>
       problemsOf(mutate(csi, "{ min: 1Gi, max: 10Gi }", `{ min: ${min}, max: ${max} }`));

@@ -360,14 +360,14 @@ const Csi = z
       .array(relPath)
       .default([])
       .describe(
-        "The Kubernetes manifests (YAML, several documents per file allowed) that install the driver, relative to the driver file, applied in the order listed (put a namespace before what lives in it). Render a Helm chart with helm template and list the result here. Empty (the default) describes a driver that is already installed in the cluster, as an upstream storage.testdriver file does; volcert cannot install such a driver, only test it where it is installed. Example: [deploy/rbac.yaml, deploy/driver.yaml].",
+        "The Kubernetes manifests (YAML, several documents per file allowed) that install the driver, relative to the driver file, applied in the order listed (put a namespace before what lives in it). A driver installed from a Helm chart gives spec.helm instead and leaves this empty: exactly one of the two installs it. Empty with no spec.helm describes a driver that is already installed in the cluster, as an upstream storage.testdriver file does; volcert cannot install such a driver, only test it where it is installed. Example: [deploy/rbac.yaml, deploy/driver.yaml].",
       ),
     /** Image references in the manifests to replace (e.g. upstream names → locally built ones). */
     imageRewrites: z
       .record(z.string(), z.string())
       .default({})
       .describe(
-        "Image references in the manifests to replace, from → to (e.g. upstream names → locally built ones). volcert has no registry: every image the manifests use (after rewriting) must be in the local Docker engine and is loaded into the nodes. A rewrite no manifest uses is an error. Default: none. Example: { registry.k8s.io/sig-storage/csi-provisioner:v6.3.0: acme/csi-provisioner:v6.3.0 }.",
+        "Image references in the manifests (or the chart's rendered objects) to replace, from → to (e.g. upstream names → locally built ones). volcert has no registry: every image the manifests use (after rewriting) must be in the local Docker engine and is loaded into the nodes. A rewrite no manifest uses is an error. For a Helm chart the rewrite is a Helm post-renderer, which Helm 3 does not apply to hooks: a hook that runs a rewritten image is an error. Default: none. Example: { registry.k8s.io/sig-storage/csi-provisioner:v6.3.0: acme/csi-provisioner:v6.3.0 }.",
       ),
     controller: workloadRef("controller")
       .optional()
@@ -377,7 +377,7 @@ const Csi = z
     node: workloadRef("node plugin")
       .optional()
       .describe(
-        "The node plugin workload (usually a DaemonSet): volcert waits until it is ready on every node after installing; NF-08 keeps it off one node and NF-08/NF-09 find the plugin pod on a node by it (they are skipped without it). Required when spec.csi.manifests is given.",
+        "The node plugin workload (usually a DaemonSet): volcert waits until it is ready on every node after installing; NF-08 keeps it off one node and NF-08/NF-09 find the plugin pod on a node by it (they are skipped without it). Required when volcert installs the driver (spec.csi.manifests or spec.helm).",
       ),
     /** What the CSIDriver object must say (IN-02 cross-checks it). */
     expect: z
@@ -409,6 +409,55 @@ const Csi = z
   })
   .strict();
 
+/** A --set key: dotted path segments, each optionally indexed (a.b[0].c). */
+const HELM_SET_KEY = /^[A-Za-z0-9_-]+(\[\d+\])*(\.[A-Za-z0-9_-]+(\[\d+\])*)*$/;
+
+const Helm = z
+  .object({
+    chart: relPath.describe(
+      "The Helm chart that installs the driver, relative to the driver file: a chart directory (with Chart.yaml, apiVersion v2) or a packaged chart (.tgz). It must lie inside the driver's directory tree, and its dependencies must be vendored in its charts/ directory: volcert has no chart repository to fetch from. Example: chart.",
+    ),
+    release: dnsLabel
+      .max(53, tooLong("a Helm release name", 53))
+      .describe(
+        "The Helm release name (a DNS label, at most 53 characters: Helm's own limit). volcert installs with helm upgrade --install, so a release of this name left by an earlier run in the same namespace is upgraded, not duplicated. Example: acme-csi.",
+      ),
+    namespace: dnsLabel.describe(
+      "The namespace the release is installed into (helm --namespace; a DNS label). Objects the chart leaves without a namespace land here. Example: acme-system.",
+    ),
+    values: z
+      .array(relPath)
+      .default([])
+      .describe(
+        "Value files (YAML mappings) passed to Helm in this order (helm --values; later files win), relative to the driver file and inside its directory tree. Default: none (the chart's own values.yaml). Example: [values-volcert.yaml].",
+      ),
+    set: z
+      .record(
+        z
+          .string()
+          .regex(
+            HELM_SET_KEY,
+            "expected a value path such as image.tag or args[0] (letters, digits, '_' and '-', separated by '.', with optional [N] indexes); put keys with other characters in a value file",
+          ),
+        z.union([
+          z.string().describe("A string, passed as a string (quote it in YAML if it looks like a number or boolean)."),
+          z.number().describe("A number."),
+          z.boolean().describe("A boolean."),
+        ]),
+      )
+      .default({})
+      .describe(
+        'Single values that override the value files (helm --set-json, so a YAML string stays a string and a number or boolean keeps its type), value path → value. Default: none. Example: { node.logLevel: 5, image.tag: "1.4.2" }.',
+      ),
+    createNamespace: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Whether volcert creates the release namespace if it does not exist (labelled as the driver's, and deleted on uninstall: Helm's own --create-namespace never deletes what it created). With false the namespace must exist before the install. A namespace that exists already is used as it is and never deleted. The chart must not define the release namespace itself (Helm stores the release in it before creating anything). Default: true.",
+      ),
+  })
+  .strict();
+
 const timeoutField = (k: TimeoutKey) =>
   duration.optional().meta({
     description: `${TIMEOUT_DOCS[k]} A duration such as 90s, 5m or 1h30m (units ms, s, m, h), more than 0 and at most ${formatDuration(MAX_TIMEOUT_MS)}; multiplied by spec.timeoutMultiplier. Default: ${formatDuration(DEFAULT_TIMEOUTS_MS[k])}.`,
@@ -420,7 +469,7 @@ export const DriverSpecSchema = z
     type: z
       .enum(["in-tree", "flexvolume", "csi"])
       .describe(
-        "The kind of driver, and so which section describes it: in-tree (spec.inTree: a volume plugin built into Kubernetes; volcert creates static PVs), flexvolume (spec.flexVolume: an executable volcert installs on every node), or csi (spec.csi: manifests volcert applies). Exactly that section must be present.",
+        "The kind of driver, and so which section describes it: in-tree (spec.inTree: a volume plugin built into Kubernetes; volcert creates static PVs), flexvolume (spec.flexVolume: an executable volcert installs on every node), or csi (spec.csi: manifests volcert applies, or a Helm chart in spec.helm). Exactly that section must be present.",
       ),
     inTree: InTree.optional().describe(
       "The in-tree plugin; required when spec.type is in-tree, not allowed otherwise.",
@@ -429,13 +478,9 @@ export const DriverSpecSchema = z
       "The FlexVolume driver; required when spec.type is flexvolume, not allowed otherwise.",
     ),
     csi: Csi.optional().describe("The CSI driver; required when spec.type is csi, not allowed otherwise."),
-    /** Not implemented yet: accepted by the parser only to be rejected with a useful message. */
-    helm: z
-      .unknown()
-      .optional()
-      .describe(
-        "Not implemented yet: a file that has it is rejected. Render the chart (helm template) and list the files under spec.csi.manifests instead.",
-      ),
+    helm: Helm.optional().describe(
+      "Install the CSI driver from a Helm chart (helm upgrade --install, a real release with hooks) instead of spec.csi.manifests; only with spec.type csi, which still names the node plugin, the controller and what to expect. volcert renders the chart first (helm template) to list its images and cross-check it like manifests, loads the images into the nodes, installs without Helm's --wait, and waits itself (workloads ready, CSINode registration). Uninstalling is helm uninstall --wait.",
+    ),
     storageClasses: z
       .array(StorageClassSpec)
       .default([])
@@ -566,24 +611,31 @@ export const DriverFileSchema = z
     "A volcert driver definition: one storage driver (in-tree, FlexVolume or CSI) to install and test. Unknown keys are errors.",
   )
   .superRefine((d, ctx) => {
-    if (d.spec.csi && d.spec.csi.manifests.length && !d.spec.csi.node) {
+    const helm = d.spec.helm;
+    if (d.spec.csi && (d.spec.csi.manifests.length || helm) && !d.spec.csi.node) {
       ctx.addIssue({
         code: "custom",
         path: ["spec", "csi", "node"],
+        message: `required when volcert installs the driver (${helm ? "spec.helm" : "spec.csi.manifests"}): name the node plugin workload, e.g. { kind: DaemonSet, name: acme-node, namespace: acme-system }`,
+      });
+    }
+    if (helm && d.spec.type !== "csi") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["spec", "helm"],
+        message: `a Helm chart installs a CSI driver: spec.type must be "csi" (it is "${d.spec.type}"), with spec.csi naming the driver and its workloads`,
+      });
+    }
+    if (helm && d.spec.csi?.manifests.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["spec", "csi", "manifests"],
         message:
-          "required when volcert installs the driver (spec.csi.manifests): name the node plugin workload, e.g. { kind: DaemonSet, name: acme-node, namespace: acme-system }",
+          "give either spec.csi.manifests or spec.helm, not both: each installs the driver on its own (leave manifests out for a chart)",
       });
     }
     const section = { "in-tree": "inTree", flexvolume: "flexVolume", csi: "csi" } as const;
     const need = section[d.spec.type];
-    if (d.spec.helm !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["spec", "helm"],
-        message:
-          "Helm installs are not implemented yet: render the chart (helm template) and list the files under spec.csi.manifests",
-      });
-    }
     if (!d.spec[need]) {
       ctx.addIssue({
         code: "custom",

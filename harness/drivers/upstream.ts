@@ -124,6 +124,24 @@ function volcertDuration(ms: number): string {
   return `${whole}ms`;
 }
 
+/** The name of the StorageClass volcert creates for an upstream file's class. */
+export function upstreamClassName(driverName: string): string {
+  return `volcert-${driverName}`.slice(0, 63).replace(/-+$/, "");
+}
+
+/**
+ * Upstream's backward compatibility (external.go): controllerExpansion without an explicit
+ * onlineExpansion/offlineExpansion means both are supported.
+ */
+function withExpansionDefaults(caps: Record<string, boolean | undefined>): Record<string, boolean | undefined> {
+  const out = { ...caps };
+  if (caps["controllerExpansion"]) {
+    out["onlineExpansion"] ??= true;
+    out["offlineExpansion"] ??= true;
+  }
+  return out;
+}
+
 /** Upstream timeout names → volcert operation names (others are kept out, with a note). */
 const TIMEOUT_MAP: Record<string, keyof DriverFile["spec"]["timeouts"]> = {
   PodStart: "podStart",
@@ -140,7 +158,13 @@ const TIMEOUT_MAP: Record<string, keyof DriverFile["spec"]["timeouts"]> = {
  * in the cluster: `spec.csi.manifests` is empty and the caller must supply an install or use a
  * bring-your-own cluster.
  */
-export function fromUpstream(u: UpstreamTestDriver): { driver: DriverFile; notes: string[]; problems: string[] } {
+export function fromUpstream(u: UpstreamTestDriver): {
+  driver: DriverFile;
+  notes: string[];
+  problems: string[];
+  /** StorageClass.FromFile, for the loader to read (relative to the testdriver file). */
+  classFile?: string;
+} {
   const info = u.DriverInfo;
   const notes: string[] = [];
   const problems: string[] = [];
@@ -158,14 +182,19 @@ export function fromUpstream(u: UpstreamTestDriver): { driver: DriverFile; notes
     else if (mapped) timeouts[mapped] = volcertDuration(ms);
     else notes.push(`Timeouts.${k} has no volcert equivalent and is ignored`);
   }
-  if (u.StorageClass?.FromFile)
-    notes.push("StorageClass.FromFile: load that file and add it under spec.storageClasses");
+  if (u.StorageClass?.FromExistingClassName)
+    notes.push(
+      `StorageClass.FromExistingClassName (${u.StorageClass.FromExistingClassName}) is not read yet: use FromFile with that class's YAML, or FromName`,
+    );
   if (u.InlineVolumes?.length) notes.push("InlineVolumes are not exercised by volcert yet");
+  // As upstream: dynamic provisioning only with a class (FromName: the driver as provisioner, no
+  // parameters; FromFile: read by the loader, which has the file system). The class volcert
+  // creates has a name of its own, so no class of the cluster's is ever changed.
   const storageClasses =
-    u.StorageClass?.FromName || (!u.StorageClass && !info.InTreePluginName)
+    u.StorageClass?.FromName && !u.StorageClass.FromFile
       ? [
           {
-            name: `${name}-sc`.slice(0, 63),
+            name: upstreamClassName(name),
             provisioner: info.Name,
             parameters: {},
             reclaimPolicy: "Delete" as const,
@@ -190,17 +219,54 @@ export function fromUpstream(u: UpstreamTestDriver): { driver: DriverFile; notes
       },
       storageClasses,
       volumeDataPaths: [],
-      capabilities: { ...info.Capabilities },
+      capabilities: withExpansionDefaults(info.Capabilities ?? {}),
       supportedFsTypes: info.SupportedFsType ? Object.keys(info.SupportedFsType) : [""],
       supportedMountOptions: Object.keys(info.SupportedMountOption ?? {}),
       accessModes: info.RequiredAccessModes ?? ["ReadWriteOnce"],
       sizeRange: {
-        min: info.SupportedSizeRange?.Min ?? "1Mi",
+        // Upstream's default when the file says nothing (test/e2e/storage/external/external.go).
+        min: info.SupportedSizeRange?.Min ?? "5Gi",
         ...(info.SupportedSizeRange?.Max ? { max: info.SupportedSizeRange.Max } : {}),
       },
       timeouts,
       timeoutMultiplier: 1,
     },
   };
-  return { driver, notes, problems };
+  return { driver, notes, problems, ...(u.StorageClass?.FromFile ? { classFile: u.StorageClass.FromFile } : {}) };
+}
+
+/**
+ * StorageClass.FromFile's content as a volcert class: exactly one StorageClass object (as
+ * upstream requires), provisioned by the driver. Returns the class or the problems.
+ */
+export function classFromManifest(
+  docs: readonly unknown[],
+  file: string,
+  driver: DriverFile,
+): { storageClass?: DriverFile["spec"]["storageClasses"][number]; problems: string[] } {
+  const objects = docs.filter((d) => d !== null && d !== undefined);
+  const sc = objects[0] as Record<string, unknown> | undefined;
+  if (objects.length !== 1 || !sc || sc["kind"] !== "StorageClass")
+    return {
+      problems: [`StorageClass.FromFile ${file}: must hold exactly one StorageClass object (as upstream requires)`],
+    };
+  const provisioner = String(sc["provisioner"] ?? "");
+  const problems =
+    provisioner === driver.spec.csi?.driverName
+      ? []
+      : [
+          `StorageClass.FromFile ${file}: provisioner "${provisioner}" is not DriverInfo.Name "${driver.spec.csi?.driverName}"`,
+        ];
+  return {
+    problems,
+    storageClass: {
+      name: upstreamClassName(driver.metadata.name),
+      provisioner,
+      parameters: (sc["parameters"] as Record<string, string> | undefined) ?? {},
+      reclaimPolicy: (sc["reclaimPolicy"] as "Delete" | "Retain" | undefined) ?? "Delete",
+      volumeBindingMode: (sc["volumeBindingMode"] as "Immediate" | "WaitForFirstConsumer" | undefined) ?? "Immediate",
+      allowVolumeExpansion: (sc["allowVolumeExpansion"] as boolean | undefined) ?? false,
+      mountOptions: (sc["mountOptions"] as string[] | undefined) ?? [],
+    },
+  };
 }

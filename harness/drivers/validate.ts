@@ -61,6 +61,11 @@ export function describeIssues(schema: AnySchema, issues: readonly z.core.$ZodIs
           `${where}: unknown key${hint ? `; did you mean "${hint}"?` : known.length ? ` (valid keys: ${known.join(", ")})` : ""}`,
         );
       }
+    } else if (issue.code === "invalid_key") {
+      // A record key that fails its own schema: say which key and why, not just "Invalid key in record".
+      const where = formatPath(issue.path.slice(0, -1));
+      const key = String(issue.path.at(-1));
+      for (const inner of issue.issues) problems.push(`${where}: key ${JSON.stringify(key)}: ${inner.message}`);
     } else {
       problems.push(`${formatPath(issue.path) || "(file)"}: ${issue.message}`);
     }

@@ -104,6 +104,7 @@ export class Kube {
   readonly storage: k8s.StorageV1Api;
   readonly requestTimeoutMs: number;
   private readonly objects: ObjectApi;
+  private readonly versionApi: k8s.VersionApi;
 
   constructor(
     readonly kubeconfigPath: string,
@@ -125,6 +126,12 @@ export class Kube {
     this.apps = withReadableErrors(new k8s.AppsV1Api(config));
     this.storage = withReadableErrors(new k8s.StorageV1Api(config));
     this.objects = new ObjectApi(config, kc);
+    this.versionApi = new k8s.VersionApi(config);
+  }
+
+  /** The API server's version (gitVersion, e.g. v1.34.10). */
+  async serverVersion(): Promise<string> {
+    return (await this.call("read the server version", () => this.versionApi.getCode())).gitVersion;
   }
 
   async read<K extends Kind>(kind: K, name: string, namespace?: string): Promise<Model<K>> {

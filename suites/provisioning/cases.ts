@@ -32,6 +32,7 @@ import {
 } from "../../harness/case/dynamic.ts";
 import { blockPodWithClaim, podWithClaim, workloadImage } from "../../harness/case/volumes.ts";
 import { measureLatency } from "./latency.ts";
+import { claimSize } from "../../harness/case/sizes.ts";
 
 const area = "dynamic provisioning";
 const requires = { dynamic: true, capabilities: ["persistence" as const] };
@@ -266,7 +267,12 @@ export const PROVISIONING_CASES: Case[] = [
     },
     body: async (c) => {
       await caseStorageClass(c);
-      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "64Mi", volumeMode: "Block" });
+      await createClaim(c.kube, c.ns, {
+        name: "claim",
+        storageClassName: c.ns,
+        size: claimSize(c.driver),
+        volumeMode: "Block",
+      });
       await c.createPod(blockPodWithClaim("block", "claim"));
       await waitForProvisioned(c, "claim");
       await podReady(c, "block");
@@ -314,7 +320,7 @@ export const PROVISIONING_CASES: Case[] = [
                   spec: {
                     storageClassName: c.ns,
                     accessModes: ["ReadWriteOnce"],
-                    resources: { requests: { storage: "64Mi" } },
+                    resources: { requests: { storage: claimSize(c.driver) } },
                   },
                 },
               },

@@ -12,6 +12,7 @@ import { claimManifest } from "../../harness/k8s/claims.ts";
 import type { V1PersistentVolumeClaim } from "../../harness/k8s/kube.ts";
 import { podWithClaim } from "../../harness/case/volumes.ts";
 import { distribution, type Distribution } from "../../harness/data/stats.ts";
+import { claimSize } from "../../harness/case/sizes.ts";
 
 export interface LatencyFigures {
   driver: string;
@@ -65,7 +66,11 @@ export async function measureLatency(c: CaseContext, n: number): Promise<Latency
       created.set(`pvc/${claim}`, Date.now());
       await c.kube.core.createNamespacedPersistentVolumeClaim({
         namespace: c.ns,
-        body: claimManifest({ name: claim, storageClassName: c.ns, size: "64Mi" }) as V1PersistentVolumeClaim,
+        body: claimManifest({
+          name: claim,
+          storageClassName: c.ns,
+          size: claimSize(c.driver),
+        }) as V1PersistentVolumeClaim,
       });
       created.set(`pod/${pod}`, Date.now());
       await c.createPod(podWithClaim(pod, claim));

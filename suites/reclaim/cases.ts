@@ -32,6 +32,7 @@ import {
 } from "../../harness/case/dynamic.ts";
 import { podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
 import { HOLD } from "../../harness/case/limits.ts";
+import { claimSize } from "../../harness/case/sizes.ts";
 
 const area = "reclaim policy";
 const dynamic = { dynamic: true, dataPaths: true, capabilities: ["persistence" as const] };
@@ -121,7 +122,12 @@ export const RECLAIM_CASES: Case[] = [
       expect(await presentPaths(c.nodes, v.paths), "a Retain volume's data must survive its claim").not.toEqual([]);
       await clearClaimRef(c, pv);
       await waitForPvPhase(c.kube, pv, "Available", driverTimeout(c.driver, "claimBound"));
-      await createClaim(c.kube, c.ns, { name: "again", storageClassName: c.ns, size: "64Mi", volumeName: pv });
+      await createClaim(c.kube, c.ns, {
+        name: "again",
+        storageClassName: c.ns,
+        size: claimSize(c.driver),
+        volumeName: pv,
+      });
       await waitForClaimPhase(c.kube, c.ns, "again", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("reader", "again", { nodeName: v.node }));
       await podReady(c, "reader");
