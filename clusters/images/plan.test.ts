@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { runTargets, selectSteps, stepKeys } from "./build.ts";
 import { loadManifest } from "./manifest.ts";
-import { buildPlan, requiredVersion } from "./plan.ts";
+import { buildPlan, helmLdflags, requiredVersion } from "./plan.ts";
 
 const m = loadManifest();
 const gomod = (name: string) => readFileSync(new URL(`./gomod/${name}/go.mod`, import.meta.url), "utf8");
@@ -18,6 +18,21 @@ describe("build plan", () => {
     expect(requiredVersion(gomod("csi"), "github.com/kubernetes-csi/external-attacher/v4")).toBe(m.csi.attacher);
     expect(requiredVersion(gomod("csi"), "github.com/kubernetes-csi/external-resizer")).toBe(m.csi.resizer);
     expect(requiredVersion(gomod("csi"), "github.com/kubernetes-csi/external-snapshotter/v8")).toBe(m.csi.snapshotter);
+    expect(requiredVersion(gomod("helm"), "helm.sh/helm/v3")).toBe(m.helm);
+  });
+
+  test("helm gets the -X flags of Helm's own release build", () => {
+    const clientGo = requiredVersion(gomod("helm"), "k8s.io/client-go");
+    expect(clientGo).toMatch(/^v0\.\d+\.\d+$/);
+    const minor = clientGo!.split(".")[1];
+    expect(helmLdflags("v3.22.0", clientGo).split(" -X ")).toEqual([
+      "-X helm.sh/helm/v3/internal/version.version=v3.22.0",
+      "helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1",
+      `helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${minor}`,
+      "helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1",
+      `helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=${minor}`,
+    ]);
+    expect(helmLdflags("v3.22.0", null)).toBe("-X helm.sh/helm/v3/internal/version.version=v3.22.0");
   });
 
   test("the Kubernetes wrapper maps staging modules onto the release's v0 tags", () => {

@@ -5,7 +5,8 @@
  * are listed together.
  */
 import { ConfigError } from "../core/errors.ts";
-import { fixtureDriverFiles, isBrokenFixture, loadFixture } from "../drivers/fixtures.ts";
+import { fixtureDriverFiles, isBrokenFixture, loadFixture, TEST_MODE_FIXTURES } from "../drivers/fixtures.ts";
+import type { CheckOptions } from "../drivers/consistency.ts";
 import { loadDriverFile, type LoadedDriver } from "../drivers/load.ts";
 import { callerPath, looksLikePath } from "./caller-path.ts";
 import type { PlannedDriver } from "./plan.ts";
@@ -19,11 +20,21 @@ export interface DriverSelection {
   names: string[] | undefined;
 }
 
-export async function resolveDriverArgs(args: readonly string[] | undefined): Promise<DriverSelection> {
+export async function resolveDriverArgs(
+  args: readonly string[] | undefined,
+  opts: CheckOptions = {},
+): Promise<DriverSelection> {
   const fixtures: AvailableDriver[] = await Promise.all(
     fixtureDriverFiles().map(async (f) => {
-      const loaded = await loadFixture(f.file);
-      return { name: f.name, file: loaded.file, broken: isBrokenFixture(loaded.definition), loaded, external: false };
+      const loaded = await loadFixture(f.file, opts);
+      return {
+        name: f.name,
+        file: loaded.file,
+        broken: isBrokenFixture(loaded.definition),
+        testOnly: TEST_MODE_FIXTURES.has(f.name),
+        loaded,
+        external: false,
+      };
     }),
   );
   const problems: string[] = [];
@@ -37,7 +48,7 @@ export async function resolveDriverArgs(args: readonly string[] | undefined): Pr
     const path = callerPath(arg);
     let loaded: LoadedDriver;
     try {
-      loaded = await loadDriverFile(path);
+      loaded = await loadDriverFile(path, opts);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       problems.push(err.problems.length ? `${err.message.split("\n")[0]}:` : err.message);

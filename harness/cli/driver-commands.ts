@@ -5,16 +5,20 @@ import { ConfigError, describeError } from "../core/errors.ts";
 import { DRIVERS_DIR, loadFixture } from "../drivers/fixtures.ts";
 import { driverJsonSchemaText } from "../drivers/json-schema.ts";
 import { loadDriverFile } from "../drivers/load.ts";
+import { loadManifest } from "../../clusters/images/manifest.ts";
+import { builtinImageRewrites } from "../../clusters/images/sidecars.ts";
 import { callerPath } from "./caller-path.ts";
 
 export async function driversValidate(files: string[]): Promise<void> {
+  // The sidecars volcert builds are offered under their upstream names (no Docker needed to know them).
+  const opts = { builtinRewrites: builtinImageRewrites(loadManifest()) };
   let bad = 0;
   for (const f of files) {
     const path = callerPath(f);
     try {
       // Fixtures share files across their directories; their tree is fixtures/drivers.
       const inFixtures = !relative(DRIVERS_DIR, path).startsWith("..");
-      const d = await (inFixtures ? loadFixture(path) : loadDriverFile(path));
+      const d = await (inFixtures ? loadFixture(path, opts) : loadDriverFile(path, opts));
       const spec = d.definition.spec;
       console.log(`ok   ${f} (${d.format} format, ${spec.type} driver ${d.definition.metadata.name})`);
       if (d.images.length) console.log(`     images it needs (from the local Docker engine): ${d.images.join(", ")}`);

@@ -111,6 +111,17 @@ describe("options checked against the catalog", () => {
   });
 });
 
+describe("test-only variants", () => {
+  const pool = [...available, { ...d("csi-hostpath-helm"), testOnly: true }];
+  test("join volcert's own tests, and the main job only when named", () => {
+    expect(names(planRun(base, pool, "x").drivers)).not.toContain("csi-hostpath-helm");
+    expect(names(planRun({ ...base, mode: "test" }, pool, "x").drivers)).toContain("csi-hostpath-helm");
+    expect(names(planRun({ ...base, drivers: ["csi-hostpath-helm"] }, pool, "x").drivers)).toEqual([
+      "csi-hostpath-helm",
+    ]);
+  });
+});
+
 describe("existing clusters and installed drivers", () => {
   const problems = (o: Partial<RunOptions>, pool = available) => {
     try {

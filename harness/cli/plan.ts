@@ -58,6 +58,8 @@ export interface PlannedDriver {
   broken: boolean;
   /** The file describes a driver already installed (upstream format, or no manifests). */
   preinstalled?: boolean;
+  /** A reference variant only volcert's own tests certify by default (the Helm-installed csi-hostpath). */
+  testOnly?: boolean;
 }
 
 export interface RunPlan {
@@ -156,8 +158,10 @@ export function planRun(
   };
   // The main job certifies the reference drivers; volcert's own tests also install the broken fixtures.
   const pool = opts.mode === "test" ? available : available.filter((d) => !d.broken);
+  // Test-only variants join the main job only when named.
+  const byDefault = opts.mode === "test" ? pool : pool.filter((d) => !d.testOnly);
   if (opts.drivers) unknownDrivers(opts.drivers, "--driver", pool);
-  const wanted = opts.drivers ? pool.filter((d) => opts.drivers?.includes(d.name)) : [...pool];
+  const wanted = opts.drivers ? pool.filter((d) => opts.drivers?.includes(d.name)) : [...byDefault];
   const drivers = wanted.filter((d) => !d.broken);
   const chaos = opts.chaos !== false;
   if (opts.chaosDrivers) {

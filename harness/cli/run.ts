@@ -1,30 +1,31 @@
 /**
- * The main job (`volcert run`) and volcert's own test run (`volcert test`): prepare the machine,
- * create a fresh cluster, run the e2e suites against it, report, and tear the cluster down (unless
- * asked to keep it). Exit code: 0 all passed, 1 a test failed; infrastructure and config problems
- * throw and map to their own codes in main.ts.
+ * The main job (`volcert run`) and volcert's own test run (`volcert test`): validate the options
+ * and drivers, prepare the machine, get the cluster (a fresh kind cluster, a reused one, or an
+ * existing one by kubeconfig: cluster-target.ts), install the drivers (a failed install is that
+ * driver's failed case, not the end of the run), run the suites, report, and release the cluster.
+ * The summary, verdicts and exit code are finish.ts; problems found before any cluster work throw
+ * and map to their exit codes in main.ts.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
-import { imageNames } from "../../clusters/images/manifest.ts";
+import { join, resolve } from "node:path";
+import { imageNames, loadManifest } from "../../clusters/images/manifest.ts";
+import { builtinImageRewrites } from "../../clusters/images/sidecars.ts";
 import { KindProvider } from "../../clusters/kind/provider.ts";
 import { parseShape } from "../../clusters/kind/shape.ts";
-import { ConfigError, describeError, exitCodeForFailures, type ErrorCategory } from "../core/errors.ts";
+import { ConfigError, describeError } from "../core/errors.ts";
 import { exec } from "../core/exec.ts";
-import { formatDuration, say, step } from "../core/progress.ts";
+import { say, step } from "../core/progress.ts";
 import type { RunContext } from "../core/run-context.ts";
 import { generateReport } from "../report/allure-report.ts";
 import { printRepro } from "./repro.ts";
 import { installDrivers, type InstalledDrivers } from "../drivers/install.ts";
+import { renderChart } from "../drivers/helm.ts";
 import { recordInstallFailure, type InstallFailure } from "../drivers/install-failure.ts";
 import { Kube } from "../k8s/kube.ts";
-import { volcertVersion, versionLine } from "../core/version.ts";
-import { writeBundle } from "../report/bundle.ts";
-import { driverFilePaths } from "../drivers/load.ts";
-import { evidenceByTest, describeDriver, SUMMARY_SCHEMA, writeSummary, type Summary } from "../report/summary.ts";
-import { profileFor, verdictFor, type CaseResult } from "../report/verdict.ts";
+import { versionLine } from "../core/version.ts";
+import type { Summary } from "../report/summary.ts";
 import { unreadableReason } from "../drivers/read.ts";
 import { callerPath } from "./caller-path.ts";
 import { resolveDriverArgs, type AvailableDriver } from "./driver-args.ts";
@@ -32,8 +33,9 @@ import { kindTarget, kubeconfigTarget } from "./cluster-target.ts";
 import { checkVendorPath, removeVendorCopy, tagVendorImage, writeVendorCopy } from "./vendor-selfcheck.ts";
 import { fixtureDriverFiles } from "../drivers/fixtures.ts";
 import { prepareEnvironment } from "./environment.ts";
-import { planRun, type RunOptions, type RunPlan } from "./plan.ts";
-import { areaTimes, parseCaseTitle, runVitestProject, summaryTable, type SuiteOutcome } from "./vitest-runner.ts";
+import { finish } from "./finish.ts";
+import { planRun, type RunOptions } from "./plan.ts";
+import { runVitestProject, type SuiteOutcome } from "./vitest-runner.ts";
 
 export type { RunOptions } from "./plan.ts";
 
@@ -49,8 +51,11 @@ export async function runMain(opts: RunOptions): Promise<number> {
   // volcert's own full test run also proves the vendor's path (harness/cli/vendor-selfcheck.ts).
   const vendor =
     opts.mode === "test" && !opts.unitOnly && !opts.drivers && !opts.cases ? await writeVendorCopy(runId) : null;
+  // Sidecars volcert builds are offered under their upstream names (clusters/images/sidecars.ts).
+  const builtinRewrites = builtinImageRewrites(loadManifest());
   const selection = await resolveDriverArgs(
     vendor ? [...fixtureDriverFiles().map((f) => f.name), vendor.driverFile] : opts.drivers,
+    { builtinRewrites },
   );
   const { CATALOG } = await import("../../suites/catalog.ts");
   const driverCases = CATALOG.filter((c) => c.perDriver);
@@ -107,22 +112,40 @@ export async function runMain(opts: RunOptions): Promise<number> {
   }
   if (!shape) return done(null, null);
 
-  const env = await prepareEnvironment();
+  // Images built on demand (the CSI sidecars) are built when a driver of this run uses them.
+  const env = await prepareEnvironment({
+    images: [...plan.drivers, ...plan.brokenFixtures].flatMap((p) => loadedOf(p.name).loaded.images),
+  });
   const provider = new KindProvider(env.tools);
   for (const archive of archives) {
     const images = await step(`load image archive ${archive}`, () => provider.loadArchive(archive));
     say(`  ${archive}: ${images.join(", ") || "no image names (untagged images cannot be used by manifests)"}`);
   }
   if (vendor) await tagVendorImage();
-  const install = [...plan.drivers, ...plan.brokenFixtures].map((p) => {
-    const d = loadedOf(p.name);
-    return {
-      definition: d.loaded.definition,
-      baseDir: d.loaded.baseDir,
-      images: d.loaded.images,
-      installed: plan.installedDrivers.includes(p.name),
-    };
-  });
+  const install = await Promise.all(
+    [...plan.drivers, ...plan.brokenFixtures].map(async (p) => {
+      const d = loadedOf(p.name);
+      const installed = plan.installedDrivers.includes(p.name);
+      // A chart's images are known once it is rendered, which needs the helm binary just built.
+      const images =
+        d.loaded.definition.spec.helm && !installed
+          ? (
+              await renderChart(
+                d.loaded.definition,
+                d.loaded.baseDir,
+                env.tools.helm,
+                env.manifest.kubernetes.version,
+                builtinRewrites,
+              )
+            ).images
+          : d.loaded.images;
+      if (d.loaded.definition.spec.helm) say(`driver ${p.name} (Helm chart) needs images: ${images.join(", ")}`);
+      return { definition: d.loaded.definition, baseDir: d.loaded.baseDir, images, installed };
+    }),
+  );
+  const chartImages = install.filter((d) => d.definition.spec.helm).flatMap((d) => d.images);
+  // On-demand images (CSI sidecars) a chart uses are built now; cached steps cost nothing.
+  if (chartImages.length) await prepareEnvironment({ images: chartImages });
   const images = imageNames(env.manifest);
   const byKubeconfig = plan.cluster.kubeconfig;
   if (!byKubeconfig) {
@@ -166,6 +189,8 @@ export async function runMain(opts: RunOptions): Promise<number> {
       installDrivers(install, {
         kube,
         nodes: access.shell,
+        helm: env.tools.helm,
+        builtinRewrites,
         loadImages: (images) => target.loadImages(images),
         missingImages: (images) => target.missingImages(images),
         // A driver that fails to install fails its IN case, with evidence; the others are tested.
@@ -329,148 +354,3 @@ async function lintOutcome(): Promise<SuiteOutcome> {
     results: [],
   };
 }
-
-interface FinishInput {
-  outcomes: Record<string, SuiteOutcome>;
-  started: number;
-  report: string | null;
-  plan: RunPlan;
-  opts: RunOptions;
-  runId: string;
-  runDir: string;
-  resultsDir: string;
-  cluster: Summary["run"]["cluster"];
-  loadedOf: (name: string) => AvailableDriver;
-}
-
-/** The end of a run: summary on the console, verdict per driver, summary.json, the exit code. */
-async function finish(f: FinishInput): Promise<number> {
-  const { outcomes, started, report, plan } = f;
-  const categories: ErrorCategory[] = [];
-  console.log("\nsummary");
-  for (const [name, o] of Object.entries(outcomes)) {
-    console.log(`  ${name.padEnd(6)} passed ${o.passed}  failed ${o.failed}  skipped ${o.skipped}`);
-    for (const t of o.failedTests) console.log(`    ✘ ${t}`);
-    // A unit test (or lint) that fails is volcert's own bug, whatever error it threw.
-    const own = name === "unit" || name === "lint";
-    categories.push(...(own ? o.failureCategories.map(() => "harness" as const) : o.failureCategories));
-  }
-  const onCluster = ["e2e", "chaos"].map((k) => outcomes[k]).filter((o): o is SuiteOutcome => !!o);
-  const results = onCluster.flatMap((o) => o.results);
-  const ran = (os: SuiteOutcome[]) => os.reduce((n, o) => n + o.passed + o.failed, 0);
-  if (outcomes["unit"] && ran([outcomes["unit"]]) === 0) {
-    console.log("  unit: no test ran: that is not a pass");
-    categories.push("harness");
-  }
-  if (onCluster.length && ran(onCluster) === 0) {
-    console.log("  no case ran on the cluster (all skipped or filtered out): that is not a pass");
-    categories.push("config");
-  }
-  if (results.length) {
-    console.log(`\nverdicts per driver and area (passed ✔ / failed ✘ / skipped –)\n${summaryTable(results)}`);
-    console.log(
-      `\ntime per area (e2e cases run concurrently, so their walls overlap; NF runs alone)\n${areaTimes(results)}`,
-    );
-  }
-  const cases: CaseResult[] = results.flatMap((r) => {
-    const c = parseCaseTitle(r.name);
-    if (!c) return [];
-    const status = r.state === "passed" || r.state === "failed" ? r.state : "skipped";
-    return [
-      {
-        id: c.id,
-        title: r.name,
-        driver: c.driver,
-        status,
-        ...(r.blame ? { blame: r.blame } : {}),
-        ...(r.durationMs !== undefined ? { durationMs: Math.round(r.durationMs) } : {}),
-        ...(r.skipReason ? { skipReason: r.skipReason } : {}),
-      },
-    ];
-  });
-  const { CATALOG } = await import("../../suites/catalog.ts");
-  const catalog = CATALOG.map((c) => ({ id: c.id, area: c.area, perDriver: c.perDriver, requires: c.meta?.requires }));
-  const drivers = onCluster.length
-    ? plan.drivers.map((p) => {
-        const d = f.loadedOf(p.name);
-        const profile = profileFor(d.loaded.definition, catalog, f.opts.require ?? []);
-        const v = verdictFor(profile, cases, { failOnSkip: !!f.opts.failOnSkip });
-        // The gate: a required case the driver cannot run is the driver's; one the run could not is the run's.
-        if (v.gate !== "pass") categories.push(v.gate);
-        return {
-          ...describeDriver(d.loaded.definition, d.file, d.loaded.format),
-          profile,
-          verdict: v.verdict,
-          reasons: v.reasons,
-          areas: v.areas,
-        };
-      })
-    : [];
-  if (drivers.length) {
-    console.log(`\ncertification (profile: the cases the driver's declared capabilities make applicable)`);
-    for (const d of drivers) {
-      console.log(
-        `  ${d.verdict.padEnd(13)} ${d.name}${d.version ? ` ${d.version}` : ""}: ${d.profile.applicable.length} cases in its profile, ${d.profile.outside.length} outside it (not declared)`,
-      );
-      for (const r of d.reasons.slice(0, 10)) console.log(`      ${r}`);
-      if (d.reasons.length > 10) console.log(`      … and ${d.reasons.length - 10} more (summary.json)`);
-    }
-  }
-  const code = exitCodeForFailures(categories);
-  const tally = (["driver", "infrastructure", "harness", "config"] as const)
-    .map((c) => [c, categories.filter((x) => x === c).length] as const)
-    .filter(([, n]) => n > 0);
-  const counts = tally.map(([c, n]) => `${n} ${c === "harness" ? "volcert" : c}`);
-  if (counts.length) console.log(`\nfailures by whose they are: ${counts.join(", ")}`);
-  const evidence = await evidenceByTest(f.resultsDir, f.runDir);
-  const junit = (await readdir(f.runDir)).filter((n) => n.startsWith("junit") && n.endsWith(".xml"));
-  const summary: Summary = {
-    schema: SUMMARY_SCHEMA,
-    volcert: volcertVersion(),
-    run: {
-      id: f.runId,
-      mode: f.opts.mode,
-      startedAt: new Date(started).toISOString(),
-      finishedAt: new Date().toISOString(),
-      durationMs: Date.now() - started,
-      exitCode: code,
-      failures: Object.fromEntries(tally),
-      cluster: f.cluster,
-      options: { ...f.opts },
-    },
-    drivers,
-    cases: cases.map((c) => ({ ...c, evidence: evidence.get(c.title) ?? [] })),
-    files: {
-      report: report ? relativeTo(f.runDir, report) : null,
-      junit,
-      allureResults: relativeTo(f.runDir, f.resultsDir),
-      bundles: [],
-    },
-  };
-  await writeSummary(join(f.runDir, "summary.json"), summary);
-  for (const d of drivers) {
-    const loaded = f.loadedOf(plan.drivers.find((p) => f.loadedOf(p.name).file === d.file)?.name ?? d.name).loaded;
-    const bundle = await writeBundle({
-      runDir: f.runDir,
-      runId: f.runId,
-      driver: d.name,
-      // Files outside the driver's own directory (fixtures share some) are not bundled.
-      driverFiles: driverFilePaths(loaded).filter((p) => !relative(loaded.baseDir, p).startsWith("..")),
-      driverRoot: loaded.baseDir,
-      report,
-    }).catch((err: unknown) => {
-      say(`writing the results bundle of ${d.name} failed: ${describeError(err)}`);
-      return null;
-    });
-    if (bundle) summary.files.bundles.push(relativeTo(f.runDir, bundle));
-  }
-  // Written again with the bundles listed (each bundle holds the version written before it).
-  await writeSummary(join(f.runDir, "summary.json"), summary);
-  if (report) console.log(`report: ${report}`);
-  for (const b of summary.files.bundles) console.log(`bundle: ${join(f.runDir, b)}`);
-  console.log(`summary: ${join(f.runDir, "summary.json")}`);
-  console.log(`${code ? "FAILED" : "PASSED"} in ${formatDuration(Date.now() - started)} (exit code ${code})`);
-  return code;
-}
-
-const relativeTo = (from: string, to: string) => relative(from, to) || ".";

@@ -133,7 +133,7 @@ export function sidecarVersionProblems(
         : `volcert offers ${name} as ${sorted.map((v) => v.tag).join(", ")}`;
     const used = ref.tag ?? (ref.digest ? "a digest and no tag" : "no tag (latest)");
     problems.push(
-      `${where} runs ${image}: ${built}; the manifest uses ${used}: map it with spec.csi.imageRewrites to ${newest.image} if that version is fine for your driver (or, if you load ${image} into the local Docker engine yourself, map it to itself)`,
+      `${where} runs ${image}: ${built}; the manifest uses ${used}: map it with spec.csi.imageRewrites to ${newest.image} if that version is fine for your driver (or to itself, if you load that image into the local Docker engine yourself)`,
     );
   }
   return problems;

@@ -96,7 +96,7 @@ export async function waitForCsiNodes(kube: Kube, driverName: string, timeoutMs:
       const nodes = (await kube.core.listNode()).items.map((n) => n.metadata?.name as string);
       const csiNodes = (await kube.storage.listCSINode()).items;
       const missing = nodes.filter(
-        (n) => !csiNodes.find((c) => c.metadata?.name === n)?.spec.drivers.some((dr) => dr.name === driverName),
+        (n) => !csiNodes.find((c) => c.metadata?.name === n)?.spec.drivers?.some((dr) => dr.name === driverName),
       );
       return { done: missing.length === 0, seen: missing.length ? `not registered on ${missing.join(", ")}` : "all" };
     },

@@ -206,10 +206,20 @@ export async function installHelm(d: DriverFile, baseDir: string, t: HelmTarget)
   return { objects: rendered.objects };
 }
 
-/** The API server unreachable is the infrastructure's failure; a release Helm or the cluster refused is the chart's. */
+/**
+ * The API server unreachable is the infrastructure's failure; objects of another owner in the way
+ * are bad input; a release Helm or the cluster refused otherwise (a hook failed, an object the
+ * API rejects) is the chart's, so the driver's.
+ */
 function installFailure(d: DriverFile, r: Awaited<ReturnType<typeof exec>>): Error {
   const unreachable = /cluster unreachable|connection refused|i\/o timeout|no such host|TLS handshake timeout/i;
   if (r.exitCode === null || unreachable.test(r.stderr)) return new CommandError(r);
+  if (/exists and cannot be imported into the current release/.test(r.stderr))
+    return new ConfigError(
+      `driver ${d.metadata.name}: the chart's objects clash with objects already in the cluster that this release does not own`,
+      [lastLines(r.stderr, 5)],
+      { fix: "give the objects names of their own (chart values), or remove what an earlier install left" },
+    );
   return new DriverDefect(
     `driver ${d.metadata.name}: helm upgrade --install ${d.spec.helm?.release} failed:\n${lastLines(r.stderr || r.stdout, 15)}`,
   );

@@ -80,7 +80,7 @@ describe("upstream storage.testdriver files", () => {
     );
     const text = importedDriverText(loaded);
     expect(text).toMatch(/# note: DriverInfo\.FeatureTag/);
-    expect(text).toMatch(/#   manifests: \[/);
+    expect(text).toMatch(/# {3}manifests: \[/);
     const again = parseDriverText(text, "imported.yaml");
     expect(again.format).toBe("volcert");
     expect(again.definition.spec.timeouts.podStart).toBe("6m");

@@ -74,7 +74,7 @@ export const INSTALL_CASES: Case[] = [
       }
       const nodes = (await c.kube.core.listNode()).items.map((n) => n.metadata?.name as string);
       for (const node of nodes) {
-        const entry = (await c.kube.storage.readCSINode({ name: node })).spec.drivers.find(
+        const entry = (await c.kube.storage.readCSINode({ name: node })).spec.drivers?.find(
           (x) => x.name === csi.driverName,
         );
         found.push(

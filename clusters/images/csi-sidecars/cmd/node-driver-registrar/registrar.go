@@ -14,11 +14,15 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	registerapi "k8s.io/kubelet/pkg/apis/pluginregistration/v1"
 
 	"volcert.local/csi-sidecars/internal/compat"
 	"volcert.local/csi-sidecars/internal/csiconn"
 )
+
+// selfCheckKey marks /healthz's own GetInfo calls, so the log shows only the kubelet's.
+const selfCheckKey = "x-volcert-healthz"
 
 // supportedVersions are the CSI versions the kubelet is told the driver speaks (upstream: 1.0.0).
 var supportedVersions = []string{"1.0.0"}
@@ -47,8 +51,10 @@ type registrar struct {
 	failed     chan error
 }
 
-func (r *registrar) GetInfo(context.Context, *registerapi.InfoRequest) (*registerapi.PluginInfo, error) {
-	compat.Logf(2, "GetInfo: driver %s, endpoint %s", r.driver, r.endpoint)
+func (r *registrar) GetInfo(ctx context.Context, _ *registerapi.InfoRequest) (*registerapi.PluginInfo, error) {
+	if md, _ := metadata.FromIncomingContext(ctx); len(md.Get(selfCheckKey)) == 0 {
+		compat.Logf(2, "GetInfo from the kubelet: driver %s, endpoint %s", r.driver, r.endpoint)
+	}
 	return &registerapi.PluginInfo{
 		Type:              registerapi.CSIPlugin,
 		Name:              r.driver,
@@ -69,7 +75,12 @@ func (r *registrar) NotifyRegistrationStatus(_ context.Context, s *registerapi.R
 	if !r.registered.Swap(true) {
 		log.Printf("registered driver %s with the kubelet (endpoint %s)", r.driver, r.endpoint)
 	}
-	if err := os.WriteFile(r.probeFile, nil, 0o644); err != nil {
+	// Next to --kubelet-registration-path inside this container, where nothing is mounted as a rule.
+	err := os.MkdirAll(filepath.Dir(r.probeFile), 0o755)
+	if err == nil {
+		err = os.WriteFile(r.probeFile, nil, 0o644)
+	}
+	if err != nil {
 		log.Printf("cannot write the registration probe file %s: %v", r.probeFile, err)
 	}
 	return &registerapi.RegistrationStatusResponse{}, nil
@@ -211,7 +222,7 @@ func checkSocket(ctx context.Context, socket, driver string, timeout time.Durati
 		return err
 	}
 	defer conn.Close()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(metadata.AppendToOutgoingContext(ctx, selfCheckKey, "1"), timeout)
 	defer cancel()
 	info, err := registerapi.NewRegistrationClient(conn).GetInfo(ctx, &registerapi.InfoRequest{})
 	if err != nil {

@@ -42,7 +42,7 @@ func start(t *testing.T, prepare func(registrationDir string)) *started {
 		csiAddress:      "unix://" + csiSocket,
 		kubeletPath:     "/var/lib/kubelet/plugins/" + driver + "/csi.sock",
 		registrationDir: dir,
-		probeFile:       filepath.Join(t.TempDir(), "registration"),
+		probeFile:       filepath.Join(t.TempDir(), "plugins", driver, "registration"),
 		timeout:         time.Second,
 		waitLogInterval: time.Second,
 		started: func(socket string, h http.Handler) {
