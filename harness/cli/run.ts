@@ -180,10 +180,6 @@ export async function runMain(opts: RunOptions): Promise<number> {
   let report: string | null = null;
   let installed: InstalledDrivers | null = null;
   const installFailures: InstallFailure[] = [];
-  // Plan names are fixture directory names or (for drivers given by path) metadata.name.
-  const nameOf = (d: { metadata: { name: string } }) =>
-    [...plan.drivers, ...plan.brokenFixtures].find((p) => loadedOf(p.name).loaded.definition === d)?.name ??
-    d.metadata.name;
   try {
     installed = await step(`install drivers: ${install.map((d) => d.definition.metadata.name).join(", ")}`, () =>
       installDrivers(install, {
@@ -198,7 +194,8 @@ export async function runMain(opts: RunOptions): Promise<number> {
           const failure = await recordInstallFailure(
             kube,
             d,
-            loadedOf(nameOf(d)).loaded.objects,
+            // Plan names are metadata.name (a fixture's directory name equals it: fixtures.test.ts).
+            loadedOf(d.metadata.name).loaded.objects,
             error,
             join(runDir, "install-failures", d.metadata.name),
           );
