@@ -8,6 +8,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HarnessBug } from "../../harness/core/errors.ts";
 import { formatDuration, say } from "../../harness/core/progress.ts";
+import { withLock } from "../../harness/core/lock.ts";
 import { cachePaths, freshDir, hashOf, isComplete, markComplete } from "./cache.ts";
 import { imageKey } from "./docker-images.ts";
 import { checkGo } from "./go.ts";
@@ -98,7 +99,21 @@ class Lanes {
   }
 }
 
+/**
+ * Builds what is not cached. Building holds the machine's build lock (two runs on one machine
+ * would otherwise delete each other's half-built outputs); what is cached is only read, unlocked.
+ */
 export async function buildImages(manifest: Manifest, opts: { targets?: string[] } = {}): Promise<BuildReport> {
+  const plan = buildPlan(manifest);
+  const keys = stepKeys(plan);
+  const steps = selectSteps(plan, opts.targets ?? []);
+  for (const s of steps)
+    if (!(await isFresh(s, keys.get(s.id) as string)))
+      return withLock("build", "image build", 90 * 60_000, () => buildUnlocked(manifest, opts));
+  return buildUnlocked(manifest, opts);
+}
+
+async function buildUnlocked(manifest: Manifest, opts: { targets?: string[] }): Promise<BuildReport> {
   const started = Date.now();
   const plan = buildPlan(manifest);
   const keys = stepKeys(plan);

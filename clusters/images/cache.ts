@@ -6,12 +6,10 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join, relative } from "node:path";
+import { cacheRoot } from "../../harness/core/cache-root.ts";
 
-export function cacheRoot(): string {
-  return process.env["VOLCERT_CACHE"] ?? join(homedir(), ".cache", "volcert");
-}
+export { cacheRoot };
 
 export const cachePaths = {
   goModCache: () => join(cacheRoot(), "go", "mod"),

@@ -10,6 +10,7 @@ import { InfraError } from "../../harness/core/errors.ts";
 import { exec, execPipeline } from "../../harness/core/exec.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { LABEL_KEY, LABEL_MANAGED } from "./docker-images.ts";
+import { OWNER_LABEL, ownerLabel, ROLE_LABEL } from "./owner.ts";
 import { imageNames, preloadedImages, type Manifest } from "./manifest.ts";
 import { netdManifest } from "./netd-manifest.ts";
 
@@ -40,9 +41,9 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
       name,
       "--privileged",
       "--label",
-      `${LABEL_MANAGED}=true`,
+      `${ROLE_LABEL}=assemble`,
       "--label",
-      "io.volcert.role=assemble",
+      `${OWNER_LABEL}=${ownerLabel()}`,
       "--entrypoint",
       "sleep",
       names.nodeBase,
@@ -101,7 +102,9 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
         "--change",
         "CMD []",
         "--change",
-        `LABEL ${LABEL_MANAGED}=true ${LABEL_KEY}=${spec.key}`,
+        // `docker commit` keeps the assembly container's own labels: overwritten, so the node
+        // containers made from this image do not look like leftover assembly containers.
+        `LABEL ${LABEL_MANAGED}=true ${LABEL_KEY}=${spec.key} ${ROLE_LABEL}=node-image ${OWNER_LABEL}=none`,
         name,
         names.node,
       ],

@@ -40,17 +40,28 @@ describe("nodes of a kind cluster", () => {
 });
 
 describe("docker exec", () => {
-  test("argv is passed through unchanged; stdin only with input", () => {
-    expect(dockerExecArgs("volcert-rec-worker", ["sh", "-c", 'echo "$1"', "sh", "a b"], false)).toEqual([
+  test("argv is passed through unchanged, bounded by timeout in the node; stdin only with input", () => {
+    expect(dockerExecArgs("volcert-rec-worker", ["sh", "-c", 'echo "$1"', "sh", "a b"], false, 120_000)).toEqual([
       "exec",
       "volcert-rec-worker",
+      "timeout",
+      "--kill-after=5s",
+      "110s",
       "sh",
       "-c",
       'echo "$1"',
       "sh",
       "a b",
     ]);
-    expect(dockerExecArgs("volcert-rec-worker", ["cat"], true)).toEqual(["exec", "-i", "volcert-rec-worker", "cat"]);
+    expect(dockerExecArgs("volcert-rec-worker", ["cat"], true, 30_000)).toEqual([
+      "exec",
+      "-i",
+      "volcert-rec-worker",
+      "timeout",
+      "--kill-after=5s",
+      "20s",
+      "cat",
+    ]);
   });
 });
 

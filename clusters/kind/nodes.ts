@@ -1,29 +1,44 @@
 /**
  * Node access for kind: a node is a container on this Docker engine, so its shell is `docker exec`
  * and its power and network are the container's (stop/start, pause/unpause, its address on the
- * "kind" network). A stopped node's loop devices are detached on the host: they belong to the host
+ * cluster's own Docker network: clusterNetwork). A stopped node's loop devices are detached on the host: they belong to the host
  * kernel and would outlive the container, where a real machine loses them with its kernel.
  */
 import { HarnessBug, InfraError } from "../../harness/core/errors.ts";
 import { exec } from "../../harness/core/exec.ts";
-import type {
-  NodeAccess,
-  NodeExecOptions,
-  NodeLifecycle,
-  NodePowerState,
-  NodeShell,
+import {
+  inNodeTimeout,
+  NODE_EXEC_TIMEOUT_MS,
+  type NodeAccess,
+  type NodeExecOptions,
+  type NodeLifecycle,
+  type NodePowerState,
+  type NodeShell,
 } from "../../harness/core/nodes.ts";
 
+/** kind's shared network: clusters created before volcert gave each cluster its own are on it. */
 export const KIND_NETWORK = "kind";
-const CLUSTER_LABEL = "io.x-k8s.kind.cluster";
-const NODE_EXEC_TIMEOUT_MS = 120_000;
+
+/**
+ * Each volcert cluster gets a Docker network of its own (kind's KIND_EXPERIMENTAL_DOCKER_NETWORK):
+ * a powered-off node gets its address back only while nobody else took it, and on kind's shared
+ * network another cluster's new node could (two runs at once on one engine).
+ */
+export function clusterNetwork(clusterName: string): string {
+  return `${clusterName}-net`;
+}
+export const CLUSTER_LABEL = "io.x-k8s.kind.cluster";
 
 const docker = (args: readonly string[], opts: { nothrow?: boolean; timeoutMs?: number } = {}) =>
   exec("docker", args, { timeoutMs: 120_000, ...opts });
 
 export function kindNodeAccess(clusterName: string): NodeAccess {
   const shell = kindNodeShell(clusterName);
-  return { shell, lifecycle: kindNodeLifecycle(shell), description: `kind cluster ${clusterName}` };
+  return {
+    shell,
+    lifecycle: kindNodeLifecycle(shell, clusterName),
+    description: `kind cluster ${clusterName}`,
+  };
 }
 
 export function kindNodeShell(clusterName: string): NodeShell {
@@ -38,7 +53,8 @@ export function kindNodeShell(clusterName: string): NodeShell {
       // Guards against running a command in some other container of this engine.
       if (!node.startsWith(`${clusterName}-`))
         throw new HarnessBug(`${node} is not a node of kind cluster ${clusterName}`);
-      return await exec("docker", dockerExecArgs(node, argv, opts.input !== undefined), execOptions(opts));
+      const timeoutMs = opts.timeoutMs ?? NODE_EXEC_TIMEOUT_MS;
+      return await exec("docker", dockerExecArgs(node, argv, opts.input !== undefined, timeoutMs), execOptions(opts));
     },
     commandLine(node, command, opts = {}) {
       return `docker exec${opts.interactive ? " -it" : ""} ${node} ${command}`;
@@ -46,9 +62,12 @@ export function kindNodeShell(clusterName: string): NodeShell {
   };
 }
 
-/** `docker exec [-i] <node> argv...`: stdin is attached only when there is input to send. */
-export function dockerExecArgs(node: string, argv: readonly string[], withInput: boolean): string[] {
-  return ["exec", ...(withInput ? ["-i"] : []), node, ...argv];
+/**
+ * `docker exec [-i] <node> timeout ... argv...`: stdin is attached only when there is input to
+ * send; the node itself ends the command before the host's timeout kills `docker exec`.
+ */
+export function dockerExecArgs(node: string, argv: readonly string[], withInput: boolean, timeoutMs: number): string[] {
+  return ["exec", ...(withInput ? ["-i"] : []), node, ...inNodeTimeout(argv, timeoutMs)];
 }
 
 function execOptions(opts: NodeExecOptions) {
@@ -60,7 +79,7 @@ function execOptions(opts: NodeExecOptions) {
   };
 }
 
-export function kindNodeLifecycle(shell: NodeShell): NodeLifecycle {
+export function kindNodeLifecycle(shell: NodeShell, clusterName: string): NodeLifecycle {
   return {
     async state(node) {
       return (await inspectNode(node)).state;
@@ -80,8 +99,12 @@ export function kindNodeLifecycle(shell: NodeShell): NodeLifecycle {
       await docker(["unpause", node]);
     },
     async address(node) {
-      const ip = (await inspectNode(node)).addresses[KIND_NETWORK];
-      if (!ip) throw new InfraError(`node ${node} has no address on Docker network ${KIND_NETWORK}`);
+      const { addresses } = await inspectNode(node);
+      const ip = addresses[clusterNetwork(clusterName)] ?? addresses[KIND_NETWORK];
+      if (!ip)
+        throw new InfraError(
+          `node ${node} has no address on Docker network ${clusterNetwork(clusterName)} or ${KIND_NETWORK}`,
+        );
       return ip;
     },
   };

@@ -3,13 +3,14 @@
  * touches the user's ~/.kube/config: each cluster's kubeconfig lives in volcert's state directory.
  */
 import { existsSync } from "node:fs";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InfraError } from "../../harness/core/errors.ts";
 import { exec, lastLines } from "../../harness/core/exec.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { cacheRoot } from "../images/cache.ts";
 import type { KindCluster } from "../cluster.ts";
+import { clusterNetwork } from "./nodes.ts";
 import { CLUSTER_PREFIX, kindConfig, type ClusterShape } from "./shape.ts";
 
 interface NodeStatusView {
@@ -43,7 +44,7 @@ export class KindProvider {
     return (await this.listAll()).filter((n) => n.startsWith(CLUSTER_PREFIX));
   }
 
-  async create(shape: ClusterShape, opts: { logFile: string; waitMs?: number }): Promise<KindCluster> {
+  async create(shape: ClusterShape, opts: { logFile: string; waitMs?: number; runId?: string }): Promise<KindCluster> {
     if ((await this.listAll()).includes(shape.name)) {
       throw new InfraError(`a kind cluster named ${shape.name} already exists`, {
         fix: `reuse it (--reuse), delete it (volcert cluster down ${shape.name}) or pick another name`,
@@ -51,7 +52,7 @@ export class KindProvider {
     }
     const dir = clusterStateDir(shape.name);
     await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const configPath = join(dir, "kind-config.yaml");
     const kubeconfigPath = join(dir, "kubeconfig");
     await writeFile(configPath, kindConfig(shape));
@@ -73,7 +74,13 @@ export class KindProvider {
         `${waitS}s`,
         "--retain",
       ],
-      { nothrow: true, timeoutMs: (waitS + 600) * 1000, logFile: opts.logFile },
+      {
+        nothrow: true,
+        timeoutMs: (waitS + 600) * 1000,
+        logFile: opts.logFile,
+        // The cluster's own network (kind creates it): see clusterNetwork.
+        env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: clusterNetwork(shape.name) },
+      },
     );
     if (!r.ok) {
       const logsDir = opts.logFile.replace(/\.log$/, "-node-logs");
@@ -83,10 +90,11 @@ export class KindProvider {
         `kind could not create cluster ${shape.name}:\n${lastLines(r.stderr || r.stdout, 12)}\n  node logs: ${logsDir}\n  full log: ${opts.logFile}`,
       );
     }
+    await chmod(kubeconfigPath, 0o600); // kind writes it 0600 today; the cluster's admin credentials
     await this.waitForNodesReady(kubeconfigPath, shape.workers + 1, opts.waitMs ?? 5 * 60_000);
     await writeFile(
       join(dir, "created.json"),
-      `${JSON.stringify({ createdAt: new Date().toISOString(), shape }, null, 2)}\n`,
+      `${JSON.stringify({ createdAt: new Date().toISOString(), runId: opts.runId, shape }, null, 2)}\n`,
     );
     if (!shape.defaultStorageClass) {
       await exec(
@@ -130,9 +138,10 @@ export class KindProvider {
     }
     const kubeconfigPath = join(clusterStateDir(name), "kubeconfig");
     if (!existsSync(kubeconfigPath)) {
-      await mkdir(clusterStateDir(name), { recursive: true });
-      await writeFile(kubeconfigPath, await this.kubeconfig(name));
+      await mkdir(clusterStateDir(name), { recursive: true, mode: 0o700 });
+      await writeFile(kubeconfigPath, await this.kubeconfig(name), { mode: 0o600 });
     }
+    await chmod(kubeconfigPath, 0o600); // also one an older volcert wrote 0644
     return this.handle(name);
   }
 
@@ -145,11 +154,22 @@ export class KindProvider {
     };
   }
 
+  /**
+   * `--kubeconfig` always: without it kind locks and rewrites $KUBECONFIG or ~/.kube/config to
+   * remove the cluster's entry. The file kind locks must have a directory to lock in.
+   */
   async destroy(name: string): Promise<void> {
-    await exec(this.tools.kind, ["delete", "cluster", "--name", name], { timeoutMs: 5 * 60_000 });
+    await mkdir(clusterStateDir(name), { recursive: true, mode: 0o700 });
+    const kubeconfig = join(clusterStateDir(name), "kubeconfig");
+    await exec(this.tools.kind, ["delete", "cluster", "--name", name, "--kubeconfig", kubeconfig], {
+      timeoutMs: 5 * 60_000,
+    });
+    // kind never removes a network; the cluster's own goes with it (absent for older clusters).
+    await removeNetwork(clusterNetwork(name));
     await rm(clusterStateDir(name), { recursive: true, force: true });
   }
 
+  /** Read from the control-plane node; kind reads and writes no kubeconfig file for this (nor for export logs). */
   async kubeconfig(name: string): Promise<string> {
     return (await exec(this.tools.kind, ["get", "kubeconfig", "--name", name], { timeoutMs: 60_000 })).stdout;
   }
@@ -193,4 +213,21 @@ export class KindProvider {
 /** Where the log of creating a cluster goes (outside its state dir, which create() resets). */
 export function clusterLogFile(name: string): string {
   return join(cacheRoot(), "logs", `cluster-${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.log`);
+}
+
+/** Removes a Docker network volcert created for a cluster; a missing one is fine. */
+export async function removeNetwork(name: string): Promise<void> {
+  const r = await exec("docker", ["network", "rm", name], { nothrow: true, timeoutMs: 60_000 });
+  if (!r.ok && !/not found|No such network/i.test(r.stderr))
+    throw new InfraError(`docker network rm ${name}: ${r.stderr.trim()}`);
+}
+
+/** Networks of volcert clusters that no longer exist (left by a cluster deleted without volcert). */
+export async function orphanNetworks(liveClusters: readonly string[]): Promise<string[]> {
+  const r = await exec("docker", ["network", "ls", "--format", "{{.Name}}"], { timeoutMs: 60_000 });
+  const live = new Set(liveClusters.map(clusterNetwork));
+  return r.stdout
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((n) => n.startsWith(CLUSTER_PREFIX) && n.endsWith("-net") && !live.has(n));
 }

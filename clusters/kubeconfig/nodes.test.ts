@@ -8,8 +8,10 @@ import {
 } from "./nodes.ts";
 
 describe("helper pod node shell: command construction", () => {
-  test("kubectl exec enters every namespace of the host's PID 1, then runs argv unchanged", () => {
-    expect(helperExecArgs("/k/config", "node-shell-w1", ["sh", "-c", 'echo "$1"', "sh", "a b"], false)).toEqual([
+  test("kubectl exec enters every namespace of the host's PID 1, then runs argv unchanged, bounded in the pod", () => {
+    expect(
+      helperExecArgs("/k/config", "node-shell-w1", ["sh", "-c", 'echo "$1"', "sh", "a b"], false, 120_000),
+    ).toEqual([
       "--kubeconfig",
       "/k/config",
       "exec",
@@ -19,6 +21,9 @@ describe("helper pod node shell: command construction", () => {
       "-c",
       "shell",
       "--",
+      "timeout",
+      "--kill-after=5s",
+      "110s",
       "nsenter",
       "-t",
       "1",
@@ -37,8 +42,8 @@ describe("helper pod node shell: command construction", () => {
   });
 
   test("stdin is attached only when there is input", () => {
-    expect(helperExecArgs("/k", "p", ["cat"], true).slice(2, 4)).toEqual(["exec", "-i"]);
-    expect(helperExecArgs("/k", "p", ["cat"], false).slice(2, 4)).toEqual(["exec", "-n"]);
+    expect(helperExecArgs("/k", "p", ["cat"], true, 60_000).slice(2, 4)).toEqual(["exec", "-i"]);
+    expect(helperExecArgs("/k", "p", ["cat"], false, 60_000).slice(2, 4)).toEqual(["exec", "-n"]);
   });
 
   test("one privileged pod per node, pinned to it, in the host's PID and network namespaces", () => {

@@ -7,12 +7,17 @@
  */
 import { createHash } from "node:crypto";
 import { exec } from "../../harness/core/exec.ts";
-import type { NodeAccess, NodeExecOptions, NodeShell } from "../../harness/core/nodes.ts";
+import {
+  inNodeTimeout,
+  NODE_EXEC_TIMEOUT_MS,
+  type NodeAccess,
+  type NodeExecOptions,
+  type NodeShell,
+} from "../../harness/core/nodes.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 
 export const NODE_SHELL_NAMESPACE = "volcert-node-shell";
 const CONTAINER = "shell";
-const NODE_EXEC_TIMEOUT_MS = 120_000;
 /** Into PID 1's mount, UTS, IPC, network and PID namespaces: the host as root sees it. */
 export const NSENTER = ["nsenter", "-t", "1", "-m", "-u", "-i", "-n", "-p", "--"] as const;
 
@@ -95,8 +100,9 @@ export function helperPodNodeAccess(
     },
     async exec(node, argv, o: NodeExecOptions = {}) {
       const pod = await podFor(node);
-      return exec(kubectl, helperExecArgs(kubeconfig, pod, argv, o.input !== undefined), {
-        timeoutMs: o.timeoutMs ?? NODE_EXEC_TIMEOUT_MS,
+      const timeoutMs = o.timeoutMs ?? NODE_EXEC_TIMEOUT_MS;
+      return exec(kubectl, helperExecArgs(kubeconfig, pod, argv, o.input !== undefined, timeoutMs), {
+        timeoutMs,
         ...(o.input !== undefined ? { input: o.input } : {}),
         ...(o.nothrow ? { nothrow: true } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
@@ -130,8 +136,18 @@ export async function removeHelperPods(kubeconfig: string, kubectl: string): Pro
   );
 }
 
-/** `kubectl exec [-i] <pod> -- nsenter ... -- argv`: stdin is attached only when there is input. */
-export function helperExecArgs(kubeconfig: string, pod: string, argv: readonly string[], withInput: boolean): string[] {
+/**
+ * `kubectl exec [-i] <pod> -- timeout ... nsenter ... -- argv`: stdin is attached only when there
+ * is input. `timeout` is the helper image's (ours, Debian coreutils), not the host's, and it
+ * signals nsenter's whole process group, the command included.
+ */
+export function helperExecArgs(
+  kubeconfig: string,
+  pod: string,
+  argv: readonly string[],
+  withInput: boolean,
+  timeoutMs: number,
+): string[] {
   return [
     "--kubeconfig",
     kubeconfig,
@@ -143,8 +159,7 @@ export function helperExecArgs(kubeconfig: string, pod: string, argv: readonly s
     "-c",
     CONTAINER,
     "--",
-    ...NSENTER,
-    ...argv,
+    ...inNodeTimeout([...NSENTER, ...argv], timeoutMs),
   ];
 }
 

@@ -1,13 +1,15 @@
 /**
  * The case's evidence and leak check, gathered through the node seam and the API layer: on
  * failure, what failed and why (whose failure it is), events, objects, logs, the kubelet journal
- * and mount table of every node; after the case, anything it left behind.
+ * and mount table of every node; after the case, passed or failed, anything it left behind.
  */
+import { effectiveSignal } from "../core/abort.ts";
 import { categoryOf, describeError } from "../core/errors.ts";
 import { nodeAccess } from "../core/nodes.ts";
 import { attachText } from "../evidence/allure.ts";
 import { collectEvidence } from "../evidence/collect.ts";
-import { findLeaks, settleVolumes } from "../evidence/leaks.ts";
+import type { LeakReport, ProbeFailure } from "../evidence/leak-report.ts";
+import { caseObjects, nodeMarks, settleAndCheck, type NodeMarks, type VolumeRef } from "../evidence/leaks.ts";
 import type { Kube } from "../k8s/kube.ts";
 
 const WHOSE = {
@@ -29,22 +31,62 @@ export async function caseEvidence(kube: Kube, namespace: string | undefined, fa
   }
 }
 
-export interface LeakScope {
-  namespace: string;
-  podUids: string[];
-  dataPaths: string[];
-  settleMs: number;
+/**
+ * The case's leak check in three steps: the nodes' cordons and taints when the case begins, the
+ * case's pods and volumes just before disposal deletes them, and the check after disposal. The
+ * first two never throw: what they could not read makes the check incomplete, so it fails.
+ */
+export interface CaseLeakCheck {
+  baseline(): Promise<void>;
+  recordScope(namespace: string): Promise<void>;
+  run(scope: {
+    namespace: string;
+    podUids: Iterable<string>;
+    dataPaths: Iterable<string>;
+    settleMs: number;
+  }): Promise<LeakReport>;
 }
 
-export async function caseLeaks(kube: Kube, scope: LeakScope): Promise<string[]> {
-  const shell = nodeAccess().shell;
-  // Dynamically provisioned volumes are deleted asynchronously once their claims are gone.
-  await settleVolumes(kube, shell, scope.namespace, scope.dataPaths, scope.settleMs);
-  return findLeaks(kube, shell, {
-    namespace: scope.namespace,
-    podUids: scope.podUids,
-    volumeDirPrefix: scope.namespace,
-    loopBackingMarkers: [`/${scope.namespace}-`],
-    dataPaths: scope.dataPaths,
-  });
+export function caseLeakCheck(kube: Kube): CaseLeakCheck {
+  let nodesBefore: Map<string, NodeMarks> | undefined;
+  const failures: ProbeFailure[] = [];
+  const podUids = new Set<string>();
+  const volumes: VolumeRef[] = [];
+  const failed = (probe: string) => (err: unknown) => {
+    effectiveSignal()?.throwIfAborted();
+    failures.push({ probe, error: err instanceof Error ? err.message.split("\n")[0]! : String(err) });
+  };
+  return {
+    async baseline() {
+      nodesBefore = await nodeMarks(kube).catch((err: unknown) => {
+        failed("node cordons and taints when the case began")(err);
+        return undefined;
+      });
+    },
+    async recordScope(namespace) {
+      await caseObjects(kube, namespace).then(
+        (found) => {
+          for (const uid of found.podUids) podUids.add(uid);
+          volumes.push(...found.volumes);
+        },
+        failed(`pods and volumes of ${namespace} before disposal`),
+      );
+    },
+    async run(scope) {
+      // Dynamically provisioned volumes are deleted, and everything unmounted, asynchronously.
+      return settleAndCheck(
+        kube,
+        nodeAccess(),
+        {
+          namespace: scope.namespace,
+          podUids: [...new Set([...scope.podUids, ...podUids])],
+          volumes,
+          dataPaths: [...scope.dataPaths],
+          ...(nodesBefore ? { nodesBefore } : {}),
+          scopeFailures: failures,
+        },
+        scope.settleMs,
+      );
+    },
+  };
 }

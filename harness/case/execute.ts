@@ -2,16 +2,18 @@
  * The case lifecycle, phase by phase, independent of Kubernetes so it can be unit-tested:
  *
  *   precheck → acquire → run          (the body's signal: the case budget)
- *   evidence (on failure) → heal → keep record (repro) → dispose → leak check
+ *   evidence (on failure) → heal → keep record (repro) or leak scope → dispose → leak check
  *                                     (the cleanup's signal: its own allowance)
  *
- * The verdict: the body's failure wins (cleanup problems are reported next to it, never instead
- * of it); otherwise a fault that could not be healed, a disposal that failed, or a leak fails the
- * case, each blamed on whoever it belongs to.
+ * The verdict: the body's failure wins (cleanup problems and the leak check's result are reported
+ * next to it, as steps of their own, never instead of it); otherwise a fault that could not be
+ * healed, a disposal that failed, or the leak check fails the case, each blamed on whoever it
+ * belongs to. The leak check runs whenever the case's objects were disposed, passed or failed.
  */
 import { withSignal } from "../core/abort.ts";
-import { DriverDefect, type InfraError } from "../core/errors.ts";
+import { DriverDefect, HarnessBug, VolcertError, type InfraError } from "../core/errors.ts";
 import { DisposalFailed, DisposalStack, type DisposalPolicy } from "../core/disposal.ts";
+import { leakError, renderLeakReport, type LeakReport } from "../evidence/leak-report.ts";
 
 export interface CasePhases<C> {
   /** Checks before anything is created (disruptive cases: the cluster is healthy). */
@@ -25,10 +27,14 @@ export interface CasePhases<C> {
   heal(): Promise<InfraError | DriverDefect | null>;
   /** Repro mode: records where the kept objects are. */
   keepRecord(failure: unknown): Promise<void>;
-  /** What the case left behind (after disposal): empty when nothing. */
-  leaks(): Promise<string[]>;
+  /** Before disposal: reads what the leak check must look for (the case's pods and volumes); never throws. */
+  leakScope(): Promise<void>;
+  /** What the case left behind (after disposal), and what could not be looked at; null if the case created nothing. */
+  leaks(): Promise<LeakReport | null>;
   /** Adds a text to the case's report. */
   report(name: string, text: string): Promise<void>;
+  /** Adds a step to the case's report: passed, or failed with its own error (next to the verdict). */
+  step(name: string, error?: VolcertError): Promise<void>;
 }
 
 export interface ExecuteOptions {
@@ -55,24 +61,48 @@ export async function executeCase<C>(phases: CasePhases<C>, opts: ExecuteOptions
     if (failed) await phases.evidence(failure);
     const healError = await phases.heal();
     if (opts.policy === "keep") await phases.keepRecord(failed ? failure : undefined);
+    else await phases.leakScope();
     const disposals = await stack.dispose(opts.policy);
     const disposalError = disposals.length ? new DisposalFailed(disposals) : null;
     const cleanupErrors = [healError, disposalError].filter((e) => e !== null);
+    // repro's keep policy cleaned nothing up, so there is nothing to leak-check
+    const leaks = opts.policy === "keep" ? null : await leakCheck(phases, opts.caseId, failed);
     if (failed) {
       for (const e of cleanupErrors) await phases.report("cleanup after the failure also failed", e.message);
       throw failure;
     }
-    for (const e of cleanupErrors.slice(1)) await phases.report("cleanup also failed", e.message);
-    if (cleanupErrors[0]) throw cleanupErrors[0];
-    if (opts.policy === "keep") return; // nothing was cleaned up, so there is nothing to leak-check
-    const leaks = await phases.leaks();
-    if (leaks.length) {
-      const error = new DriverDefect(
-        `leak check failed after ${opts.caseId}:\n${leaks.map((l) => `  - ${l}`).join("\n")}`,
-      );
-      await phases.report("leaks", leaks.join("\n"));
-      await phases.evidence(error);
-      throw error;
-    }
+    const errors = [...cleanupErrors, ...(leaks ? [leaks] : [])];
+    for (const e of errors.slice(1)) await phases.report("cleanup also failed", e.message);
+    if (errors[0] === leaks && leaks) await phases.evidence(leaks);
+    if (errors[0]) throw errors[0];
   });
+}
+
+/**
+ * Runs the leak check and reports it as a step of its own; returns its failure. After a failed
+ * case the check must not throw over the case's own error, so a check that breaks is reported too.
+ */
+async function leakCheck<C>(
+  phases: CasePhases<C>,
+  caseId: string,
+  afterFailure: boolean,
+): Promise<VolcertError | null> {
+  const name = afterFailure ? "leak check after the failure" : "leak check";
+  let report: LeakReport | null;
+  try {
+    report = await phases.leaks();
+  } catch (err) {
+    if (!afterFailure) throw err;
+    const error = err instanceof VolcertError ? err : new HarnessBug(`the leak check broke: ${String(err)}`);
+    await phases.step(`${name}: could not run`, error);
+    return error;
+  }
+  if (!report) return null;
+  const error = leakError(caseId, report);
+  await phases.report(name, renderLeakReport(report));
+  await phases.step(
+    error ? `${name}: ${error.category === "driver" ? "leaks found" : "incomplete"}` : `${name}: clean`,
+    error ?? undefined,
+  );
+  return error;
 }

@@ -9,17 +9,18 @@ import { test, type TestContext } from "vitest";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { describeError, DriverDefect, errorOfCategory, HarnessBug, InfraError } from "../core/errors.ts";
+import { workerStopSignal } from "../core/interrupt.ts";
 import { nodeAccess } from "../core/nodes.ts";
 import type { DriverFile } from "../drivers/schema.ts";
 import { driverTimeout } from "../drivers/timeouts.ts";
-import { attachText, describeCase, labelCase, logStep } from "../evidence/allure.ts";
+import { attachText, describeCase, labelCase, logStep, reportStep } from "../evidence/allure.ts";
 import type { Fault } from "../faults/fault.ts";
 import { driverFootprint, waitForHealthyCluster } from "../faults/health.ts";
 import { Timeline } from "../faults/timeline.ts";
 import { writeReproRecord } from "../repro/record.ts";
 import { caseBudget } from "./budget.ts";
 import { DisposalFailed, DisposalStack } from "../core/disposal.ts";
-import { caseEvidence, caseLeaks } from "./evidence.ts";
+import { caseEvidence, caseLeakCheck } from "./evidence.ts";
 import { executeCase, type CasePhases } from "./execute.ts";
 import { gateReason } from "./gate.ts";
 import { clusterBrokenReason, healFaults, healVerdict, markClusterBroken } from "./heal.ts";
@@ -86,12 +87,19 @@ export async function runCase<C extends ClusterCaseContext>(
     `Asserts: ${meta.asserts}${expectation ? `\n\n**Expected for this driver:** ${expectation}` : ""}`,
   );
 
+  const stopped = workerStopSignal();
+  if (stopped.aborted) {
+    const why = `not run: ${stopped.reason instanceof Error ? stopped.reason.message : String(stopped.reason)}`;
+    await describeCase(`**Skipped:** ${why}\n\nAsserts: ${meta.asserts}`);
+    t.skip(why);
+    return;
+  }
   const budget = caseBudget(driver, !!meta.disruptive);
-  const body = budgetSignal(
-    t.signal,
-    budget.bodyMs,
-    `${meta.id}'s budget of ${Math.round(budget.bodyMs / 60_000)} min`,
-  );
+  // Ctrl-C stops the body; the cleanup (heal, dispose, leak check) has its own signal and still runs.
+  const body = AbortSignal.any([
+    budgetSignal(t.signal, budget.bodyMs, `${meta.id}'s budget of ${Math.round(budget.bodyMs / 60_000)} min`),
+    stopped,
+  ]);
   const cleanup = budgetSignal(t.signal, budget.cleanupMs, `${meta.id}'s cleanup allowance`);
   const kube = runKube();
   const timeline = new Timeline();
@@ -101,6 +109,7 @@ export async function runCase<C extends ClusterCaseContext>(
   const dataPaths = new Set<string>();
   let ns = "";
   const footprint = driverFootprint(driver);
+  const leakCheck = caseLeakCheck(kube);
 
   const phases: CasePhases<C> = {
     async precheck() {
@@ -134,6 +143,7 @@ export async function runCase<C extends ClusterCaseContext>(
       });
       const namespace = stack.use("namespace", await createNamespace(kube, meta.id, run.runId));
       ns = namespace.name;
+      await leakCheck.baseline();
       const access = nodeAccess();
       const ctx: ClusterCaseContext = {
         kube,
@@ -180,6 +190,8 @@ export async function runCase<C extends ClusterCaseContext>(
     },
     async heal() {
       if (!meta.disruptive) return null;
+      // Stopped (Ctrl-C) before any fault: the cluster's health is not this case's to judge.
+      if (stopped.aborted && !faults.length) return null;
       const outcome = await healFaults(
         faults,
         () => waitForHealthyCluster(kube, run.cluster.expectedNodes, { driver: footprint }),
@@ -201,15 +213,15 @@ export async function runCase<C extends ClusterCaseContext>(
       });
       await attachText("kept for debugging", `namespace ${ns} and its volumes were kept (repro mode); record: ${file}`);
     },
+    async leakScope() {
+      if (ns) await leakCheck.recordScope(ns);
+    },
     async leaks() {
-      return caseLeaks(kube, {
-        namespace: ns,
-        podUids: [...podUids],
-        dataPaths: [...dataPaths],
-        settleMs: driverTimeout(driver, "pvDelete"),
-      });
+      if (!ns) return null; // nothing was created
+      return leakCheck.run({ namespace: ns, podUids, dataPaths, settleMs: driverTimeout(driver, "pvDelete") });
     },
     report: (name, text) => attachText(name, text),
+    step: (name, error) => reportStep(name, error),
   };
   try {
     await executeCase(phases, {
@@ -218,6 +230,13 @@ export async function runCase<C extends ClusterCaseContext>(
       bodySignal: body,
       cleanupSignal: cleanup,
     });
+  } catch (err) {
+    // Cut short by Ctrl-C: no verdict either way (its cleanup ran; the CLI heals what is left).
+    if (!stopped.aborted) throw err;
+    const why = `stopped before the end: ${stopped.reason instanceof Error ? stopped.reason.message : String(stopped.reason)}`;
+    timeline.mark(why);
+    await attachText("stopped", why);
+    t.skip(why);
   } finally {
     if (!meta.disruptive && timeline.entries.length > (expectation ? 1 : 0))
       await attachText("timeline", timeline.text());

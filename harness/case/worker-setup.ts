@@ -4,9 +4,26 @@
  * metadata, where the CLI reads it to compute the exit code, and onto the Allure result, where
  * the report's categories (driver defect, infrastructure, volcert bug) match it.
  */
-import { beforeEach } from "vitest";
+import { beforeEach, inject } from "vitest";
 import { categoryOf, type ErrorCategory } from "../core/errors.ts";
+import { stopWorkerOnSignals } from "../core/interrupt.ts";
+import { RunJournal, useJournal } from "../core/journal.ts";
+import { RUN_CONTEXT_KEY, type RunContext } from "../core/run-context.ts";
 import { labelFailedTask } from "../evidence/allure.ts";
+
+// Faults and loop devices a case makes go to the run's journal before they are made; Ctrl-C (the
+// CLI's SIGINT to this process group) stops the cases in progress, whose cleanup still runs.
+const run: RunContext | undefined = inject(RUN_CONTEXT_KEY);
+if (run) {
+  useJournal(
+    new RunJournal(
+      run.runId,
+      { name: run.cluster.name, provider: run.cluster.provider, kubeconfig: run.cluster.kubeconfig },
+      run.journal,
+    ),
+  );
+  stopWorkerOnSignals();
+}
 
 declare module "vitest" {
   interface TaskMeta {

@@ -2,26 +2,50 @@ import { existsSync } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheRoot } from "../../clusters/images/cache.ts";
-import { LABEL_MANAGED } from "../../clusters/images/docker-images.ts";
 import { loadManifest } from "../../clusters/images/manifest.ts";
-import { clusterLogFile, clusterStateDir, KindProvider } from "../../clusters/kind/provider.ts";
+import {
+  clusterLogFile,
+  clusterStateDir,
+  KindProvider,
+  orphanNetworks,
+  removeNetwork,
+} from "../../clusters/kind/provider.ts";
 import { CLUSTER_PREFIX, parseShape } from "../../clusters/kind/shape.ts";
 import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
 import { listContainersByLabel, removeContainer } from "../docker/client.ts";
-import { ensureDockerEngine } from "../docker/engine.ts";
+import { OWNER_LABEL, ownerAlive, ROLE_LABEL } from "../../clusters/images/owner.ts";
+import { removeUnfinishedBuilds, pruneJournals } from "./sweep-files.ts";
+import { raiseKindLimits } from "./host-limits.ts";
+import { describeError } from "../core/errors.ts";
+import type { JournalCluster } from "../core/journal.ts";
+import { lockHolder } from "../core/lock.ts";
+import { healCluster, openEntries, type OpenEntry } from "./cluster-health.ts";
+import { closeEntry, detachLoops, printSettle } from "./journal-settle.ts";
+import { ensureEngine } from "./host.ts";
 import { detachOrphanLoops } from "../drivers/loops.ts";
 import { ConfigError } from "../core/errors.ts";
+import { stoppable } from "../core/interrupt.ts";
 import { say, step } from "../core/progress.ts";
 import { prepareEnvironment, toolsFor } from "./environment.ts";
 
 export async function clusterUp(opts: { name: string; workers: number; defaultStorageClass: boolean }): Promise<void> {
   const shape = parseShape(opts);
   const env = await prepareEnvironment();
+  raiseKindLimits();
   const provider = new KindProvider(env.tools);
-  const cluster = await step(`kind cluster ${shape.name} (1 control plane + ${shape.workers} workers)`, () =>
-    provider.create(shape, { logFile: clusterLogFile(shape.name) }),
+  await stoppable(
+    `creating cluster ${shape.name}`,
+    async () => {
+      const cluster = await step(`kind cluster ${shape.name} (1 control plane + ${shape.workers} workers)`, () =>
+        provider.create(shape, { logFile: clusterLogFile(shape.name) }),
+      );
+      printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
+    },
+    async () => {
+      if ((await provider.listAll()).includes(shape.name))
+        await step(`delete the half-created cluster ${shape.name}`, () => provider.destroy(shape.name));
+    },
   );
-  printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
 }
 
 export function printAccess(name: string, kubeconfig: string, kubectl: string): void {
@@ -35,7 +59,7 @@ export function printAccess(name: string, kubeconfig: string, kubectl: string): 
 }
 
 async function provider(): Promise<KindProvider> {
-  await ensureDockerEngine();
+  await ensureEngine();
   return new KindProvider(toolsFor(loadManifest()));
 }
 
@@ -50,8 +74,21 @@ export async function clusterDown(names: string[]): Promise<void> {
       },
     );
   }
+  const busy = openEntries().filter((e) => e.live && names.includes(e.cluster.name));
+  if (busy.length) {
+    throw new ConfigError(
+      "a run in progress is using the cluster",
+      busy.map((e) => `${e.cluster.name}: ${e.what} (run ${e.runId})`),
+      { fix: "wait for that run to end, or stop it (Ctrl-C): it cleans up after itself" },
+    );
+  }
   const p = await provider();
+  const left = openEntries().filter((e) => names.includes(e.cluster.name));
+  // The loop devices cases attached in its nodes: detached while the nodes still exist.
+  printSettle("loop devices", await detachLoops(left, { clusterExists: async () => true }));
   for (const n of names) await step(`delete cluster ${n}`, () => p.destroy(n));
+  for (const e of left) closeEntry(e);
+  pruneJournals();
   // Loop devices belong to the host kernel and outlive the node containers that attached them.
   for (const l of await detachOrphanLoops())
     say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
@@ -73,23 +110,74 @@ export async function clusterKubeconfig(name: string): Promise<void> {
   console.log(cluster.kubeconfigPath);
 }
 
-/** Removes everything volcert may have left behind on this machine. Idempotent. */
-export async function sweep(): Promise<void> {
+/** `volcert cluster heal <name>`: restores what stopped runs left in a kept cluster, then checks it. */
+export async function clusterHeal(name: string): Promise<void> {
   const p = await provider();
+  const cluster = await p.attach(name);
+  const ok = await healCluster(cluster, toolsFor(loadManifest()).kubectl);
+  if (!ok) process.exitCode = 3;
+}
+
+/**
+ * Removes what volcert left behind on this machine, and only that: clusters volcert created whose
+ * run has ended (a live run's lease protects its cluster, its loop devices and its build), the
+ * loop devices and faults of dead runs' journals, image-build containers and unfinished outputs of
+ * builds that are not running. Clusters with no record of volcert creating them (another tool's,
+ * or one built by hand from volcert's node image) are listed and kept, unless `--force`. Every
+ * removal is tried; failures are reported at the end.
+ */
+export async function sweep(opts: { force: boolean }): Promise<void> {
+  const p = await provider();
+  const plan = await sweepPlan(p);
+  const failures: string[] = [];
   let removed = 0;
-  for (const n of await p.list()) {
-    await step(`delete leftover cluster ${n}`, () => p.destroy(n));
-    removed++;
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      removed++;
+    } catch (err) {
+      failures.push(`${what}: ${describeError(err)}`);
+    }
+  };
+  for (const c of plan.inUse) say(`keeping cluster ${c.name}: ${c.why}`);
+  for (const c of plan.unknown)
+    say(
+      `${opts.force ? "removing (--force)" : "keeping"} cluster ${c.name}: ${c.why}${opts.force ? "" : " (--force removes it)"}`,
+    );
+  const entries = openEntries().filter((e) => !e.live);
+  const existing = new Set(await p.listAll());
+  const clusterExists = async (c: JournalCluster) => c.provider !== "kind" || existing.has(c.name);
+  const loops = await detachLoops(entries, { clusterExists });
+  removed += loops.done.length;
+  failures.push(...loops.failed);
+  for (const c of [...plan.dead, ...(opts.force ? plan.unknown : [])]) {
+    await attempt(`cluster ${c.name}`, () =>
+      step(`delete leftover cluster ${c.name} (${c.why})`, () => p.destroy(c.name)),
+    );
   }
-  for (const c of await listContainersByLabel(LABEL_MANAGED)) {
-    say(`removing leftover container ${c.name} (${c.image}, ${c.state})`);
-    await removeContainer(c.id);
-    removed++;
+  const gone = new Set(await p.listAll().catch(() => [...existing]));
+  for (const e of entries) if (e.cluster.provider === "kind" && !gone.has(e.cluster.name)) closeEntry(e);
+  // Containers volcert starts itself (image assembly) carry io.volcert.role=assemble and their
+  // owner's lease, set by `docker run` (the node image overwrites both when it is committed).
+  for (const c of await listContainersByLabel(ROLE_LABEL, "assemble")) {
+    // An image keeps the labels of the container it was committed from (node images built before
+    // that was overwritten): a kind node is never an assembly container, whatever its labels.
+    if (c.labels["io.x-k8s.kind.cluster"] !== undefined) continue;
+    const owner = c.labels[OWNER_LABEL];
+    if (owner && ownerAlive(owner) && !opts.force) {
+      say(`keeping container ${c.name}: its build is running (${owner})`);
+      continue;
+    }
+    await attempt(`container ${c.name}`, async () => {
+      say(`removing leftover container ${c.name} (${c.image}, ${c.state})`);
+      await removeContainer(c.id);
+    });
   }
   for (const l of await detachOrphanLoops()) {
     say(`detached leftover loop device ${l.device} (${l.file})`);
     removed++;
   }
+  if (!lockHolder("build")) removed += await removeUnfinishedBuilds();
   const stateRoot = join(cacheRoot(), "clusters");
   if (existsSync(stateRoot)) {
     const live = new Set(await p.listAll());
@@ -97,5 +185,51 @@ export async function sweep(): Promise<void> {
       if (!live.has(d) && d.startsWith(CLUSTER_PREFIX)) await rm(join(stateRoot, d), { recursive: true, force: true });
     }
   }
+  // A live run's cluster may have its network before `kind get clusters` lists it.
+  const held = openEntries()
+    .filter((e) => e.live)
+    .map((e) => e.cluster.name);
+  for (const n of await orphanNetworks([...(await p.listAll()), ...held])) {
+    await attempt(`network ${n}`, async () => {
+      say(`removing the network ${n} of a deleted cluster`);
+      await removeNetwork(n);
+    });
+  }
+  pruneJournals();
   console.log(removed ? `swept ${removed} leftover(s)` : "nothing to sweep");
+  if (failures.length) {
+    console.log(`${failures.length} could not be removed:\n${failures.map((f) => `  ✘ ${f}`).join("\n")}`);
+    process.exitCode = 3;
+  }
+}
+
+export interface SweepCluster {
+  name: string;
+  why: string;
+}
+
+/** Which kind clusters are whose: in use by a live run, left by a dead one, or of unknown origin. */
+export async function sweepPlan(
+  p: KindProvider,
+): Promise<{ inUse: SweepCluster[]; dead: SweepCluster[]; unknown: SweepCluster[] }> {
+  return classifyClusters(await p.listAll(), openEntries(), (name) =>
+    existsSync(join(clusterStateDir(name), "created.json")),
+  );
+}
+
+export function classifyClusters(
+  clusters: readonly string[],
+  entries: readonly OpenEntry[],
+  createdByVolcert: (name: string) => boolean,
+): { inUse: SweepCluster[]; dead: SweepCluster[]; unknown: SweepCluster[] } {
+  const plan = { inUse: [] as SweepCluster[], dead: [] as SweepCluster[], unknown: [] as SweepCluster[] };
+  for (const name of clusters) {
+    const mine = entries.filter((e) => e.cluster.name === name && e.cluster.provider === "kind");
+    const live = mine.find((e) => e.live);
+    if (live) plan.inUse.push({ name, why: `run ${live.runId} is using it` });
+    else if (createdByVolcert(name) || mine.some((e) => e.record.kind === "cluster" && e.record.created))
+      plan.dead.push({ name, why: "created by volcert, its run has ended" });
+    else plan.unknown.push({ name, why: "no record of volcert creating it" });
+  }
+  return plan;
 }

@@ -9,15 +9,18 @@ import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Cluster } from "../../clusters/cluster.ts";
 import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
-import { clusterLogFile, type KindProvider } from "../../clusters/kind/provider.ts";
+import { clusterLogFile, clusterStateDir, type KindProvider } from "../../clusters/kind/provider.ts";
 import type { ClusterShape } from "../../clusters/kind/shape.ts";
 import { attachKubeconfig } from "../../clusters/kubeconfig/provider.ts";
 import { helperPodNodeAccess } from "../../clusters/kubeconfig/nodes.ts";
 import { exec } from "../core/exec.ts";
+import type { RunJournal } from "../core/journal.ts";
 import { registerNodeAccess, type NodeAccess } from "../core/nodes.ts";
 import { say, step } from "../core/progress.ts";
 import { detachOrphanLoops } from "../drivers/loops.ts";
 import { printAccess } from "./cluster-commands.ts";
+import { refuseUnhealthy } from "./cluster-health.ts";
+import { raiseKindLimits } from "./host-limits.ts";
 
 export interface ClusterTarget {
   cluster: Cluster;
@@ -37,12 +40,23 @@ export interface ClusterTarget {
 export async function kindTarget(
   provider: KindProvider,
   shape: ClusterShape,
-  opts: { reuse: boolean; kubectl: string },
+  opts: { reuse: boolean; kubectl: string; journal: RunJournal },
 ): Promise<ClusterTarget> {
+  // In the journal before it exists: a run stopped during `kind create` still leaves a record.
+  const entry = opts.journal.open(
+    opts.reuse ? `kind cluster ${shape.name} in use` : `kind cluster ${shape.name} created`,
+    { kind: "cluster", created: !opts.reuse },
+    { name: shape.name, provider: "kind", kubeconfig: join(clusterStateDir(shape.name), "kubeconfig") },
+  );
+  raiseKindLimits();
   const cluster = opts.reuse
-    ? await step(`reuse kind cluster ${shape.name}`, () => provider.attach(shape.name))
+    ? await step(`reuse kind cluster ${shape.name}`, async () => {
+        const attached = await provider.attach(shape.name);
+        await refuseUnhealthy(attached, opts.kubectl);
+        return attached;
+      })
     : await step(`fresh kind cluster ${shape.name} (1 control plane + ${shape.workers} workers)`, () =>
-        provider.create(shape, { logFile: clusterLogFile(shape.name) }),
+        provider.create(shape, { logFile: clusterLogFile(shape.name), runId: opts.journal.runId }),
       );
   const access = kindNodeAccess(cluster.name);
   registerNodeAccess(access);
@@ -55,11 +69,15 @@ export async function kindTarget(
     exportLogs: (dir) => provider.exportLogs(cluster.name, dir),
     async release(keep) {
       if (keep) {
+        // A reused cluster's record was only this run's use of it; a kept new one stays recorded
+        // (its faults healed), so `cluster sweep` knows it is volcert's once this run has ended.
+        if (opts.reuse) opts.journal.close(entry);
         printAccess(cluster.name, cluster.kubeconfigPath, opts.kubectl);
         return;
       }
       await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
-      for (const l of await detachOrphanLoops())
+      opts.journal.close(entry);
+      for (const l of await detachOrphanLoops(opts.journal.runId))
         say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
     },
   };

@@ -2,12 +2,12 @@
  * Getting from "nothing" to "tools and images ready": Docker engine, image build, and the paths of
  * the binaries the rest of volcert calls (kind, kubectl, helm). Shared by every command that needs a cluster.
  */
-import { ensureDockerEngine } from "../docker/engine.ts";
 import { step } from "../core/progress.ts";
 import { binaryPath, buildImages, runTargets, type BuildReport } from "../../clusters/images/build.ts";
 import { imageNames, loadManifest, type Manifest } from "../../clusters/images/manifest.ts";
 import { buildPlan } from "../../clusters/images/plan.ts";
 import type { KindTools } from "../../clusters/kind/provider.ts";
+import { checkCacheTools, ensureEngine } from "./host.ts";
 
 /** kind's tools, and helm for drivers installed from a chart (InstallTarget.helm). */
 export type Tools = KindTools & { helm: string };
@@ -25,17 +25,19 @@ export interface Environment {
  */
 export async function prepareEnvironment(opts: { images?: readonly string[] } = {}): Promise<Environment> {
   const manifest = loadManifest();
-  const engine = await step("Docker engine", ensureDockerEngine);
+  const engine = await step("Docker engine", ensureEngine);
   const targets = runTargets(buildPlan(manifest), opts.images ?? []);
   const build = await step("hermetic images (cached steps are skipped)", () => buildImages(manifest, { targets }));
   return { manifest, tools: toolsFor(manifest), build, dockerVersion: engine.serverVersion };
 }
 
 export function toolsFor(manifest: Manifest): Tools {
-  return {
+  const tools = {
     kind: binaryPath(manifest, "go-kind", "kind"),
     kubectl: binaryPath(manifest, "go-kubernetes", "kubectl"),
     helm: binaryPath(manifest, "go-helm", "helm"),
     nodeImage: imageNames(manifest).node,
   };
+  checkCacheTools([tools.kind, tools.kubectl, tools.helm]);
+  return tools;
 }

@@ -5,6 +5,7 @@
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { describeError, exitCodeForFailures, type ErrorCategory } from "../core/errors.ts";
+import { STOP_EXIT_CODES, type StopReason } from "../core/interrupt.ts";
 import { formatDuration, say } from "../core/progress.ts";
 import { volcertVersion } from "../core/version.ts";
 import { driverFilePaths } from "../drivers/load.ts";
@@ -26,6 +27,8 @@ export interface FinishInput {
   resultsDir: string;
   cluster: Summary["run"]["cluster"];
   loadedOf: (name: string) => AvailableDriver;
+  /** The run was stopped (Ctrl-C, SIGTERM, --deadline): its exit code says so, whatever ran. */
+  stopped?: StopReason | null;
 }
 
 /** The end of a run: summary on the console, verdict per driver, summary.json, the exit code. */
@@ -101,7 +104,7 @@ export async function finish(f: FinishInput): Promise<number> {
       if (d.reasons.length > 10) console.log(`      … and ${d.reasons.length - 10} more (summary.json)`);
     }
   }
-  const code = exitCodeForFailures(categories);
+  const code = f.stopped ? STOP_EXIT_CODES[f.stopped] : exitCodeForFailures(categories);
   const tally = (["driver", "infrastructure", "harness", "config"] as const)
     .map((c) => [c, categories.filter((x) => x === c).length] as const)
     .filter(([, n]) => n > 0);
@@ -119,6 +122,7 @@ export async function finish(f: FinishInput): Promise<number> {
       finishedAt: new Date().toISOString(),
       durationMs: Date.now() - started,
       exitCode: code,
+      ...(f.stopped ? { stopped: f.stopped } : {}),
       failures: Object.fromEntries(tally),
       cluster: f.cluster,
       options: { ...f.opts },
@@ -154,7 +158,12 @@ export async function finish(f: FinishInput): Promise<number> {
   if (report) console.log(`report: ${report}`);
   for (const b of summary.files.bundles) console.log(`bundle: ${join(f.runDir, b)}`);
   console.log(`summary: ${join(f.runDir, "summary.json")}`);
-  console.log(`${code ? "FAILED" : "PASSED"} in ${formatDuration(Date.now() - started)} (exit code ${code})`);
+  const outcome = f.stopped
+    ? `STOPPED (${f.stopped === "deadline" ? "--deadline reached" : f.stopped}): cases not run are listed as skipped, so this is no verdict;`
+    : code
+      ? "FAILED"
+      : "PASSED";
+  console.log(`${outcome} in ${formatDuration(Date.now() - started)} (exit code ${code})`);
   return code;
 }
 

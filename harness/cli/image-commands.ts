@@ -3,12 +3,17 @@ import { cachePaths, isComplete } from "../../clusters/images/cache.ts";
 import { imageKey } from "../../clusters/images/docker-images.ts";
 import { loadManifest } from "../../clusters/images/manifest.ts";
 import { buildPlan } from "../../clusters/images/plan.ts";
-import { ensureDockerEngine } from "../docker/engine.ts";
+import { ensureEngine } from "./host.ts";
+import { stoppable } from "../core/interrupt.ts";
 import { formatDuration, step } from "../core/progress.ts";
 
 export async function imagesBuild(targets: string[]): Promise<void> {
+  await stoppable("the image build", () => build(targets));
+}
+
+async function build(targets: string[]): Promise<void> {
   const manifest = loadManifest();
-  await step("Docker engine", ensureDockerEngine);
+  await step("Docker engine", ensureEngine);
   const report = await buildImages(manifest, { targets });
   const built = report.steps.filter((s) => !s.cached);
   console.log(
@@ -19,7 +24,7 @@ export async function imagesBuild(targets: string[]): Promise<void> {
 
 export async function imagesList(): Promise<void> {
   const manifest = loadManifest();
-  await ensureDockerEngine();
+  await ensureEngine();
   const plan = buildPlan(manifest);
   const keys = stepKeys(plan);
   for (const s of plan) {

@@ -19,7 +19,9 @@ Exit codes:
   2    bad input: options, driver files, missing images, a filter matching nothing, a required case the run could not run
   3    infrastructure only (Docker, image build, cluster, API server): not a verdict on the driver
   4    a volcert bug (no driver failure)
-  130  interrupted (Ctrl-C)
+  124  stopped by --deadline (cases in progress healed, what the run created removed, report of what ran written)
+  130  interrupted by Ctrl-C (SIGINT), same cleanup; a second Ctrl-C stops at once and lists what is left
+  143  stopped by SIGTERM, same cleanup
 `;
 
 const program = new Command()
@@ -28,9 +30,29 @@ const program = new Command()
   .version(versionLine(), "--version", "print volcert's version and commit")
   .addHelpText("after", EXIT_CODES)
   .showHelpAfterError()
+  .option("--yes", "let volcert restart Docker even while containers it did not create are running (they stop with it)")
+  .configureHelp({ showGlobalOptions: true })
   // Usage errors exit 2 (bad input), never 1 (which means "the driver failed").
-  .exitOverride();
+  .exitOverride()
+  // Before any command: a private cache root, kubectl's cache inside it, the --yes decision.
+  .hook("preAction", async () => {
+    const { prepareHost } = await import("./host.ts");
+    prepareHost({ yes: !!program.opts().yes });
+  });
 
+/** "1h30m", "45m", "90s" in ms, or NaN (reported by run planning with the other problems). */
+const duration = (v: string) =>
+  /^(\d+(h|m|s))+$/.test(v.trim())
+    ? [...v.matchAll(/(\d+)(h|m|s)/g)].reduce(
+        (ms, [, n, u]) => ms + Number(n) * { h: 3_600_000, m: 60_000, s: 1000 }[u as "h" | "m" | "s"],
+        0,
+      )
+    : Number.NaN;
+const deadlineOption = () =>
+  new Option(
+    "--deadline <duration>",
+    "stop the whole run after this long (e.g. 45m, 1h30m): cases in progress heal, what the run created is removed, exit 124",
+  ).argParser(duration);
 /** A whole number, or NaN (reported by run planning with the other problems). */
 const wholeNumber = (v: string) => (/^\d+$/.test(v.trim()) ? Number(v) : Number.NaN);
 const workersOption = () => new Option("--workers <n>", "worker nodes (0-3)").default(2).argParser(wholeNumber);
@@ -59,10 +81,12 @@ program
   .option("--context <name>", "the kubeconfig context (default: its current context)")
   .option("--installed", "the drivers are installed in the cluster already: test them as they are, never (un)install")
   .addOption(workersOption())
+  .addOption(deadlineOption())
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
     process.exitCode = await runMain({
       mode: "run",
+      ...(opts.deadline !== undefined ? { deadlineMs: opts.deadline } : {}),
       ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
       ...(opts.context ? { context: opts.context } : {}),
       installed: !!opts.installed,
@@ -125,10 +149,12 @@ program
     "run the NF suite only for these reference drivers (CI uses csi-hostpath flex-loop)",
   )
   .option("--report-dir <dir>", "where this run's results go; new or empty")
+  .addOption(deadlineOption())
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
     process.exitCode = await runMain({
       mode: "test",
+      ...(opts.deadline !== undefined ? { deadlineMs: opts.deadline } : {}),
       ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
       chaos: opts.chaos,
       ...(opts.chaosDriver ? { chaosDrivers: opts.chaosDriver } : {}),
@@ -168,9 +194,30 @@ cluster
   .argument("<name>")
   .action(async (name) => (await import("./cluster-commands.ts")).clusterKubeconfig(name));
 cluster
+  .command("heal")
+  .argument("<name>")
+  .description(
+    "restore a kept or reused cluster that a stopped run left faulted (from the run journals: start or unpause nodes, start the kubelet, remove the partition chain, uncordon, untaint, restore patched DaemonSets), then check its health",
+  )
+  .action(async (name) => (await import("./cluster-commands.ts")).clusterHeal(name));
+cluster
   .command("sweep")
-  .description("delete every leftover volcert cluster, assembly container and loop device")
-  .action(async () => (await import("./cluster-commands.ts")).sweep());
+  .description(
+    "remove what ended runs left behind: clusters volcert created, their loop devices, build containers and unfinished build outputs; never what a running volcert holds",
+  )
+  .option(
+    "--force",
+    "also remove kind clusters volcert has no record of creating, and build containers of running builds",
+  )
+  .action(async (opts) => (await import("./cluster-commands.ts")).sweep({ force: !!opts.force }));
+
+const docker = program.command("docker").description("what volcert changed in the host's Docker configuration");
+docker
+  .command("unshim")
+  .description(
+    "remove volcert's runtime shim and restore dockerd's previous default runtime (reloads dockerd; restarts it only if that is safe, or with --yes)",
+  )
+  .action(async () => (await import("./docker-commands.ts")).dockerUnshim());
 
 const images = program.command("images").description("the hermetic image toolchain (no container registry needed)");
 images

@@ -38,6 +38,8 @@ export interface RunOptions {
   kubeconfig?: string;
   /** The kubeconfig context (default: its current context). */
   context?: string;
+  /** Stop the whole run after this long (NaN: the option was not a duration). */
+  deadlineMs?: number;
   /** The drivers are already installed in the cluster: test them as they are, never install or uninstall. */
   installed?: boolean;
 }
@@ -107,6 +109,8 @@ export function caseFilter(ids: readonly string[]): string {
 /** Checks --case and --require against the catalog, and flags that contradict each other. */
 function selectionProblems(opts: RunOptions, known: KnownCases): string[] {
   const problems: string[] = [];
+  if (opts.deadlineMs !== undefined && !(opts.deadlineMs > 0))
+    problems.push("--deadline: not a duration such as 45m, 1h30m or 90s");
   const areas = new Set(known.ids.map((i) => i.split("-")[0] as string));
   if (opts.mode === "test") areas.add("SELF");
   const exists = (sel: string) => (sel.includes("-") ? known.ids.includes(sel) : areas.has(sel));

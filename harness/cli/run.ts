@@ -15,7 +15,12 @@ import { builtinImageRewrites } from "../../clusters/images/sidecars.ts";
 import { KindProvider } from "../../clusters/kind/provider.ts";
 import { parseShape } from "../../clusters/kind/shape.ts";
 import { ConfigError, describeError } from "../core/errors.ts";
-import { exec } from "../core/exec.ts";
+import { withSignal } from "../core/abort.ts";
+import { exec, signalChildren } from "../core/exec.ts";
+import { handleStops, STOP_EXIT_CODES, type RunStop } from "../core/interrupt.ts";
+import { RunJournal, type JournalCluster } from "../core/journal.ts";
+import { releaseRun, takeLease } from "../core/leases.ts";
+import { detachLoops, healFaults, printSettle } from "./journal-settle.ts";
 import { say, step } from "../core/progress.ts";
 import type { RunContext } from "../core/run-context.ts";
 import { generateReport } from "../report/allure-report.ts";
@@ -32,7 +37,7 @@ import { resolveDriverArgs, type AvailableDriver } from "./driver-args.ts";
 import { kindTarget, kubeconfigTarget } from "./cluster-target.ts";
 import { checkVendorPath, removeVendorCopy, tagVendorImage, writeVendorCopy } from "./vendor-selfcheck.ts";
 import { fixtureDriverFiles } from "../drivers/fixtures.ts";
-import { prepareEnvironment } from "./environment.ts";
+import { prepareEnvironment, toolsFor } from "./environment.ts";
 import { finish } from "./finish.ts";
 import { planRun, type RunOptions } from "./plan.ts";
 import { runVitestProject, type SuiteOutcome } from "./vitest-runner.ts";
@@ -41,9 +46,86 @@ export type { RunOptions } from "./plan.ts";
 
 export const REPORTS_DIR = resolve("reports");
 
+/**
+ * A run with its journal and lease (what it changes is recorded before it is made) and its stop
+ * handling: Ctrl-C, SIGTERM or --deadline stop the run, what it started is healed and removed
+ * (harness/core/interrupt.ts), and the exit code says it was stopped (130, 143, 124).
+ */
 export async function runMain(opts: RunOptions): Promise<number> {
-  const started = Date.now();
   const runId = `${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, "")}-${randomBytes(2).toString("hex")}`;
+  const journal = new RunJournal(runId);
+  takeLease(runId, `volcert ${process.argv.slice(2).join(" ")}`);
+  const stop = handleStops({
+    ...(opts.deadlineMs ? { deadlineMs: opts.deadlineMs } : {}),
+    onStop: (why) =>
+      say(
+        `\n${why === "deadline" ? "--deadline reached" : `${why} received`}: stopping. Cases in progress heal their faults, then volcert removes what this run created${opts.keepCluster ? " (the cluster is kept)" : ""} and writes the report of what ran. Press Ctrl-C again to stop at once.`,
+      ),
+    onGiveUp: () => {
+      signalChildren("SIGKILL");
+      const left = journal.openEntries();
+      say(
+        left.length
+          ? `stopped at once; still left from this run (journal ${journal.file}):\n${left.map((e) => `  - ${e.what} (cluster ${e.cluster.name})`).join("\n")}\n  restore a kept cluster: volcert cluster heal <name>; remove everything: volcert cluster sweep`
+          : "stopped at once; nothing of this run is left behind",
+      );
+    },
+  });
+  try {
+    const code = await withSignal(stop.signal, () => runSteps(opts, { runId, journal, stop }));
+    const why = stop.reason();
+    return why ? STOP_EXIT_CODES[why] : code;
+  } catch (err) {
+    const why = stop.reason();
+    if (!why) throw err;
+    say(`stopped: ${describeError(err)}`);
+    return STOP_EXIT_CODES[why];
+  } finally {
+    await withSignal(stop.cleanupSignal, () => settleLeftovers(journal, opts.keepCluster || !!opts.reuse)).catch(
+      (err: unknown) => say(`cleaning up after the run failed: ${describeError(err)}`),
+    );
+    stop.dispose();
+    const left = journal.openEntries();
+    if (left.some((e) => e.record.kind !== "cluster"))
+      say(
+        `left behind (journal ${journal.file}):\n${left.map((e) => `  - ${e.what}`).join("\n")}\n  fix: volcert cluster heal <name>, or volcert cluster sweep`,
+      );
+    releaseRun(runId, journal.file, left.length === 0);
+  }
+}
+
+/**
+ * What the run's own cleanup did not get to (it was stopped before the cluster existed, or a step
+ * of it failed): faults healed, loop devices detached, a cluster it created deleted unless kept.
+ */
+async function settleLeftovers(journal: RunJournal, keep: boolean): Promise<void> {
+  const left = journal.openEntries();
+  if (!left.length) return;
+  const provider = new KindProvider(toolsFor(loadManifest()));
+  const live = new Set(await provider.listAll());
+  const clusterExists = async (c: JournalCluster) => c.provider !== "kind" || live.has(c.name);
+  const kubectl = toolsFor(loadManifest()).kubectl;
+  printSettle("healing from the journal", await healFaults(left, { kubectl, clusterExists }));
+  printSettle("loop devices from the journal", await detachLoops(left, { clusterExists }));
+  for (const e of journal.openEntries()) {
+    if (e.record.kind !== "cluster") continue;
+    if (!e.record.created) journal.close(e.id);
+    else if (!keep) {
+      if (live.has(e.cluster.name))
+        await step(`delete cluster ${e.cluster.name}`, () => provider.destroy(e.cluster.name));
+      journal.close(e.id);
+    }
+  }
+}
+
+interface RunState {
+  runId: string;
+  journal: RunJournal;
+  stop: RunStop;
+}
+
+async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): Promise<number> {
+  const started = Date.now();
   const outcomes: Record<string, SuiteOutcome> = {};
 
   // Driver files and options are validated before any Docker or cluster work: a bad file or flag
@@ -97,7 +179,21 @@ export async function runMain(opts: RunOptions): Promise<number> {
     if (images.length) say(`driver ${p.name} needs images: ${images.join(", ")}`);
   }
   const done = (report: string | null, cluster: Summary["run"]["cluster"]) =>
-    finish({ outcomes, started, report, plan, opts, runId, runDir, resultsDir, cluster, loadedOf });
+    withSignal(stop.cleanupSignal, () =>
+      finish({
+        outcomes,
+        started,
+        report,
+        plan,
+        opts,
+        runId,
+        runDir,
+        resultsDir,
+        cluster,
+        loadedOf,
+        stopped: stop.reason(),
+      }),
+    );
 
   if (opts.mode === "test") {
     outcomes["lint"] = await step("format, lint and types (prettier, eslint, tsc)", lintOutcome);
@@ -174,7 +270,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
         runDir,
         workloadImage: images.workload,
       })
-    : await kindTarget(provider, shape, { reuse: plan.cluster.reuse, kubectl: env.tools.kubectl });
+    : await kindTarget(provider, shape, { reuse: plan.cluster.reuse, kubectl: env.tools.kubectl, journal });
   const { cluster, access } = target;
   const kube = new Kube(cluster.kubeconfigPath, env.tools.kubectl);
   let report: string | null = null;
@@ -210,6 +306,7 @@ export async function runMain(opts: RunOptions): Promise<number> {
     const nodes = (await kube.core.listNode()).items;
     const context: RunContext = {
       runId,
+      journal: journal.file,
       runDir,
       cluster: {
         name: cluster.name,
@@ -236,64 +333,98 @@ export async function runMain(opts: RunOptions): Promise<number> {
       installFailures,
     };
     outcomes["e2e"] = await step(`${plan.projects.join(" + ")} suites on the real cluster`, () =>
-      runVitestProject({
-        projects: plan.projects,
-        testNamePattern: plan.testNamePattern,
-        context,
-        allureResultsDir: resultsDir,
-        junitFile: join(runDir, "junit.xml"),
-      }),
+      runVitestProject(
+        {
+          projects: plan.projects,
+          testNamePattern: plan.testNamePattern,
+          context,
+          allureResultsDir: resultsDir,
+          junitFile: join(runDir, "junit.xml"),
+        },
+        stop.signal,
+      ),
     );
-    if (vendor) {
+    if (vendor && !stop.reason()) {
       // While the vendor copy is installed and nothing else runs on the cluster.
       outcomes["vendor"] = await step("vendor's path: existing cluster, upstream file, missing image", () =>
         checkVendorPath(vendor, cluster.kubeconfigPath, runDir),
       );
     }
-    if (plan.chaosDrivers.length) {
+    if (plan.chaosDrivers.length && !stop.reason()) {
       // Disruptive cases run alone, after everything else, one at a time.
       const only = plan.chaosDrivers.length < plan.drivers.length;
       const chaosFor = only ? ` for ${plan.chaosDrivers.map((d) => d.name).join(", ")} only` : "";
       outcomes["chaos"] = await step(`chaos suite (NF, one case at a time${chaosFor})`, () =>
-        runVitestProject({
-          projects: ["chaos"],
-          files: plan.chaosFiles,
-          testNamePattern: plan.testNamePattern,
-          context: { ...context, drivers: plan.chaosDrivers.map(runDriver) },
-          allureResultsDir: resultsDir,
-          junitFile: join(runDir, "junit-chaos.xml"),
-        }),
+        runVitestProject(
+          {
+            projects: ["chaos"],
+            files: plan.chaosFiles,
+            testNamePattern: plan.testNamePattern,
+            context: { ...context, drivers: plan.chaosDrivers.map(runDriver) },
+            allureResultsDir: resultsDir,
+            junitFile: join(runDir, "junit-chaos.xml"),
+          },
+          stop.signal,
+        ),
       );
     }
     if (outcomes["e2e"].failed || outcomes["chaos"]?.failed) {
       const logs = await target.exportLogs(join(runDir, "cluster-logs")).catch(() => null);
       if (logs) say(`cluster logs exported to ${logs}`);
     }
-    report = await step("HTML report", () =>
-      generateReport({
-        resultsDir,
-        outDir: join(runDir, "report"),
-        configDir: runDir,
-        name: `volcert ${opts.mode} ${runId}`,
-        env: {
-          kubernetes: env.manifest.kubernetes.version,
-          kind: env.manifest.kind,
-          nodeImage: images.node,
-          debian: env.manifest.debian.suite,
-          etcd: env.manifest.etcd,
-          coredns: env.manifest.coredns,
-          docker: env.dockerVersion,
-          volcert: versionLine(),
-          drivers: plan.drivers
-            .map((p) => `${p.name} ${loadedOf(p.name).loaded.definition.metadata.version ?? "(no version)"}`)
-            .join(", "),
-        },
-      }),
+    // The report of what ran is written even when the run was stopped.
+    report = await withSignal(stop.cleanupSignal, () =>
+      step("HTML report", () =>
+        generateReport({
+          resultsDir,
+          outDir: join(runDir, "report"),
+          configDir: runDir,
+          name: `volcert ${opts.mode} ${runId}`,
+          env: {
+            kubernetes: env.manifest.kubernetes.version,
+            kind: env.manifest.kind,
+            nodeImage: images.node,
+            debian: env.manifest.debian.suite,
+            etcd: env.manifest.etcd,
+            coredns: env.manifest.coredns,
+            docker: env.dockerVersion,
+            volcert: versionLine(),
+            drivers: plan.drivers
+              .map((p) => `${p.name} ${loadedOf(p.name).loaded.definition.metadata.version ?? "(no version)"}`)
+              .join(", "),
+          },
+        }),
+      ),
     ).catch((err: unknown) => {
       say(`report generation failed: ${describeError(err)}`);
       return null;
     });
   } finally {
+    // A teardown that fails is reported, never instead of the verdict (settleLeftovers retries).
+    await withSignal(stop.cleanupSignal, () => releaseAll()).catch((err: unknown) =>
+      say(
+        `✘ teardown failed (the verdict stands; \`volcert cluster sweep\` removes what is left): ${describeError(err)}`,
+      ),
+    );
+  }
+  return done(report, {
+    name: cluster.name,
+    provider: cluster.provider,
+    createdByVolcert: cluster.createdByVolcert,
+    kubernetes: env.manifest.kubernetes.version,
+  });
+
+  async function releaseAll(): Promise<void> {
+    // Faults a stopped case could not heal (a killed worker) are healed from the journal first.
+    const left = journal.openEntries();
+    if (left.some((e) => e.record.kind !== "cluster")) {
+      const exists = async () => true;
+      printSettle(
+        "healing from the journal",
+        await healFaults(left, { kubectl: env.tools.kubectl, clusterExists: exists }),
+      );
+      printSettle("loop devices from the journal", await detachLoops(journal.openEntries(), { clusterExists: exists }));
+    }
     // What volcert installed goes again, unless a kind cluster is kept for debugging; on an existing
     // cluster always (drivers that were there before are never uninstalled, only volcert's classes).
     if ((!plan.cluster.keep || byKubeconfig) && installed) {
@@ -316,12 +447,6 @@ export async function runMain(opts: RunOptions): Promise<number> {
     await target.release(plan.cluster.keep);
     if (vendor) await removeVendorCopy(vendor);
   }
-  return done(report, {
-    name: cluster.name,
-    provider: cluster.provider,
-    createdByVolcert: cluster.createdByVolcert,
-    kubernetes: env.manifest.kubernetes.version,
-  });
 }
 
 /** volcert's own code: formatted and linted (import direction included); a failure is volcert's. */

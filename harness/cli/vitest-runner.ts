@@ -1,12 +1,17 @@
 /**
- * Runs Vitest projects in-process and returns counts and, for every failure, whose it is. The run
- * context goes to the workers with Vitest's provide/inject; reporters (console, JUnit, Allure) are
- * given here, with this run's paths, so nothing reaches the workers through the environment.
+ * Runs Vitest projects and returns counts and, for every failure, whose it is. Vitest runs in a
+ * child process (harness/cli/vitest-child.ts) in its own process group: volcert's own process
+ * survives Ctrl-C, a crashed or stuck Vitest, and stays the one that heals, cleans up and reports.
+ * The run context goes to the workers with Vitest's provide/inject; reporters (console, JUnit,
+ * Allure) are given here, with this run's paths, so nothing reaches the workers through the
+ * environment.
  */
-import { createVitest } from "vitest/node";
-import { categoryOf, type ErrorCategory } from "../core/errors.ts";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { categoryOf, HarnessBug, type ErrorCategory } from "../core/errors.ts";
+import { startChild } from "../core/exec.ts";
 import { RUN_CONTEXT_KEY, type RunContext } from "../core/run-context.ts";
-
 export interface SuiteOutcome {
   passed: number;
   failed: number;
@@ -41,7 +46,47 @@ export interface VitestRun {
   junitFile: string;
 }
 
-export async function runVitestProject(spec: VitestRun): Promise<SuiteOutcome> {
+const CHILD = fileURLToPath(new URL("./vitest-child.mjs", import.meta.url));
+
+/**
+ * Runs the projects in a Vitest child process. `stop`, when aborted (Ctrl-C, SIGTERM, the
+ * deadline), sends SIGINT to the child's process group: the workers stop their cases' bodies,
+ * heal and clean up, later cases skip, and Vitest ends normally with its reports written.
+ */
+export async function runVitestProject(spec: VitestRun, stop?: AbortSignal): Promise<SuiteOutcome> {
+  const dir = join(dirname(spec.junitFile), ".vitest");
+  await mkdir(dir, { recursive: true });
+  const base = join(dir, basename(spec.junitFile, ".xml"));
+  const specFile = `${base}.spec.json`;
+  const outcomeFile = `${base}.outcome.json`;
+  await writeFile(specFile, JSON.stringify({ spec, outcomeFile } satisfies ChildSpec));
+  const child = await startChild(process.execPath, [CHILD, specFile]);
+  const onStop = () => child.signalGroup("SIGINT");
+  stop?.addEventListener("abort", onStop, { once: true });
+  if (stop?.aborted) onStop();
+  try {
+    const { code, signal } = await child.exited;
+    const text = await readFile(outcomeFile, "utf8").catch(() => null);
+    if (text === null) {
+      throw new HarnessBug(
+        `Vitest (${spec.projects.join(", ")}) ended ${signal ? `by ${signal}` : `with exit code ${code}`} without writing its results (${outcomeFile})`,
+      );
+    }
+    return JSON.parse(text) as SuiteOutcome;
+  } finally {
+    stop?.removeEventListener("abort", onStop);
+  }
+}
+
+export interface ChildSpec {
+  spec: VitestRun;
+  outcomeFile: string;
+}
+
+/** In the Vitest child process: runs the projects in-process and returns the outcome. */
+export async function runVitestInProcess(spec: VitestRun): Promise<SuiteOutcome> {
+  const keep = new Set([...process.listeners("SIGINT"), ...process.listeners("SIGTERM")]);
+  const { createVitest } = await import("vitest/node");
   const vitest = await createVitest("test", {
     project: spec.projects,
     watch: false,
@@ -55,6 +100,11 @@ export async function runVitestProject(spec: VitestRun): Promise<SuiteOutcome> {
     ...(spec.testNamePattern ? { testNamePattern: spec.testNamePattern } : {}),
   });
   if (spec.context) vitest.provide(RUN_CONTEXT_KEY, spec.context);
+  // Vitest's reporter exits the process on SIGINT/SIGTERM; in the child, a signal means "stop the
+  // cases in progress gracefully", which the workers do themselves (harness/core/interrupt.ts).
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    for (const l of process.listeners(sig)) if (!keep.has(l)) process.off(sig, l);
+  }
   const outcome: SuiteOutcome = {
     passed: 0,
     failed: 0,
@@ -96,7 +146,6 @@ export async function runVitestProject(spec: VitestRun): Promise<SuiteOutcome> {
   } finally {
     await vitest.close();
   }
-  process.exitCode = 0;
   return outcome;
 }
 

@@ -74,6 +74,9 @@ export async function exec(cmd: string, args: readonly string[], opts: ExecOptio
     timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     prefix: "",
     postfix: "",
+    // Its own process group: a terminal's Ctrl-C reaches only volcert, which decides what to stop,
+    // and a timeout or abort kills the command with everything it started (go build, debootstrap...).
+    detached: true,
   });
   const out: ProcessOutput = await shell`exec ${[cmd, ...args]}`;
   signal?.throwIfAborted(); // killed because the case was aborted: say so, not "exited 143"
@@ -125,6 +128,64 @@ export async function spawnDaemon(cmd: string, args: readonly string[], logFile:
   } finally {
     await fh.close();
   }
+}
+
+const live = new Set<number>();
+
+/** Signals every child started with `startChild` that is still running (giving up on a run). */
+export function signalChildren(sig: NodeJS.Signals): void {
+  for (const pid of live) {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export interface Child {
+  pid: number;
+  /** Resolves when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal to the child's whole process group. */
+  signalGroup(sig: NodeJS.Signals): void;
+}
+
+/**
+ * A child process whose output goes straight to the terminal (a Vitest run), in its own process
+ * group, with an IPC channel: when volcert dies, the channel closes and the child knows to stop.
+ */
+export async function startChild(
+  cmd: string,
+  args: readonly string[],
+  opts: { env?: ExecOptions["env"]; cwd?: string } = {},
+): Promise<Child> {
+  const child = spawn(cmd, [...args], {
+    detached: true,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    env: mergeEnv(opts.env),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("spawn", () => resolve(child.pid ?? -1));
+  });
+  live.add(pid);
+  void exited.then(() => live.delete(pid));
+  return {
+    pid,
+    exited,
+    signalGroup(sig) {
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        // already gone
+      }
+    },
+  };
 }
 
 function mergeEnv(extra: ExecOptions["env"]): Record<string, string> {

@@ -45,6 +45,23 @@ export interface NodeLifecycle {
   address(node: string): Promise<string>;
 }
 
+/** How long a command may run in a node when the caller does not say. */
+export const NODE_EXEC_TIMEOUT_MS = 120_000;
+
+/**
+ * argv wrapped in coreutils `timeout`, run inside the node: killing the host-side client (`docker
+ * exec`, `kubectl exec`) at its timeout does not kill the process it started in the node, so the
+ * node bounds it itself, a little before the host gives up (TERM, then KILL after a grace). `timeout`
+ * runs the command in its own process group and signals the whole group, so a script's children go
+ * too. Only for commands volcert runs; the command lines shown to people are left alone.
+ */
+export function inNodeTimeout(argv: readonly string[], hostTimeoutMs: number): string[] {
+  const marginMs = Math.min(10_000, hostTimeoutMs / 2);
+  const seconds = Math.max(1, Math.floor((hostTimeoutMs - marginMs) / 1000));
+  const killAfter = Math.max(1, Math.min(5, Math.floor(marginMs / 2000)));
+  return ["timeout", `--kill-after=${killAfter}s`, `${seconds}s`, ...argv];
+}
+
 export interface NodeAccess {
   shell: NodeShell;
   lifecycle?: NodeLifecycle;

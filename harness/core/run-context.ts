@@ -33,6 +33,8 @@ export interface RunDriver {
 
 export interface RunContext {
   runId: string;
+  /** The run's journal file (harness/core/journal.ts): workers record faults and loop devices there. */
+  journal: string;
   /** Where this run writes its records (repro records, DP-10 samples...). */
   runDir: string;
   cluster: RunCluster;

@@ -1,25 +1,41 @@
 /**
  * Makes a Docker engine reachable, or says exactly why it cannot.
  *
- * 1. A daemon that already answers is used as is.
+ * 1. A daemon that already answers is used as is: volcert changes nothing on that host's Docker.
  * 2. Otherwise, only as root on Debian: install Debian's docker.io if dockerd is missing, register
- *    the capability shim when (and only when) the bounding set lacks a capability Docker asks for,
- *    and start dockerd. Every decision is logged. Running it twice changes nothing the second time.
+ *    the capability shim when (and only when) the bounding set lacks a capability Docker asks for
+ *    (recording the default runtime it replaces), and start dockerd. A dockerd that runs but does
+ *    not answer is restarted only if no container volcert did not create is running, or the user
+ *    said --yes. Every decision is logged. Running it twice changes nothing the second time.
  * 3. Anywhere else: an InfraError naming what to start.
  */
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
 import { InfraError } from "../core/errors.ts";
-import { exec, lastLines, spawnDaemon } from "../core/exec.ts";
+import { exec, lastLines } from "../core/exec.ts";
 import { say } from "../core/progress.ts";
 import { waitFor } from "../core/wait.ts";
 import { missingCapabilities, parseCapBnd } from "./capabilities.ts";
-import { renderShimScript, withShim, type DaemonJson } from "./shim.ts";
+import { checkRestartIsSafe, hostContainers, NOTHING_IS_OURS, type ContainerOwnership } from "./containers.ts";
+import { dataRootOf, dockerdLogTail, pidFileOf, startDockerd, systemDockerdPid } from "./dockerd.ts";
+import {
+  HOST_PATHS,
+  readDaemonJson,
+  writeDaemonJson,
+  writeFileAtomic,
+  writeShimRecord,
+  type DockerHostPaths,
+} from "./host-files.ts";
+import { hasShim, recordBeforeShim, renderShimScript, withShim, type DaemonJson } from "./shim.ts";
 
-const DAEMON_JSON = "/etc/docker/daemon.json";
-const SHIM_PATH = "/usr/local/libexec/volcert/volcert-runc";
-const DOCKERD_LOG = "/var/log/volcert-dockerd.log";
+/** What the host's Docker may be put through, decided by the CLI. */
+export interface DockerHostOptions {
+  /** Which containers are volcert's (default: none, so any running container blocks a restart). */
+  isOurs?: ContainerOwnership;
+  /** The user agreed to restart Docker even with other people's containers running (--yes). */
+  consentToRestart?: boolean;
+  paths?: DockerHostPaths;
+}
 
 export interface EngineInfo {
   serverVersion: string;
@@ -32,7 +48,7 @@ export async function dockerServerVersion(): Promise<{ ok: boolean; version: str
   return { ok: r.ok && r.stdout.trim() !== "", version: r.stdout.trim(), error: lastLines(r.stderr || r.stdout, 3) };
 }
 
-export async function ensureDockerEngine(): Promise<EngineInfo> {
+export async function ensureDockerEngine(host: DockerHostOptions = {}): Promise<EngineInfo> {
   const first = await dockerServerVersion();
   if (first.ok) return { serverVersion: first.version, actions: [] };
 
@@ -67,14 +83,35 @@ export async function ensureDockerEngine(): Promise<EngineInfo> {
     await aptInstall(packages);
   }
 
-  const changed = await configureShim(missing, log);
-  await startDockerd(changed, log);
+  const paths = host.paths ?? HOST_PATHS;
+  const { config, changed } = await configureShim(missing, paths, log);
+  const pidFile = pidFileOf(config, paths);
+  const runningPid = await systemDockerdPid(pidFile);
+  if (runningPid !== null && !changed) {
+    log(`dockerd (pid ${runningPid}) is running but not answering yet; waiting for it`);
+  } else {
+    if (runningPid !== null) {
+      const { containers, source } = await hostContainers(dataRootOf(config, paths));
+      const { foreign } = checkRestartIsSafe(containers, {
+        isOurs: host.isOurs ?? NOTHING_IS_OURS,
+        consent: host.consentToRestart ?? false,
+        why: "its configuration changed and it does not answer",
+        source,
+      });
+      if (foreign.length) log(`restarting Docker with ${foreign.length} container(s) not volcert's running (--yes)`);
+    }
+    await startDockerd({ restartPid: runningPid, pidFile, paths }, log);
+  }
 
   const version = await waitFor(
     "Docker engine answering on its socket",
     async () => {
       const v = await dockerServerVersion();
-      return { done: v.ok, value: v.version, seen: v.ok ? v.version : `${v.error}; dockerd log: ${await logTail()}` };
+      return {
+        done: v.ok,
+        value: v.version,
+        seen: v.ok ? v.version : `${v.error}; dockerd log: ${await dockerdLogTail(paths)}`,
+      };
     },
     { timeoutMs: 90_000, intervalMs: 1000, blame: "infrastructure" },
   );
@@ -115,95 +152,48 @@ async function aptInstall(packages: string[]): Promise<void> {
   }
 }
 
-/** Returns true when daemon.json or the shim changed (a running dockerd would need a restart). */
-async function configureShim(missing: string[], log: (m: string) => void): Promise<boolean> {
-  let current: DaemonJson = {};
-  if (existsSync(DAEMON_JSON)) {
-    const text = await readFile(DAEMON_JSON, "utf8");
-    try {
-      current = text.trim() ? (JSON.parse(text) as DaemonJson) : {};
-    } catch (err) {
-      throw new InfraError(`${DAEMON_JSON} is not valid JSON (${(err as Error).message})`, {
-        fix: `repair or remove ${DAEMON_JSON}; volcert will not overwrite a file it cannot read`,
-      });
-    }
-  }
-  let changed = false;
-  if (missing.length) {
-    log(
-      `capability bounding set lacks ${missing.join(", ")}; registering runtime shim ${SHIM_PATH} as dockerd's default runtime`,
-    );
-    const runc = ["/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc"].find((p) => existsSync(p));
-    if (!runc) throw new InfraError("runc not found (expected /usr/sbin/runc from Debian's runc package)");
-    const script = renderShimScript(missing, runc);
-    const old = existsSync(SHIM_PATH) ? await readFile(SHIM_PATH, "utf8") : "";
-    if (old !== script) {
-      await mkdir(dirname(SHIM_PATH), { recursive: true });
-      await writeFile(SHIM_PATH, script);
-      changed = true;
-    }
-    await chmod(SHIM_PATH, 0o755);
-  } else {
-    log("capability bounding set is complete; no runtime shim needed");
-  }
-  const next = withShim(current, missing.length ? SHIM_PATH : null);
-  if (JSON.stringify(next) !== JSON.stringify(current)) {
-    await mkdir(dirname(DAEMON_JSON), { recursive: true });
-    await writeFile(DAEMON_JSON, `${JSON.stringify(next, null, 2)}\n`);
-    log(`updated ${DAEMON_JSON}`);
-    changed = true;
-  }
-  return changed;
-}
-
-async function startDockerd(configChanged: boolean, log: (m: string) => void): Promise<void> {
-  const systemdIsInit = (await readFile("/proc/1/comm", "utf8").catch(() => "")).trim() === "systemd";
-  if (systemdIsInit) {
-    log(`${configChanged ? "restarting" : "starting"} docker.service with systemctl`);
-    await exec("systemctl", [configChanged ? "restart" : "start", "docker"], { timeoutMs: 120_000 });
-    return;
-  }
-  const running = await exec("pgrep", ["-x", "dockerd"], { nothrow: true });
-  if (running.ok) {
-    if (configChanged) {
-      log("stopping the running dockerd so it picks up the new configuration");
-      await exec("pkill", ["-x", "dockerd"], { nothrow: true });
-      await waitFor(
-        "old dockerd to exit",
-        async () => {
-          const r = await exec("pgrep", ["-x", "dockerd"], { nothrow: true });
-          return { done: !r.ok, seen: r.ok ? `dockerd pid ${r.stdout.trim()} still running` : "exited" };
-        },
-        { timeoutMs: 60_000, intervalMs: 500, blame: "infrastructure" },
-      );
-    } else {
-      log(`dockerd (pid ${running.stdout.trim()}) is running but not answering yet; waiting for it`);
-      return;
-    }
-  }
-  await removeStalePidFile("/var/run/docker.pid", "dockerd", log);
-  log(`no init system manages Docker here; starting dockerd in the background (log: ${DOCKERD_LOG})`);
-  await spawnDaemon("dockerd", [], DOCKERD_LOG);
-}
-
 /**
- * A machine that was stopped without shutting dockerd down keeps /var/run/docker.pid; if that pid
- * now belongs to another process, dockerd refuses to start. Remove the file only in that case.
+ * Writes the shim and registers it as dockerd's default runtime. The default runtime it replaces
+ * is recorded first, so `volcert docker unshim` can restore it. Returns the resulting daemon.json
+ * and whether it changed (a running dockerd would have to re-read it); a new shim script alone
+ * needs nothing, dockerd runs the file afresh for every container.
  */
-async function removeStalePidFile(path: string, program: string, log: (m: string) => void): Promise<void> {
-  if (!existsSync(path)) return;
-  const pid = (await readFile(path, "utf8")).trim();
-  const comm = (await readFile(`/proc/${pid}/comm`, "utf8").catch(() => "")).trim();
-  if (comm !== program) {
-    log(`removing stale ${path} (pid ${pid} is ${comm ? `"${comm}"` : "not running"})`);
-    await rm(path, { force: true });
+async function configureShim(
+  missing: string[],
+  paths: DockerHostPaths,
+  log: (m: string) => void,
+): Promise<{ config: DaemonJson; changed: boolean }> {
+  const current = await readDaemonJson(paths.daemonJson);
+  if (!missing.length) {
+    log("capability bounding set is complete; no runtime shim needed");
+    // A shim registered on an earlier boot stays until `volcert docker unshim`, which checks
+    // first: containers created with it cannot start without it.
+    if (hasShim(current))
+      log(`the runtime shim registered earlier is no longer needed: \`volcert docker unshim\` removes it`);
+    return { config: current, changed: false };
   }
-}
-
-async function logTail(): Promise<string> {
-  try {
-    return lastLines(await readFile(DOCKERD_LOG, "utf8"), 1) || "(empty)";
-  } catch {
-    return "(no log)";
+  log(
+    `capability bounding set lacks ${missing.join(", ")}; registering runtime shim ${paths.shim} as dockerd's default runtime`,
+  );
+  const script = renderShimScript(missing);
+  const old = existsSync(paths.shim) ? await readFile(paths.shim, "utf8") : "";
+  if (old !== script) {
+    // Atomic: dockerd may be running the old script right now, and sh reads scripts as it goes.
+    await writeFileAtomic(paths.shim, script, 0o755);
+    log(`wrote ${paths.shim}`);
   }
+  const record = recordBeforeShim(current);
+  if (record) {
+    await writeShimRecord(paths.shimRecord, record);
+    log(
+      `recorded the previous default runtime (${record.defaultRuntime ?? "none: runc"}) in ${paths.shimRecord}; \`volcert docker unshim\` restores it`,
+    );
+  }
+  const next = withShim(current, paths.shim);
+  const changed = JSON.stringify(next) !== JSON.stringify(current);
+  if (changed) {
+    await writeDaemonJson(paths.daemonJson, next);
+    log(`updated ${paths.daemonJson} (other keys kept)`);
+  }
+  return { config: next, changed };
 }

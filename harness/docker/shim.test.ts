@@ -3,7 +3,14 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { renderShimScript, SHIM_RUNTIME_NAME, withShim } from "./shim.ts";
+import {
+  recordBeforeShim,
+  renderShimScript,
+  SHIM_RUNTIME_NAME,
+  withoutShim,
+  withShim,
+  type DaemonJson,
+} from "./shim.ts";
 
 const allCaps = ["CAP_CHOWN", "CAP_SYS_ADMIN", "CAP_SYS_RESOURCE"];
 
@@ -13,10 +20,12 @@ function runShim(args: (dir: string) => string[], spec: object, specFile: (dir: 
   writeFileSync(fakeRunc, `#!/bin/sh\necho "runc $*"\n`);
   chmodSync(fakeRunc, 0o755);
   const shim = join(dir, "shim");
-  writeFileSync(shim, renderShimScript(["CAP_SYS_RESOURCE"], fakeRunc));
+  writeFileSync(shim, renderShimScript(["CAP_SYS_RESOURCE"]));
   chmodSync(shim, 0o755);
   writeFileSync(specFile(dir), JSON.stringify(spec));
-  const out = execFileSync(shim, args(dir), { encoding: "utf8" });
+  // runc is looked up at each call, PATH first (the fake one here, before any real runc).
+  const env = { ...process.env, PATH: `${dir}:${process.env["PATH"] ?? "/usr/bin:/bin"}` };
+  const out = execFileSync(shim, args(dir), { encoding: "utf8", env });
   return { out, spec: JSON.parse(readFileSync(specFile(dir), "utf8")) };
 }
 
@@ -55,26 +64,68 @@ describe("runtime shim script", () => {
   });
 });
 
-describe("daemon.json merge", () => {
-  test("adds the shim as default runtime and keeps other keys", () => {
-    const next = withShim(
-      { "log-driver": "json-file", runtimes: { other: { path: "/x" } } },
-      "/usr/local/libexec/volcert/volcert-runc",
-    );
-    expect(next).toEqual({
+const recorded = (name: string) =>
+  JSON.parse(readFileSync(join(import.meta.dirname, "../../fixtures/recorded", name), "utf8")) as DaemonJson;
+
+describe("daemon.json: installing the shim", () => {
+  test("a default runtime set by someone else is recorded, replaced, and every other key kept", () => {
+    const nvidia = recorded("daemon-json-nvidia-default.json");
+    const current: DaemonJson = {
+      ...nvidia,
       "log-driver": "json-file",
-      runtimes: { other: { path: "/x" }, [SHIM_RUNTIME_NAME]: { path: "/usr/local/libexec/volcert/volcert-runc" } },
+      "log-opts": { "max-size": "10m", "max-file": "3" },
+      "storage-driver": "overlay2",
+      "live-restore": true,
+    };
+    expect(recordBeforeShim(current, new Date("2025-01-01T00:00:00Z"))).toEqual({
+      defaultRuntime: "nvidia",
+      recordedAt: "2025-01-01T00:00:00.000Z",
+    });
+    expect(withShim(current, "/usr/local/libexec/volcert/volcert-runc")).toEqual({
+      ...current,
+      runtimes: {
+        nvidia: { path: "/usr/bin/nvidia-container-runtime", runtimeArgs: [] },
+        [SHIM_RUNTIME_NAME]: { path: "/usr/local/libexec/volcert/volcert-runc" },
+      },
       "default-runtime": SHIM_RUNTIME_NAME,
     });
   });
 
-  test("removing the shim restores the file it was added to", () => {
-    const before = { "log-driver": "json-file" };
-    expect(withShim(withShim(before, "/p"), null)).toEqual(before);
+  test("no default runtime before: the record says so (dockerd used runc)", () => {
+    expect(recordBeforeShim({ "log-driver": "json-file" })?.defaultRuntime).toBeNull();
+  });
+
+  test("the shim already the default (an earlier install): nothing new to record", () => {
+    expect(recordBeforeShim(recorded("daemon-json-volcert-shim-unrecorded.json"))).toBeNull();
   });
 
   test("is idempotent", () => {
     const once = withShim({}, "/p");
     expect(withShim(once, "/p")).toEqual(once);
+  });
+});
+
+describe("daemon.json: removing the shim", () => {
+  test("restores the recorded default runtime and keeps every other key", () => {
+    const before: DaemonJson = { ...recorded("daemon-json-nvidia-default.json"), "log-driver": "journald" };
+    const record = recordBeforeShim(before);
+    expect(withoutShim(withShim(before, "/p"), record)).toEqual(before);
+  });
+
+  test("no default runtime before: the key goes, and an empty runtimes map with it", () => {
+    const before: DaemonJson = { "log-driver": "json-file", "data-root": "/srv/docker" };
+    expect(withoutShim(withShim(before, "/p"), recordBeforeShim(before))).toEqual(before);
+  });
+
+  test("a shim installed before records existed: back to Docker's default", () => {
+    expect(withoutShim(recorded("daemon-json-volcert-shim-unrecorded.json"), null)).toEqual({});
+  });
+
+  test("a default someone changed since the install is left alone", () => {
+    const changed = { ...withShim({}, "/p"), "default-runtime": "crun", runtimes: { crun: { path: "/usr/bin/crun" } } };
+    expect(withoutShim(changed, { defaultRuntime: "nvidia", recordedAt: "" })).toEqual({
+      "default-runtime": "crun",
+      runtimes: { crun: { path: "/usr/bin/crun" } },
+    });
   });
 });

@@ -101,15 +101,3 @@ export async function createStaticVolume(
     },
   };
 }
-
-/** Backing directories on a node that no volume owns any more (leak check). */
-export async function leftoverVolumeDirs(shell: NodeShell, node: string, prefix: string): Promise<string[]> {
-  const r = await shell.exec(node, ["sh", "-c", `ls -1 ${VOLUME_ROOT} 2>/dev/null || true`], {
-    nothrow: true,
-    timeoutMs: 30_000,
-  });
-  return r.stdout
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith(prefix));
-}

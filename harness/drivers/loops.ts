@@ -4,6 +4,8 @@
  * "(deleted)" has lost its owner (the volume or the whole node is gone), so it is safe to detach.
  */
 import { exec } from "../core/exec.ts";
+import { otherLiveRuns } from "../core/leases.ts";
+import { say } from "../core/progress.ts";
 
 // After the node container is gone the kernel shows the path relative to its former volume
 // (/lib/volcert-flex-loop/...), so match the directory name, not the full node path.
@@ -23,7 +25,19 @@ export function orphanLoops(
   return out;
 }
 
-export async function detachOrphanLoops(): Promise<{ device: string; file: string }[]> {
+/**
+ * Detaches them, unless another volcert run is alive: a device of a live run's volume can look
+ * orphaned for a moment (its file removed just before the detach), so while another run is going
+ * they are left for `cluster sweep` once it has ended. `ownRunId`: the caller's run.
+ */
+export async function detachOrphanLoops(ownRunId?: string): Promise<{ device: string; file: string }[]> {
+  const others = otherLiveRuns(ownRunId);
+  if (others.length) {
+    say(
+      `loop devices of deleted volumes are left for \`volcert cluster sweep\`: another volcert run is in progress (${others.map((l) => `pid ${l.pid}`).join(", ")})`,
+    );
+    return [];
+  }
   const r = await exec("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"], { nothrow: true });
   const found = orphanLoops(r.stdout);
   for (const l of found) await exec("losetup", ["--detach", l.device], { nothrow: true });

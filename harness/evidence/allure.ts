@@ -59,3 +59,17 @@ export function labelFailedTask(task: { meta: object }, blame: string): void {
     data: { labels: [{ name: BLAME_LABEL, value: blame }] },
   });
 }
+
+/**
+ * A step of the case's report with its own outcome: passed, or failed (the driver's) or broken
+ * (anyone else's) with its error, so a second failure (a leak found after the case had already
+ * failed) shows next to the verdict without replacing it.
+ */
+export async function reportStep(name: string, error?: Error & { category?: string }): Promise<void> {
+  const status = !error
+    ? allure.Status.PASSED
+    : error.category === "driver"
+      ? allure.Status.FAILED
+      : allure.Status.BROKEN;
+  await allure.logStep(name, status, error);
+}

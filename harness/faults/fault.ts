@@ -1,8 +1,11 @@
 /**
  * A fault is disposable: injecting it returns a handle whose heal() is idempotent and also runs
  * when the case fails (the case runner heals every fault before it deletes anything). Injection
- * and healing are recorded on the case's timeline.
+ * and healing are recorded on the case's timeline, and in the run's journal (written before the
+ * fault is injected, cleared when it is healed), so a run stopped in the middle of a fault leaves
+ * a record `volcert cluster heal` can restore from (harness/faults/restore.ts).
  */
+import { journaled, type FaultRecord } from "../core/journal.ts";
 import type { Timeline } from "./timeline.ts";
 
 export interface Fault extends AsyncDisposable {
@@ -16,9 +19,11 @@ export async function injectFault(
   name: string,
   inject: () => Promise<void>,
   heal: () => Promise<void>,
+  record: FaultRecord,
 ): Promise<Fault> {
   timeline.mark(`inject: ${name}`);
   let healed = false;
+  let settle = () => undefined as void;
   const fault: Fault = {
     name,
     get healed() {
@@ -28,12 +33,13 @@ export async function injectFault(
       if (healed) return;
       await heal();
       healed = true;
+      settle();
       timeline.mark(`healed: ${name}`);
     },
     [Symbol.asyncDispose]: () => fault.heal(),
   };
   try {
-    await inject();
+    settle = (await journaled(name, record, inject)).settle;
   } catch (err) {
     // A half-injected fault is healed at once; the error says what failed, and if healing failed too.
     await fault.heal().catch((healErr: unknown) => {

@@ -3,8 +3,9 @@ import { InfraError } from "../core/errors.ts";
 import { nodeAccess, type NodeShell } from "../core/nodes.ts";
 import { waitFor } from "../core/wait.ts";
 import type { JsonPatchOp, Kube } from "../k8s/kube.ts";
-import { addTaint, removeTaint } from "../k8s/taints.ts";
+import { addTaint } from "../k8s/taints.ts";
 import { injectFault, type Fault } from "./fault.ts";
+import { restoreFault } from "./restore.ts";
 import type { Timeline } from "./timeline.ts";
 
 /** Stops one container of a pod in the node's runtime (crictl); the kubelet restarts it. */
@@ -64,11 +65,13 @@ export async function restartControllerManager(
 export const OUT_OF_SERVICE = "node.kubernetes.io/out-of-service";
 
 export function outOfServiceTaint(t: Timeline, kube: Kube, node: string): Promise<Fault> {
+  const record = { kind: "fault", fault: "taint", node, key: OUT_OF_SERVICE } as const;
   return injectFault(
     t,
     `taint ${OUT_OF_SERVICE}=nodeshutdown:NoExecute on ${node}`,
     () => addTaint(kube, node, { key: OUT_OF_SERVICE, value: "nodeshutdown", effect: "NoExecute" }),
-    async () => void (await removeTaint(kube, node, OUT_OF_SERVICE)),
+    () => restoreFault(record, { kube }),
+    record,
   );
 }
 
@@ -81,7 +84,8 @@ export function drainNode(t: Timeline, kube: Kube, node: string): Promise<Fault>
       void (await kube.kubectl(["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=180s"], {
         timeoutMs: 200_000,
       })),
-    async () => void (await kube.mergePatch("Node", node, undefined, { spec: { unschedulable: null } })),
+    () => restoreFault({ kind: "fault", fault: "cordon", node }, { kube }),
+    { kind: "fault", fault: "cordon", node },
   );
 }
 
@@ -111,11 +115,12 @@ export async function keepDaemonSetOff(
     },
   };
   const patch = (ops: JsonPatchOp[]) => kube.jsonPatch("DaemonSet", name, namespace, ops);
+  const record = { kind: "fault", fault: "daemonset-affinity", namespace, name, original } as const;
   return injectFault(
     t,
     `DaemonSet ${namespace}/${name} kept off ${node} (node affinity NotIn ${node})`,
     async () => void (await patch([{ op: "add", path, value: exclude }])),
-    async () =>
-      void (await patch(original === null ? [{ op: "remove", path }] : [{ op: "replace", path, value: original }])),
+    () => restoreFault(record, { kube }),
+    record,
   );
 }

@@ -8,6 +8,7 @@ import { nodeAccess, type NodeAccess } from "../core/nodes.ts";
 import { kubeletAction, waitKubelet } from "../nodes/kubelet.ts";
 import { needsLifecycle } from "../nodes/lifecycle.ts";
 import { injectFault, type Fault } from "./fault.ts";
+import { partitionInjectScript, restoreFault } from "./restore.ts";
 import type { Timeline } from "./timeline.ts";
 
 export async function stopKubelet(t: Timeline, node: string, access: NodeAccess = nodeAccess()): Promise<Fault> {
@@ -20,10 +21,8 @@ export async function stopKubelet(t: Timeline, node: string, access: NodeAccess 
       await kubeletAction(shell, node, "stop");
       await waitKubelet(shell, node, "inactive");
     },
-    async () => {
-      await kubeletAction(shell, node, "start");
-      await waitKubelet(shell, node, "active");
-    },
+    () => restoreFault({ kind: "fault", fault: "kubelet-stopped", node }, { access }),
+    { kind: "fault", fault: "kubelet-stopped", node },
   );
 }
 
@@ -41,9 +40,8 @@ export async function pauseNode(t: Timeline, node: string, access: NodeAccess = 
     t,
     `node ${node} paused (frozen)`,
     () => lifecycle.pause(node),
-    async () => {
-      if ((await lifecycle.state(node)) === "paused") await lifecycle.unpause(node);
-    },
+    () => restoreFault({ kind: "fault", fault: "node-paused", node }, { access }),
+    { kind: "fault", fault: "node-paused", node },
   );
 }
 
@@ -60,29 +58,12 @@ export async function partitionNode(t: Timeline, node: string, access: NodeAcces
   const { shell } = access;
   const dev = (await shell.exec(node, ["ip", "-o", "-4", "addr", "show", "to", ip])).stdout.trim().split(/\s+/)[1];
   if (!dev) throw new Error(`no interface with address ${ip} in node ${node}`);
-  const jumps = [`INPUT -i ${dev}`, `FORWARD -i ${dev}`, `OUTPUT -o ${dev}`, `FORWARD -o ${dev}`];
-  const ipt = "iptables -w 10";
-  const inject = [
-    `${ipt} -N VOLCERT-PARTITION 2>/dev/null || ${ipt} -F VOLCERT-PARTITION`,
-    `${ipt} -A VOLCERT-PARTITION -j DROP`,
-    ...jumps.map(
-      (j) =>
-        `${ipt} -C ${j} -j VOLCERT-PARTITION 2>/dev/null || ${ipt} -I ${j.replace(" ", " 1 ")} -j VOLCERT-PARTITION`,
-    ),
-  ];
-  // Deletes every jump and the chain, then proves it: a heal that did not take must fail, not pass.
-  const heal = [
-    ...jumps.map(
-      (j) => `while ${ipt} -C ${j} -j VOLCERT-PARTITION 2>/dev/null; do ${ipt} -D ${j} -j VOLCERT-PARTITION; done`,
-    ),
-    `if ${ipt} -S VOLCERT-PARTITION >/dev/null 2>&1; then ${ipt} -F VOLCERT-PARTITION && ${ipt} -X VOLCERT-PARTITION; fi`,
-    `! ${ipt} -S VOLCERT-PARTITION >/dev/null 2>&1`,
-  ];
   return injectFault(
     t,
     `node ${node} (${ip}, ${dev}) cut off the network (all packets dropped)`,
-    async () => void (await shell.exec(node, ["sh", "-ec", inject.join("\n")])),
-    async () => void (await shell.exec(node, ["sh", "-ec", heal.join("\n")])),
+    async () => void (await shell.exec(node, ["sh", "-ec", partitionInjectScript(dev)])),
+    () => restoreFault({ kind: "fault", fault: "partition", node, device: dev }, { access }),
+    { kind: "fault", fault: "partition", node, device: dev },
   );
 }
 
@@ -90,20 +71,12 @@ export async function partitionNode(t: Timeline, node: string, access: NodeAcces
 export async function stopNode(t: Timeline, node: string, access: NodeAccess = nodeAccess()): Promise<Fault> {
   const lifecycle = needsLifecycle(`powering node ${node} off`, access);
   const ip = await lifecycle.address(node);
+  const record = { kind: "fault", fault: "node-stopped", node, address: ip } as const;
   return injectFault(
     t,
     `node ${node} (${ip}) powered off`,
     () => lifecycle.stop(node, 30),
-    async () => {
-      if ((await lifecycle.state(node)) === "running") return;
-      await lifecycle.start(node);
-      const now = await lifecycle.address(node);
-      // The kubelet is configured for its address (--node-ip): a node that comes back with another
-      // one cannot work (kind: Docker gives the old address back only when it is still free).
-      if (now !== ip)
-        throw new Error(
-          `node ${node} came back with address ${now}, not ${ip}; its kubelet is configured for ${ip}, so this cluster cannot be healed: delete it`,
-        );
-    },
+    () => restoreFault(record, { access }),
+    record,
   );
 }

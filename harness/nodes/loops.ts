@@ -2,6 +2,7 @@
  * Loop devices a case attaches on a node (a local PV on a block device, a filesystem image): a
  * sparse file in the node, attached with losetup, detached and removed when disposed.
  */
+import { journaled } from "../core/journal.ts";
 import type { NodeShell } from "../core/nodes.ts";
 
 export interface NodeLoopDevice extends AsyncDisposable {
@@ -16,12 +17,16 @@ export async function attachLoopFile(
   file: string,
   size = "64M",
 ): Promise<NodeLoopDevice> {
-  await shell.exec(node, ["sh", "-ec", 'mkdir -p "$(dirname "$1")" && truncate -s "$2" "$1"', "sh", file, size]);
+  // In the run's journal before it exists: a run stopped now leaves a record sweep and heal act on.
+  const { settle } = await journaled(`loop device on ${node} backed by ${file}`, { kind: "loop", node, file }, () =>
+    shell.exec(node, ["sh", "-ec", 'mkdir -p "$(dirname "$1")" && truncate -s "$2" "$1"', "sh", file, size]),
+  );
   let device: string;
   try {
     device = (await shell.exec(node, ["losetup", "--find", "--show", file])).stdout.trim();
   } catch (err) {
     await shell.exec(node, ["rm", "-f", file], { nothrow: true });
+    settle();
     throw err;
   }
   return {
@@ -31,6 +36,7 @@ export async function attachLoopFile(
     async [Symbol.asyncDispose]() {
       await shell.exec(node, ["losetup", "-d", device], { nothrow: true });
       await shell.exec(node, ["rm", "-f", file], { nothrow: true });
+      settle();
     },
   };
 }

@@ -40,6 +40,8 @@ export interface Summary {
     finishedAt: string;
     durationMs: number;
     exitCode: number;
+    /** The run was stopped before its end (SIGINT, SIGTERM, deadline): no verdict. */
+    stopped?: string;
     /** Failures by whose they are. */
     failures: Partial<Record<ErrorCategory, number>>;
     cluster: { name: string; provider: string; createdByVolcert: boolean; kubernetes: string } | null;
