@@ -20,6 +20,7 @@ import { exec, signalChildren } from "../core/exec.ts";
 import { handleStops, STOP_EXIT_CODES, type RunStop } from "../core/interrupt.ts";
 import { RunJournal, type JournalCluster } from "../core/journal.ts";
 import { releaseRun, takeLease } from "../core/leases.ts";
+import { checkInterrupts } from "./interrupt-selfcheck.ts";
 import { detachLoops, healFaults, printSettle } from "./journal-settle.ts";
 import { say, step } from "../core/progress.ts";
 import type { RunContext } from "../core/run-context.ts";
@@ -366,6 +367,12 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
           },
           stop.signal,
         ),
+      );
+    }
+    if (vendor && !stop.reason()) {
+      // Two more runs next to this one, each stopped in the middle of a fault (its own clusters).
+      outcomes["stops"] = await step("stopped runs leave nothing behind (Ctrl-C and kill -9 during a fault)", () =>
+        checkInterrupts(runId, runDir),
       );
     }
     if (outcomes["e2e"].failed || outcomes["chaos"]?.failed) {

@@ -3,6 +3,7 @@
  * and a failure is a CommandError that carries the command line, exit code and the tail of stderr.
  */
 import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { appendFile, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { $, ProcessOutput } from "zx";
@@ -147,6 +148,8 @@ export interface Child {
   pid: number;
   /** Resolves when the process has exited. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal to the child only (as a terminal's Ctrl-C reaches a foreground volcert). */
+  signal(sig: NodeJS.Signals): void;
   /** Sends a signal to the child's whole process group. */
   signalGroup(sig: NodeJS.Signals): void;
 }
@@ -158,14 +161,20 @@ export interface Child {
 export async function startChild(
   cmd: string,
   args: readonly string[],
-  opts: { env?: ExecOptions["env"]; cwd?: string } = {},
+  opts: { env?: ExecOptions["env"]; cwd?: string; /** Output here instead of the terminal. */ logFile?: string } = {},
 ): Promise<Child> {
+  let out: "inherit" | number = "inherit";
+  if (opts.logFile) {
+    await mkdir(dirname(opts.logFile), { recursive: true });
+    out = openSync(opts.logFile, "a");
+  }
   const child = spawn(cmd, [...args], {
     detached: true,
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    stdio: ["ignore", out, out, "ipc"],
     env: mergeEnv(opts.env),
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
+  if (typeof out === "number") closeSync(out);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
@@ -178,6 +187,13 @@ export async function startChild(
   return {
     pid,
     exited,
+    signal(sig) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    },
     signalGroup(sig) {
       try {
         process.kill(-pid, sig);
