@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { InfraError } from "../../harness/core/errors.ts";
+import { unstoppable } from "../../harness/core/abort.ts";
 import { exec, execPipeline } from "../../harness/core/exec.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { LABEL_KEY, LABEL_MANAGED } from "./docker-images.ts";
@@ -111,6 +112,7 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
       log,
     );
   } finally {
-    await exec("docker", ["rm", "-f", "-v", name], { nothrow: true });
+    // Also when the build was stopped (Ctrl-C): the privileged container must not outlive it.
+    await unstoppable(() => exec("docker", ["rm", "-f", "-v", name], { nothrow: true }));
   }
 }

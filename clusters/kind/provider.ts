@@ -18,6 +18,11 @@ interface NodeStatusView {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
+/** Whether a cluster was kept on purpose (markKept). */
+export function isKept(name: string): boolean {
+  return existsSync(join(clusterStateDir(name), "kept"));
+}
+
 export function clusterStateDir(name: string): string {
   return join(cacheRoot(), "clusters", name);
 }
@@ -129,6 +134,14 @@ export class KindProvider {
     );
   }
 
+  /**
+   * Marks a cluster as kept on purpose (--keep-cluster, `cluster up`): `cluster sweep` removes
+   * leftovers, not these (`cluster down` or `sweep --force` does).
+   */
+  async markKept(name: string): Promise<void> {
+    await writeFile(join(clusterStateDir(name), "kept"), `${new Date().toISOString()}\n`, { mode: 0o600 });
+  }
+
   /** A handle on an existing volcert kind cluster. */
   async attach(name: string): Promise<KindCluster> {
     if (!(await this.listAll()).includes(name)) {
@@ -222,12 +235,21 @@ export async function removeNetwork(name: string): Promise<void> {
     throw new InfraError(`docker network rm ${name}: ${r.stderr.trim()}`);
 }
 
-/** Networks of volcert clusters that no longer exist (left by a cluster deleted without volcert). */
-export async function orphanNetworks(liveClusters: readonly string[]): Promise<string[]> {
-  const r = await exec("docker", ["network", "ls", "--format", "{{.Name}}"], { timeoutMs: 60_000 });
+/**
+ * Networks of volcert clusters that no longer exist (a cluster deleted without volcert). A
+ * network younger than an hour is left alone: kind creates it before the nodes, so a cluster
+ * being created (by `cluster up`, or a run with another VOLCERT_CACHE) has one kind does not list.
+ */
+export async function orphanNetworks(liveClusters: readonly string[], now = Date.now()): Promise<string[]> {
+  const r = await exec("docker", ["network", "ls", "--format", "{{.Name}}\t{{.CreatedAt}}"], { timeoutMs: 60_000 });
   const live = new Set(liveClusters.map(clusterNetwork));
   return r.stdout
     .split("\n")
-    .map((l) => l.trim())
-    .filter((n) => n.startsWith(CLUSTER_PREFIX) && n.endsWith("-net") && !live.has(n));
+    .map((l) => l.trim().split("\t"))
+    .filter(([n, created]) => {
+      if (!n || !n.startsWith(CLUSTER_PREFIX) || !n.endsWith("-net") || live.has(n)) return false;
+      const at = Date.parse((created ?? "").replace(/ \+0000 UTC$/, "Z").replace(" ", "T"));
+      return Number.isFinite(at) && now - at > 60 * 60_000;
+    })
+    .map(([n]) => n as string);
 }

@@ -22,7 +22,7 @@ if (run) {
       run.journal,
     ),
   );
-  stopWorkerOnSignals();
+  stopWorkerOnSignals(run.stopFile);
 }
 
 declare module "vitest" {

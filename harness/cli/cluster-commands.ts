@@ -6,6 +6,7 @@ import { loadManifest } from "../../clusters/images/manifest.ts";
 import {
   clusterLogFile,
   clusterStateDir,
+  isKept,
   KindProvider,
   orphanNetworks,
   removeNetwork,
@@ -39,6 +40,7 @@ export async function clusterUp(opts: { name: string; workers: number; defaultSt
       const cluster = await step(`kind cluster ${shape.name} (1 control plane + ${shape.workers} workers)`, () =>
         provider.create(shape, { logFile: clusterLogFile(shape.name) }),
       );
+      await provider.markKept(cluster.name);
       printAccess(cluster.name, cluster.kubeconfigPath, env.tools.kubectl);
     },
     async () => {
@@ -139,18 +141,28 @@ export async function sweep(opts: { force: boolean }): Promise<void> {
       failures.push(`${what}: ${describeError(err)}`);
     }
   };
+  // --force never reaches kind clusters of other tools (not named volcert-*): `cluster down` refuses them too.
+  const forced = opts.force ? [...plan.kept, ...plan.unknown.filter((c) => c.name.startsWith(CLUSTER_PREFIX))] : [];
   for (const c of plan.inUse) say(`keeping cluster ${c.name}: ${c.why}`);
-  for (const c of plan.unknown)
-    say(
-      `${opts.force ? "removing (--force)" : "keeping"} cluster ${c.name}: ${c.why}${opts.force ? "" : " (--force removes it)"}`,
-    );
+  for (const c of [...plan.kept, ...plan.unknown]) {
+    if (forced.includes(c)) say(`removing cluster ${c.name} (--force): ${c.why}`);
+    else
+      say(
+        `keeping cluster ${c.name}: ${c.why}${c.name.startsWith(CLUSTER_PREFIX) ? " (`cluster down` or --force removes it)" : ""}`,
+      );
+  }
   const entries = openEntries().filter((e) => !e.live);
   const existing = new Set(await p.listAll());
   const clusterExists = async (c: JournalCluster) => c.provider !== "kind" || existing.has(c.name);
   const loops = await detachLoops(entries, { clusterExists });
   removed += loops.done.length;
   failures.push(...loops.failed);
-  for (const c of [...plan.dead, ...(opts.force ? plan.unknown : [])]) {
+  for (const c of [...plan.dead, ...forced]) {
+    // A run may have started using it since the plan was made (--reuse): looked at again.
+    if (openEntries().some((e) => e.live && e.cluster.name === c.name)) {
+      say(`keeping cluster ${c.name}: a run started using it`);
+      continue;
+    }
     await attempt(`cluster ${c.name}`, () =>
       step(`delete leftover cluster ${c.name} (${c.why})`, () => p.destroy(c.name)),
     );
@@ -178,17 +190,17 @@ export async function sweep(opts: { force: boolean }): Promise<void> {
     removed++;
   }
   if (!lockHolder("build")) removed += await removeUnfinishedBuilds();
+  // A live run's cluster may have its state directory and network before kind lists it.
+  const held = openEntries()
+    .filter((e) => e.live)
+    .map((e) => e.cluster.name);
   const stateRoot = join(cacheRoot(), "clusters");
   if (existsSync(stateRoot)) {
-    const live = new Set(await p.listAll());
+    const live = new Set([...(await p.listAll()), ...held]);
     for (const d of await readdir(stateRoot)) {
       if (!live.has(d) && d.startsWith(CLUSTER_PREFIX)) await rm(join(stateRoot, d), { recursive: true, force: true });
     }
   }
-  // A live run's cluster may have its network before `kind get clusters` lists it.
-  const held = openEntries()
-    .filter((e) => e.live)
-    .map((e) => e.cluster.name);
   for (const n of await orphanNetworks([...(await p.listAll()), ...held])) {
     await attempt(`network ${n}`, async () => {
       say(`removing the network ${n} of a deleted cluster`);
@@ -208,12 +220,24 @@ export interface SweepCluster {
   why: string;
 }
 
-/** Which kind clusters are whose: in use by a live run, left by a dead one, or of unknown origin. */
-export async function sweepPlan(
-  p: KindProvider,
-): Promise<{ inUse: SweepCluster[]; dead: SweepCluster[]; unknown: SweepCluster[] }> {
-  return classifyClusters(await p.listAll(), openEntries(), (name) =>
-    existsSync(join(clusterStateDir(name), "created.json")),
+export interface SweepPlan {
+  /** A live run holds it: never touched. */
+  inUse: SweepCluster[];
+  /** Kept on purpose (--keep-cluster, `cluster up`): only `--force` removes it. */
+  kept: SweepCluster[];
+  /** Created by volcert, its run ended, not kept: removed. */
+  dead: SweepCluster[];
+  /** No record of volcert creating it: only `--force` removes it, and only if named volcert-*. */
+  unknown: SweepCluster[];
+}
+
+/** Which kind clusters are whose. */
+export async function sweepPlan(p: KindProvider): Promise<SweepPlan> {
+  return classifyClusters(
+    await p.listAll(),
+    openEntries(),
+    (name) => existsSync(join(clusterStateDir(name), "created.json")),
+    isKept,
   );
 }
 
@@ -221,15 +245,17 @@ export function classifyClusters(
   clusters: readonly string[],
   entries: readonly OpenEntry[],
   createdByVolcert: (name: string) => boolean,
-): { inUse: SweepCluster[]; dead: SweepCluster[]; unknown: SweepCluster[] } {
-  const plan = { inUse: [] as SweepCluster[], dead: [] as SweepCluster[], unknown: [] as SweepCluster[] };
+  kept: (name: string) => boolean,
+): SweepPlan {
+  const plan: SweepPlan = { inUse: [], kept: [], dead: [], unknown: [] };
   for (const name of clusters) {
     const mine = entries.filter((e) => e.cluster.name === name && e.cluster.provider === "kind");
     const live = mine.find((e) => e.live);
     if (live) plan.inUse.push({ name, why: `run ${live.runId} is using it` });
-    else if (createdByVolcert(name) || mine.some((e) => e.record.kind === "cluster" && e.record.created))
-      plan.dead.push({ name, why: "created by volcert, its run has ended" });
-    else plan.unknown.push({ name, why: "no record of volcert creating it" });
+    else if (createdByVolcert(name) || mine.some((e) => e.record.kind === "cluster" && e.record.created)) {
+      if (kept(name)) plan.kept.push({ name, why: "kept on purpose (--keep-cluster or cluster up)" });
+      else plan.dead.push({ name, why: "created by volcert, its run has ended" });
+    } else plan.unknown.push({ name, why: "no record of volcert creating it" });
   }
   return plan;
 }

@@ -72,6 +72,7 @@ export async function kindTarget(
         // A reused cluster's record was only this run's use of it; a kept new one stays recorded
         // (its faults healed), so `cluster sweep` knows it is volcert's once this run has ended.
         if (opts.reuse) opts.journal.close(entry);
+        else await provider.markKept(cluster.name);
         printAccess(cluster.name, cluster.kubeconfigPath, opts.kubectl);
         return;
       }

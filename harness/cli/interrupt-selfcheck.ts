@@ -27,8 +27,8 @@ const BIN = fileURLToPath(new URL("./bin.mjs", import.meta.url));
 /** A chaos case that powers a node off early in its body. */
 const FAULT_CASE = "NF-05";
 
-export async function checkInterrupts(runId: string, runDir: string): Promise<SuiteOutcome> {
-  const checks = await Promise.all([ctrlC(runId, runDir), kill9(runId, runDir)]);
+export async function checkInterrupts(runId: string, runDir: string, stop: AbortSignal): Promise<SuiteOutcome> {
+  const checks = await Promise.all([ctrlC(runId, runDir, stop), kill9(runId, runDir, stop)]);
   const failedTests: string[] = [];
   for (const [name, problems] of checks) {
     if (problems.length) {
@@ -46,11 +46,11 @@ export async function checkInterrupts(runId: string, runDir: string): Promise<Su
   };
 }
 
-async function ctrlC(runId: string, runDir: string): Promise<[string, string[]]> {
+async function ctrlC(runId: string, runDir: string, stop: AbortSignal): Promise<[string, string[]]> {
   const name = `volcert-int-${runId.slice(-4)}`;
   const reportDir = join(runDir, "interrupt-ctrl-c");
   const problems: string[] = [];
-  const child = await startRun(name, reportDir, []);
+  const child = await startRun(name, reportDir, stop);
   const fault = await faultOf(child, reportDir).catch((err: unknown) => {
     problems.push(`no fault was journaled: ${String(err)}`);
     return null;
@@ -66,11 +66,13 @@ async function ctrlC(runId: string, runDir: string): Promise<[string, string[]]>
   return [`Ctrl-C during a fault (${fault?.what ?? "no fault"}) leaves nothing behind`, problems];
 }
 
-async function kill9(runId: string, runDir: string): Promise<[string, string[]]> {
+async function kill9(runId: string, runDir: string, stop: AbortSignal): Promise<[string, string[]]> {
   const name = `volcert-k9-${runId.slice(-4)}`;
   const reportDir = join(runDir, "interrupt-kill-9");
   const problems: string[] = [];
-  const child = await startRun(name, reportDir, ["--keep-cluster"]);
+  // Not --keep-cluster: after kill -9 nothing deletes it anyway, and if this test run is stopped
+  // first, the child's own Ctrl-C handling removes it.
+  const child = await startRun(name, reportDir, stop);
   const fault = await faultOf(child, reportDir).catch((err: unknown) => {
     problems.push(`no fault was journaled: ${String(err)}`);
     return null;
@@ -108,12 +110,17 @@ async function kill9(runId: string, runDir: string): Promise<[string, string[]]>
   ];
 }
 
-function startRun(name: string, reportDir: string, extra: string[]): Promise<Child> {
-  return startChild(
+/** A run of the fault case; stopping this test run stops it the way Ctrl-C would (it cleans up). */
+async function startRun(name: string, reportDir: string, stop: AbortSignal): Promise<Child> {
+  const child = await startChild(
     process.execPath,
-    [BIN, "run", "--name", name, "--driver", "csi-hostpath", "--case", FAULT_CASE, "--report-dir", reportDir, ...extra],
+    [BIN, "run", "--name", name, "--driver", "csi-hostpath", "--case", FAULT_CASE, "--report-dir", reportDir],
     { logFile: `${reportDir}.log` },
   );
+  const onStop = () => child.signal("SIGINT");
+  stop.addEventListener("abort", onStop, { once: true });
+  void child.exited.then(() => stop.removeEventListener("abort", onStop));
+  return child;
 }
 
 /** The first fault the run's journal lists (the run is found by its report directory). */

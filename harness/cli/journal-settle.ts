@@ -6,6 +6,7 @@
  * closed in its own run's journal; what failed is returned, with why.
  */
 import { existsSync } from "node:fs";
+import { basename } from "node:path";
 import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
 import { describeError } from "../core/errors.ts";
 import { exec } from "../core/exec.ts";
@@ -77,7 +78,9 @@ export async function detachLoops(
         });
         for (const line of r.stdout.split("\n")) {
           const [dev, back = ""] = line.trim().split(/\s+(.*)/);
-          if (dev && back.replace(/ \(deleted\)$/, "").endsWith(file))
+          // The kernel shows the path relative to the node's former volume: match the file name
+          // (a case's files are named after its namespace, so unique on the machine).
+          if (dev && back.replace(/ \(deleted\)$/, "").endsWith(`/${basename(file)}`))
             await exec("losetup", ["--detach", dev], { timeoutMs: 30_000 });
         }
       }

@@ -112,8 +112,9 @@ async function settleLeftovers(journal: RunJournal, keep: boolean): Promise<void
     if (e.record.kind !== "cluster") continue;
     if (!e.record.created) journal.close(e.id);
     else if (!keep) {
-      if (live.has(e.cluster.name))
-        await step(`delete cluster ${e.cluster.name}`, () => provider.destroy(e.cluster.name));
+      // Also when kind does not list it (stopped before its nodes existed): its network and state
+      // directory may exist already; kind delete of a missing cluster is a no-op.
+      await step(`delete cluster ${e.cluster.name}`, () => provider.destroy(e.cluster.name));
       journal.close(e.id);
     }
   }
@@ -199,11 +200,14 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
   if (opts.mode === "test") {
     outcomes["lint"] = await step("format, lint and types (prettier, eslint, tsc)", lintOutcome);
     outcomes["unit"] = await step("unit tests", () =>
-      runVitestProject({
-        projects: ["unit"],
-        allureResultsDir: resultsDir,
-        junitFile: join(runDir, "junit-unit.xml"),
-      }),
+      runVitestProject(
+        {
+          projects: ["unit"],
+          allureResultsDir: resultsDir,
+          junitFile: join(runDir, "junit-unit.xml"),
+        },
+        stop.signal,
+      ),
     );
     if (opts.unitOnly || !shape) return done(null, null);
   }
@@ -308,6 +312,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     const context: RunContext = {
       runId,
       journal: journal.file,
+      stopFile: join(runDir, ".vitest", "stopped"),
       runDir,
       cluster: {
         name: cluster.name,
@@ -372,7 +377,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     if (vendor && !stop.reason()) {
       // Two more runs next to this one, each stopped in the middle of a fault (its own clusters).
       outcomes["stops"] = await step("stopped runs leave nothing behind (Ctrl-C and kill -9 during a fault)", () =>
-        checkInterrupts(runId, runDir),
+        checkInterrupts(runId, runDir, stop.signal),
       );
     }
     if (outcomes["e2e"].failed || outcomes["chaos"]?.failed) {

@@ -14,20 +14,36 @@ const entry = (cluster: string, live: boolean, created: boolean): OpenEntry => (
 
 describe("sweep selects only what ended runs of volcert left", () => {
   // `kind get clusters` on an engine shared with other jobs and users.
-  const clusters = ["kind", "volcert-ci-7", "volcert-dev", "volcert-from-image", "volcert-old", "volcert-reused"];
+  const clusters = [
+    "kind",
+    "volcert-ci-7",
+    "volcert-dev",
+    "volcert-from-image",
+    "volcert-killed",
+    "volcert-old",
+    "volcert-reused",
+  ];
   const entries = [
     entry("volcert-ci-7", true, true), // a run in progress (another CI job): never touched
-    entry("volcert-dev", false, true), // kept by a run that has ended
+    entry("volcert-dev", false, true), // kept by a run that has ended (--keep-cluster)
+    entry("volcert-killed", false, true), // its run was killed (kill -9) before deleting it
     entry("volcert-reused", true, false), // kept earlier, now reused by a live run
   ];
   const createdJson = new Set(["volcert-old", "volcert-reused"]); // state dir says volcert made it
-  const plan = classifyClusters(clusters, entries, (n) => createdJson.has(n));
+  const keptMarker = new Set(["volcert-dev"]);
+  const plan = classifyClusters(
+    clusters,
+    entries,
+    (n) => createdJson.has(n),
+    (n) => keptMarker.has(n),
+  );
 
   test("a live run's cluster is kept, whether it created or reuses it", () => {
     expect(plan.inUse.map((c) => c.name)).toEqual(["volcert-ci-7", "volcert-reused"]);
   });
-  test("clusters volcert created whose runs ended are removed", () => {
-    expect(plan.dead.map((c) => c.name)).toEqual(["volcert-dev", "volcert-old"]);
+  test("clusters volcert created whose runs ended are removed, unless kept on purpose", () => {
+    expect(plan.dead.map((c) => c.name)).toEqual(["volcert-killed", "volcert-old"]);
+    expect(plan.kept.map((c) => c.name)).toEqual(["volcert-dev"]);
   });
   test("a cluster with no record of volcert creating it is not volcert's, whatever its name or image", () => {
     expect(plan.unknown.map((c) => c.name)).toEqual(["kind", "volcert-from-image"]);

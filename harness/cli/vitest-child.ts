@@ -6,6 +6,7 @@
  * the same way, so cases heal their faults even then.
  */
 import { readFile, writeFile } from "node:fs/promises";
+import { markStopped } from "../core/interrupt.ts";
 import { runVitestInProcess, type ChildSpec } from "./vitest-runner.ts";
 
 export async function childMain(specFile: string): Promise<number> {
@@ -14,6 +15,7 @@ export async function childMain(specFile: string): Promise<number> {
   process.on("SIGINT", ignore);
   process.on("SIGTERM", ignore);
   process.once("disconnect", () => {
+    if (spec.context) markStopped(spec.context.stopFile, "volcert's CLI died");
     try {
       process.kill(-process.pid, "SIGINT");
     } catch {

@@ -11,6 +11,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { categoryOf, HarnessBug, type ErrorCategory } from "../core/errors.ts";
 import { startChild } from "../core/exec.ts";
+import { markStopped } from "../core/interrupt.ts";
 import { RUN_CONTEXT_KEY, type RunContext } from "../core/run-context.ts";
 export interface SuiteOutcome {
   passed: number;
@@ -61,7 +62,10 @@ export async function runVitestProject(spec: VitestRun, stop?: AbortSignal): Pro
   const outcomeFile = `${base}.outcome.json`;
   await writeFile(specFile, JSON.stringify({ spec, outcomeFile } satisfies ChildSpec));
   const child = await startChild(process.execPath, [CHILD, specFile]);
-  const onStop = () => child.signalGroup("SIGINT");
+  const onStop = () => {
+    if (spec.context) markStopped(spec.context.stopFile, "stopped");
+    child.signalGroup("SIGINT");
+  };
   stop?.addEventListener("abort", onStop, { once: true });
   if (stop?.aborted) onStop();
   try {

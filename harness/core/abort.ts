@@ -17,6 +17,16 @@ export function currentSignal(): AbortSignal | undefined {
   return storage.getStore();
 }
 
+const never = new AbortController().signal;
+
+/**
+ * Cleanup that must run even though the ambient signal is aborted (the assembly container of an
+ * interrupted build, a half-injected fault): its commands and waits keep their own time limits.
+ */
+export function unstoppable<T>(fn: () => Promise<T>): Promise<T> {
+  return storage.run(never, fn);
+}
+
 /** The explicit signal if given, else the current case's, else none. */
 export function effectiveSignal(explicit?: AbortSignal): AbortSignal | undefined {
   const ambient = currentSignal();

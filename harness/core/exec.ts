@@ -37,6 +37,9 @@ export interface ExecResult {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
+/** Process groups volcert started and that still run (commands and children). */
+const live = new Set<number>();
+
 export class CommandError extends InfraError {
   readonly result: ExecResult;
   constructor(result: ExecResult, logFile?: string) {
@@ -79,7 +82,13 @@ export async function exec(cmd: string, args: readonly string[], opts: ExecOptio
     // and a timeout or abort kills the command with everything it started (go build, debootstrap...).
     detached: true,
   });
-  const out: ProcessOutput = await shell`exec ${[cmd, ...args]}`;
+  const running = shell`exec ${[cmd, ...args]}`;
+  const pid = running.pid;
+  // Tracked so a second Ctrl-C (volcert exits at once) kills its group too.
+  if (pid) live.add(pid);
+  const out: ProcessOutput = await running.finally(() => {
+    if (pid) live.delete(pid);
+  });
   signal?.throwIfAborted(); // killed because the case was aborted: say so, not "exited 143"
   const result: ExecResult = {
     command,
@@ -131,9 +140,7 @@ export async function spawnDaemon(cmd: string, args: readonly string[], logFile:
   }
 }
 
-const live = new Set<number>();
-
-/** Signals every child started with `startChild` that is still running (giving up on a run). */
+/** Signals the process group of every command and child still running (giving up on a run). */
 export function signalChildren(sig: NodeJS.Signals): void {
   for (const pid of live) {
     try {

@@ -9,6 +9,8 @@
  * Cleanup runs under its own signal (`cleanupSignal`), aborted only by the second signal, so the
  * first Ctrl-C never cuts the cleanup it asked for.
  */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { withSignal } from "./abort.ts";
 import { VolcertError } from "./errors.ts";
 import { say } from "./progress.ts";
@@ -89,12 +91,25 @@ let listening = false;
  * Only SIGINT: the CLI sends it for Ctrl-C and SIGTERM alike, and SIGTERM stays Vitest's way to
  * end a worker. Setup files run once per test file, hence the guard.
  */
-export function stopWorkerOnSignals(): void {
+export function stopWorkerOnSignals(stopFile: string): void {
   if (listening) return;
   listening = true;
-  process.on("SIGINT", () => {
+  const stop = () => {
     if (!workerStop.signal.aborted) workerStop.abort(new RunStopped("SIGINT"));
-  });
+  };
+  process.on("SIGINT", stop);
+  // A worker started after the signal (Vitest starts one per test file) learns it here.
+  if (existsSync(stopFile)) stop();
+}
+
+/** Tells the run's later workers that it was stopped (see RunContext.stopFile). */
+export function markStopped(stopFile: string, reason: string): void {
+  try {
+    mkdirSync(dirname(stopFile), { recursive: true });
+    writeFileSync(stopFile, `${reason}\n`);
+  } catch {
+    // the run directory is gone: no worker will start either
+  }
 }
 
 export function workerStopSignal(): AbortSignal {

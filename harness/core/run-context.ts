@@ -35,6 +35,11 @@ export interface RunContext {
   runId: string;
   /** The run's journal file (harness/core/journal.ts): workers record faults and loop devices there. */
   journal: string;
+  /**
+   * Written when the run is stopped (Ctrl-C, SIGTERM, deadline, or the CLI died): Vitest starts a
+   * worker per test file, and a worker started after the signal learns it from this file.
+   */
+  stopFile: string;
   /** Where this run writes its records (repro records, DP-10 samples...). */
   runDir: string;
   cluster: RunCluster;

@@ -5,7 +5,8 @@
  * fault is injected, cleared when it is healed), so a run stopped in the middle of a fault leaves
  * a record `volcert cluster heal` can restore from (harness/faults/restore.ts).
  */
-import { journaled, type FaultRecord } from "../core/journal.ts";
+import { unstoppable } from "../core/abort.ts";
+import { currentJournal, type FaultRecord } from "../core/journal.ts";
 import type { Timeline } from "./timeline.ts";
 
 export interface Fault extends AsyncDisposable {
@@ -23,7 +24,12 @@ export async function injectFault(
 ): Promise<Fault> {
   timeline.mark(`inject: ${name}`);
   let healed = false;
-  let settle = () => undefined as void;
+  // Recorded before it is made, cleared once healed (a half-injected fault included).
+  const journal = currentJournal();
+  const entry = journal?.cluster ? journal.open(name, record, journal.cluster) : null;
+  const settle = () => {
+    if (journal && entry) journal.close(entry);
+  };
   const fault: Fault = {
     name,
     get healed() {
@@ -39,10 +45,11 @@ export async function injectFault(
     [Symbol.asyncDispose]: () => fault.heal(),
   };
   try {
-    settle = (await journaled(name, record, inject)).settle;
+    await inject();
   } catch (err) {
-    // A half-injected fault is healed at once; the error says what failed, and if healing failed too.
-    await fault.heal().catch((healErr: unknown) => {
+    // A half-injected fault is healed at once (even when the case was stopped: that is how it
+    // failed); the error says what failed, and if healing failed too.
+    await unstoppable(() => fault.heal()).catch((healErr: unknown) => {
       if (err instanceof Error)
         err.message += `\n(healing the half-injected fault also failed: ${healErr instanceof Error ? healErr.message : String(healErr)})`;
     });

@@ -34,9 +34,10 @@ export async function attachLoopFile(
     device,
     file,
     async [Symbol.asyncDispose]() {
-      await shell.exec(node, ["losetup", "-d", device], { nothrow: true });
+      const detached = await shell.exec(node, ["losetup", "-d", device], { nothrow: true });
       await shell.exec(node, ["rm", "-f", file], { nothrow: true });
-      settle();
+      // A device that did not detach stays in the journal for `cluster heal` and `sweep`.
+      if (detached.ok) settle();
     },
   };
 }
