@@ -50,6 +50,12 @@ export async function finish(f: FinishInput): Promise<number> {
     console.log("  unit: no test ran: that is not a pass");
     categories.push("harness");
   }
+  // Cases skipped as "stopped" in a run nobody stopped would be skips passed off as passes.
+  const strayStops = results.filter((r) => r.state === "skipped" && STOPPED_SKIP.test(r.skipReason ?? ""));
+  if (!f.stopped && strayStops.length) {
+    console.log(`  ${strayStops.length} cases were skipped as stopped, but the run was not stopped: a volcert bug`);
+    categories.push("harness");
+  }
   if (onCluster.length && ran(onCluster) === 0) {
     console.log("  no case ran on the cluster (all skipped or filtered out): that is not a pass");
     categories.push("config");
@@ -166,5 +172,8 @@ export async function finish(f: FinishInput): Promise<number> {
   console.log(`${outcome} in ${formatDuration(Date.now() - started)} (exit code ${code})`);
   return code;
 }
+
+/** The skip reasons of cases a stop cut short (harness/case/runtime.ts). */
+const STOPPED_SKIP = /^(not run|stopped before the end): /;
 
 const relativeTo = (from: string, to: string) => relative(from, to) || ".";

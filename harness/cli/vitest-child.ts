@@ -14,16 +14,19 @@ export async function childMain(specFile: string): Promise<number> {
   const ignore = () => undefined;
   process.on("SIGINT", ignore);
   process.on("SIGTERM", ignore);
-  process.once("disconnect", () => {
+  const onParentGone = () => {
     if (spec.context) markStopped(spec.context.stopFile, "volcert's CLI died");
     try {
       process.kill(-process.pid, "SIGINT");
     } catch {
       // not a group leader (started by hand): nothing else to stop
     }
-  });
+  };
+  process.once("disconnect", onParentGone);
   const outcome = await runVitestInProcess(spec);
   await writeFile(outcomeFile, JSON.stringify(outcome));
+  // Our own disconnect below fires the event too: it is not the CLI dying.
+  process.off("disconnect", onParentGone);
   process.disconnect?.();
   return 0;
 }
