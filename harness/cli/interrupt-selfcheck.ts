@@ -51,10 +51,7 @@ async function ctrlC(runId: string, runDir: string, stop: AbortSignal): Promise<
   const reportDir = join(runDir, "interrupt-ctrl-c");
   const problems: string[] = [];
   const child = await startRun(name, reportDir, stop);
-  const fault = await faultOf(child, reportDir).catch((err: unknown) => {
-    problems.push(`no fault was journaled: ${String(err)}`);
-    return null;
-  });
+  const fault = await faultOf(child, reportDir, problems);
   child.signal("SIGINT");
   const { code } = await exitOf(child, "the Ctrl-C'd run");
   if (code !== 130) problems.push(`exit code ${code}, not 130 (log: ${reportDir}.log)`);
@@ -73,10 +70,7 @@ async function kill9(runId: string, runDir: string, stop: AbortSignal): Promise<
   // Not --keep-cluster: after kill -9 nothing deletes it anyway, and if this test run is stopped
   // first, the child's own Ctrl-C handling removes it.
   const child = await startRun(name, reportDir, stop);
-  const fault = await faultOf(child, reportDir).catch((err: unknown) => {
-    problems.push(`no fault was journaled: ${String(err)}`);
-    return null;
-  });
+  const fault = await faultOf(child, reportDir, problems);
   // Nothing of volcert survives: the CLI and its Vitest group, at once.
   for (const pid of childrenOf(child.pid)) signalGroup(pid, "SIGKILL");
   child.signal("SIGKILL");
@@ -123,8 +117,16 @@ async function startRun(name: string, reportDir: string, stop: AbortSignal): Pro
   return child;
 }
 
-/** The first fault the run's journal lists (the run is found by its report directory). */
-async function faultOf(child: Child, reportDir: string): Promise<JournalEntry> {
+/** The first fault the run's journal lists, or null with the reason added to `problems`. */
+async function faultOf(child: Child, reportDir: string, problems: string[]): Promise<JournalEntry | null> {
+  return firstFault(child, reportDir).catch((err: unknown) => {
+    problems.push(`no fault was journaled: ${String(err)}`);
+    return null;
+  });
+}
+
+/** The run is found by its report directory (in its lease's command line). */
+async function firstFault(child: Child, reportDir: string): Promise<JournalEntry> {
   let found: JournalEntry | undefined;
   let exited = false;
   void child.exited.then(() => (exited = true));
