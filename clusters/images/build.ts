@@ -4,15 +4,15 @@
  * their dependencies are done, one step at a time per lane (Go builds, debootstrap, Docker), so
  * CPU-bound compiles overlap with downloads. One progress line per step, with its duration.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HarnessBug } from "../../harness/core/errors.ts";
 import { formatDuration, say } from "../../harness/core/progress.ts";
 import { withLock } from "../../harness/core/lock.ts";
-import { cachePaths, freshDir, hashOf, isComplete, markComplete } from "./cache.ts";
-import { imageKey } from "./docker-images.ts";
+import { BUILDING_SUFFIX, cachePaths, freshDir, hashOf, isComplete, markComplete } from "./cache.ts";
+import { imageKey, pruneReplacedImages, untagOwnUpstreamNames } from "./docker-images.ts";
 import { checkGo } from "./go.ts";
-import type { Manifest } from "./manifest.ts";
+import { upstreamNames, type Manifest } from "./manifest.ts";
 import { buildPlan, type BuildStep, type Lane } from "./plan.ts";
 import { ensureDebootstrap } from "./rootfs.ts";
 
@@ -152,16 +152,22 @@ async function buildUnlocked(manifest: Manifest, opts: { targets?: string[] }): 
       await lanes.run(s.lane, async () => {
         const t0 = Date.now();
         say(`▶ ${s.title}`);
-        const dir = await freshDir(cachePaths.out(s.id, key));
+        // Built beside its final place and renamed into it once complete: a reader never sees a
+        // half-written output under the key (the build lock keeps builders apart).
+        const final = cachePaths.out(s.id, key);
+        const dir = await freshDir(`${final}${BUILDING_SUFFIX}${process.pid}`);
         const logFile = join(logDir, `${s.id}.log`);
         try {
           await s.run({ key, dir, logFile, depDir });
         } catch (err) {
           say(`✘ ${s.title} (failed after ${formatDuration(Date.now() - t0)}; log: ${logFile})`);
+          await rm(dir, { recursive: true, force: true });
           throw err;
         }
         const durationMs = Date.now() - t0;
         if (!s.images.length) await markComplete(dir, { id: s.id, key, durationMs, builtAt: new Date().toISOString() });
+        await rm(final, { recursive: true, force: true });
+        await rename(dir, final);
         results.push({ id: s.id, title: s.title, key, cached: false, durationMs });
         say(`✔ ${s.title} (${formatDuration(durationMs)})`);
       });
@@ -179,6 +185,11 @@ async function buildUnlocked(manifest: Manifest, opts: { targets?: string[] }): 
   };
   await writeFile(report.reportFile, `${JSON.stringify(report, null, 2)}\n`);
   if (failure) throw failure.reason;
+  if (toBuild.length) {
+    const untagged = await untagOwnUpstreamNames(Object.values(upstreamNames(manifest)));
+    if (untagged.length)
+      say(`removed upstream names older builds gave volcert's images on this host: ${untagged.join(", ")}`);
+  }
   return report;
 }
 

@@ -53,6 +53,9 @@ export function hashPath(path: string): string {
 
 const STAMP = ".complete";
 
+/** A step builds into `<output>.building-<pid>` and renames it into place when complete (build.ts). */
+export const BUILDING_SUFFIX = ".building-";
+
 export function isComplete(dir: string): boolean {
   return existsSync(join(dir, STAMP));
 }

@@ -46,6 +46,44 @@ export async function buildFromContext(spec: ContextImage): Promise<void> {
   });
 }
 
+/**
+ * Removes the upstream-named tags (registry.k8s.io/...) that volcert's builds before 2026-12-02
+ * gave its own images in the host engine. Only a tag whose image carries volcert's label goes: a
+ * real upstream image someone pulled is never touched.
+ */
+export async function untagOwnUpstreamNames(names: readonly string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of names) {
+    const r = await exec(
+      "docker",
+      ["image", "inspect", "--format", `{{ index .Config.Labels "${LABEL_MANAGED}" }}`, name],
+      {
+        nothrow: true,
+        timeoutMs: 30_000,
+      },
+    );
+    if (!r.ok || r.stdout.trim() !== "true") continue;
+    await exec("docker", ["rmi", name], { timeoutMs: 60_000 });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** Removes volcert's dangling images (replaced by a newer build); returns how many went. */
+export async function pruneReplacedImages(): Promise<number> {
+  const label = `label=${LABEL_MANAGED}=true`;
+  const before = await exec("docker", ["images", "--quiet", "--filter", "dangling=true", "--filter", label], {
+    timeoutMs: 60_000,
+  });
+  if (!before.stdout.trim()) return 0;
+  await exec("docker", ["image", "prune", "--force", "--filter", label], { timeoutMs: 5 * 60_000 });
+  const after = await exec("docker", ["images", "--quiet", "--filter", "dangling=true", "--filter", label], {
+    timeoutMs: 60_000,
+  });
+  const count = (out: string) => new Set(out.split("\n").filter(Boolean)).size;
+  return count(before.stdout) - count(after.stdout);
+}
+
 export function fileName(path: string): string {
   return basename(path);
 }

@@ -4,10 +4,12 @@ import { ConfigError } from "../../harness/core/errors.ts";
 import {
   checkKubeadmImages,
   imageNames,
+  inNodeAliases,
   loadManifest,
   parseManifest,
   preloadedImages,
   stagingVersion,
+  upstreamNames,
 } from "./manifest.ts";
 
 const kubeadmList = readFileSync(
@@ -35,13 +37,16 @@ describe("version manifest", () => {
 
   test("kubeadm's pause line is ignored: containerd's sandbox_image decides", () => {
     expect(kubeadmList).toContain("registry.k8s.io/pause:3.10.1");
-    expect(preloadedImages(m)).toContain("registry.k8s.io/pause:3.10");
+    expect(inNodeAliases(m)).toContainEqual({ local: "volcert/pause:3.10", upstream: "registry.k8s.io/pause:3.10" });
   });
 
-  test("image names are what kubeadm and kind look up", () => {
+  test("host images are all volcert/*; upstream names exist only inside the node image", () => {
     const n = imageNames(m);
-    expect(n.etcd).toBe(`registry.k8s.io/etcd:${m.etcd.slice(1)}-0`);
+    expect(Object.values(n).every((i) => i.startsWith("volcert/"))).toBe(true);
     expect(n.node).toBe(`volcert/node:${m.kubernetes.version}`);
+    expect(upstreamNames(m).etcd).toBe(`registry.k8s.io/etcd:${m.etcd.slice(1)}-0`);
+    const preloaded = new Set(preloadedImages(m));
+    expect(inNodeAliases(m).every((a) => preloaded.has(a.local))).toBe(true);
     expect(preloadedImages(m).every((i) => !i.endsWith(":latest"))).toBe(true);
   });
 

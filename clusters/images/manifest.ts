@@ -111,17 +111,21 @@ export interface ImageNames {
   node: string;
 }
 
-/** Names exactly as kubeadm (and containerd's sandbox_image) will look them up inside the node. */
+/**
+ * The names volcert gives its images in the host's Docker engine: all under `volcert/`, so a
+ * locally built image never shadows a real upstream one on the host. The node image's containerd
+ * also knows the control-plane images by their upstream names (upstreamNames).
+ */
 export function imageNames(m: Manifest): ImageNames {
   const k = m.kubernetes.version;
   return {
-    kubeApiserver: `registry.k8s.io/kube-apiserver:${k}`,
-    kubeControllerManager: `registry.k8s.io/kube-controller-manager:${k}`,
-    kubeScheduler: `registry.k8s.io/kube-scheduler:${k}`,
-    kubeProxy: `registry.k8s.io/kube-proxy:${k}`,
-    etcd: `registry.k8s.io/etcd:${m.etcd.slice(1)}-0`,
-    coredns: `registry.k8s.io/coredns/coredns:${m.coredns}`,
-    pause: `registry.k8s.io/pause:${m.pause}`,
+    kubeApiserver: `volcert/kube-apiserver:${k}`,
+    kubeControllerManager: `volcert/kube-controller-manager:${k}`,
+    kubeScheduler: `volcert/kube-scheduler:${k}`,
+    kubeProxy: `volcert/kube-proxy:${k}`,
+    etcd: `volcert/etcd:${m.etcd.slice(1)}-0`,
+    coredns: `volcert/coredns:${m.coredns}`,
+    pause: `volcert/pause:${m.pause}`,
     netd: `volcert/netd:${m.volcert.netd}`,
     workload: `volcert/workload:${m.volcert.workload}`,
     csiProvisioner: `volcert/csi-provisioner:${m.csi.provisioner}`,
@@ -139,7 +143,34 @@ export function imageNames(m: Manifest): ImageNames {
   };
 }
 
-/** Images preloaded into the node image's containerd (k8s.io namespace). */
+/**
+ * Names exactly as kubeadm (and containerd's sandbox_image) look them up inside the node: the
+ * node image tags each host image (imageNames) with its upstream name, there and only there.
+ */
+export function upstreamNames(m: Manifest): Record<UpstreamNamed, string> {
+  const k = m.kubernetes.version;
+  return {
+    kubeApiserver: `registry.k8s.io/kube-apiserver:${k}`,
+    kubeControllerManager: `registry.k8s.io/kube-controller-manager:${k}`,
+    kubeScheduler: `registry.k8s.io/kube-scheduler:${k}`,
+    kubeProxy: `registry.k8s.io/kube-proxy:${k}`,
+    etcd: `registry.k8s.io/etcd:${m.etcd.slice(1)}-0`,
+    coredns: `registry.k8s.io/coredns/coredns:${m.coredns}`,
+    pause: `registry.k8s.io/pause:${m.pause}`,
+  };
+}
+
+export type UpstreamNamed =
+  "kubeApiserver" | "kubeControllerManager" | "kubeScheduler" | "kubeProxy" | "etcd" | "coredns" | "pause";
+
+/** Host image → the upstream name the node image's containerd also gives it. */
+export function inNodeAliases(m: Manifest): { local: string; upstream: string }[] {
+  const n = imageNames(m);
+  const u = upstreamNames(m);
+  return (Object.keys(u) as UpstreamNamed[]).map((k) => ({ local: n[k], upstream: u[k] }));
+}
+
+/** Images preloaded into the node image's containerd (k8s.io namespace), by their host names. */
 export function preloadedImages(m: Manifest): string[] {
   const n = imageNames(m);
   return [
@@ -161,7 +192,7 @@ export function preloadedImages(m: Manifest): string[] {
  * Returns the problems; empty means consistent.
  */
 export function checkKubeadmImages(m: Manifest, kubeadmOutput: string): string[] {
-  const built = new Set(preloadedImages(m));
+  const built = new Set(Object.values(upstreamNames(m)));
   return kubeadmOutput
     .split("\n")
     .map((l) => l.trim())

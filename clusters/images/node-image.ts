@@ -12,7 +12,7 @@ import { exec, execPipeline } from "../../harness/core/exec.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { LABEL_KEY, LABEL_MANAGED } from "./docker-images.ts";
 import { OWNER_LABEL, ownerLabel, ROLE_LABEL } from "./owner.ts";
-import { imageNames, preloadedImages, type Manifest } from "./manifest.ts";
+import { imageNames, inNodeAliases, preloadedImages, type Manifest } from "./manifest.ts";
 import { netdManifest } from "./netd-manifest.ts";
 
 export interface AssembleSpec {
@@ -81,9 +81,20 @@ export async function assembleNodeImage(spec: AssembleSpec): Promise<void> {
     const missing = images.filter((i) => !have.has(i) && !have.has(`docker.io/${i}`));
     if (missing.length)
       throw new InfraError(`images missing from the node's containerd after import: ${missing.join(", ")}`);
+    const ref = (image: string) => (have.has(image) ? image : `docker.io/${image}`);
+    // The names kubeadm and containerd's sandbox_image look up exist here only, never on the host.
+    for (const { local, upstream } of inNodeAliases(spec.manifest))
+      await inNode(["ctr", "--namespace=k8s.io", "images", "tag", "--force", ref(local), upstream]);
     // kube-controller-manager's PV recycler pod image, served by our Debian workload image.
-    const workloadRef = have.has(names.workload) ? names.workload : `docker.io/${names.workload}`;
-    await inNode(["ctr", "--namespace=k8s.io", "images", "tag", "--force", workloadRef, spec.manifest.recyclerImage]);
+    await inNode([
+      "ctr",
+      "--namespace=k8s.io",
+      "images",
+      "tag",
+      "--force",
+      ref(names.workload),
+      spec.manifest.recyclerImage,
+    ]);
 
     await exec("docker", ["exec", name, "pkill", "-x", "containerd"], log);
     await waitFor(

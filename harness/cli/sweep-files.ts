@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { cachePaths, isComplete } from "../../clusters/images/cache.ts";
+import { BUILDING_SUFFIX, cachePaths, isComplete } from "../../clusters/images/cache.ts";
 import { loadManifest } from "../../clusters/images/manifest.ts";
 import { buildPlan } from "../../clusters/images/plan.ts";
 import { journalFile, journalRunIds, readJournal, runsDir } from "../core/journal.ts";
@@ -22,7 +22,7 @@ export async function removeUnfinishedBuilds(): Promise<number> {
     const stepDir = join(cachePaths.out(s.id, "x"), "..");
     for (const d of dirs(stepDir)) {
       const dir = join(stepDir, d.name);
-      if (isComplete(dir)) continue;
+      if (isComplete(dir) && !d.name.includes(BUILDING_SUFFIX)) continue;
       say(`removing unfinished build output ${dir}`);
       rmSync(dir, { recursive: true, force: true });
       removed++;

@@ -5,6 +5,7 @@
  * uninstalls, in reverse order.
  */
 import type { NodeShell } from "../core/nodes.ts";
+import { currentSignal } from "../core/abort.ts";
 import { DisposalFailed, type Disposal } from "../core/disposal.ts";
 import type { Kube } from "../k8s/kube.ts";
 import { installCsi, uninstallCsi } from "./csi.ts";
@@ -53,6 +54,21 @@ export interface InstallTarget {
   onFailure?(driver: DriverFile, error: unknown): Promise<void>;
 }
 
+/**
+ * The run was stopped while drivers were being installed: what was installed, the interrupted
+ * driver's partial install included, is `installed`, for the caller to remove under its cleanup
+ * signal (removing it here would run under the aborted one, and a cluster volcert did not create
+ * would keep a half-installed driver).
+ */
+export class InstallStopped extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly installed: InstalledDrivers,
+  ) {
+    super(error instanceof Error ? error.message : String(error));
+  }
+}
+
 export async function installDrivers(
   drivers: readonly { definition: DriverFile; baseDir: string; installed?: boolean }[],
   target: InstallTarget,
@@ -87,15 +103,26 @@ export async function installDrivers(
       undo.push({ driver: d, uninstall: async () => undefined });
     }
   };
+  const result = (): InstalledDrivers => ({
+    drivers: undo.map((u) => u.driver),
+    failed,
+    [Symbol.asyncDispose]: uninstallAll,
+  });
+  const stopped = () => currentSignal()?.aborted === true;
   try {
     for (const { definition: d, baseDir, installed } of drivers) {
-      if (!target.onFailure) {
-        await installOne(d, baseDir, installed);
-        continue;
-      }
       try {
         await installOne(d, baseDir, installed);
       } catch (error) {
+        if (stopped()) {
+          // Not the driver's failure: its partial install goes with the rest, under the caller's cleanup.
+          undo.push({
+            driver: d,
+            uninstall: () => (installed ? removeClasses(d, target) : removePartial(d, baseDir, target)),
+          });
+          throw new InstallStopped(error, result());
+        }
+        if (!target.onFailure) throw error;
         await target.onFailure(d, error);
         await (installed ? removeClasses(d, target) : removePartial(d, baseDir, target)).catch((cleanup: unknown) => {
           if (error instanceof Error)
@@ -105,6 +132,7 @@ export async function installDrivers(
       }
     }
   } catch (err) {
+    if (err instanceof InstallStopped) throw err;
     // The install error is the verdict; an uninstall failure after it is added to its message.
     await uninstallAll().catch((cleanup: unknown) => {
       if (err instanceof Error)
@@ -112,9 +140,5 @@ export async function installDrivers(
     });
     throw err;
   }
-  return {
-    drivers: undo.map((u) => u.driver),
-    failed,
-    [Symbol.asyncDispose]: uninstallAll,
-  };
+  return result();
 }
