@@ -1,7 +1,7 @@
 import { parse } from "yaml";
 import { describe, expect, test } from "vitest";
 import { ConfigError } from "../../harness/core/errors.ts";
-import { kindConfig, nodeContainerNames, parseShape } from "./shape.ts";
+import { FAST_NODE_MONITOR, kindConfig, nodeContainerNames, parseShape } from "./shape.ts";
 
 describe("cluster shapes", () => {
   test("1 control plane + 2 workers with a local-PV mount", () => {
@@ -19,6 +19,24 @@ describe("cluster shapes", () => {
       { hostPath: "/var/lib/volcert/lpv", containerPath: "/mnt/lpv", propagation: "HostToContainer" },
     ]);
     expect(shape.defaultStorageClass).toBe(false);
+  });
+
+  test("a chaos cluster's node-failure detection goes into kubeadm's config, and nonsense is refused", () => {
+    const shape = parseShape({ name: "volcert-t1-nf1", workers: 2, nodeMonitor: FAST_NODE_MONITOR });
+    const cfg = parse(kindConfig(shape)) as { kubeadmConfigPatches: string[] };
+    expect(cfg.kubeadmConfigPatches.map((p) => parse(p) as unknown)).toEqual([
+      {
+        kind: "ClusterConfiguration",
+        controllerManager: { extraArgs: { "node-monitor-grace-period": "20s", "node-monitor-period": "2s" } },
+      },
+      { kind: "KubeletConfiguration", nodeLeaseDurationSeconds: 12, nodeStatusUpdateFrequency: "4s" },
+    ]);
+    expect(parse(kindConfig(parseShape({ name: "volcert-t1", workers: 2 })))).not.toHaveProperty(
+      "kubeadmConfigPatches",
+    );
+    expect(() =>
+      parseShape({ name: "volcert-t1", workers: 2, nodeMonitor: { ...FAST_NODE_MONITOR, leaseDurationSeconds: 40 } }),
+    ).toThrow(ConfigError);
   });
 
   test("node container names follow kind's scheme", () => {

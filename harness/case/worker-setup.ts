@@ -5,7 +5,7 @@
  * the report's categories (driver defect, infrastructure, volcert bug) match it.
  */
 import { beforeEach, inject } from "vitest";
-import { categoryOf, type ErrorCategory } from "../core/errors.ts";
+import { categoryOf, clusterCaseCategory, type ErrorCategory } from "../core/errors.ts";
 import { stopWorkerOnSignals } from "../core/interrupt.ts";
 import { RunJournal, useJournal } from "../core/journal.ts";
 import { RUN_CONTEXT_KEY, type RunContext } from "../core/run-context.ts";
@@ -35,7 +35,7 @@ beforeEach(({ onTestFailed }) => {
   onTestFailed(({ task }) => {
     // A self-test that fails means volcert did not catch a broken driver: volcert's failure.
     const selfTest = task.file.filepath.includes("/suites/selftest/");
-    const category = selfTest ? "harness" : categoryOf(task.result?.errors?.[0]);
+    const category = selfTest ? "harness" : clusterCaseCategory(task.name, categoryOf(task.result?.errors?.[0]));
     task.meta.volcertBlame = category;
     labelFailedTask(task, category);
   });

@@ -56,6 +56,13 @@ const deadlineOption = () =>
 /** A whole number, or NaN (reported by run planning with the other problems). */
 const wholeNumber = (v: string) => (/^\d+$/.test(v.trim()) ? Number(v) : Number.NaN);
 const workersOption = () => new Option("--workers <n>", "worker nodes (0-3)").default(2).argParser(wholeNumber);
+const chaosClustersOption = () =>
+  new Option(
+    "--chaos-clusters <n>",
+    "at most this many extra clusters where the NF suite runs, per group of drivers, next to the other suites (0: in the main cluster afterwards)",
+  )
+    .default(4)
+    .argParser(wholeNumber);
 const driverHelp =
   "drivers to certify: reference driver names (directories under fixtures/drivers) or paths to driver files or directories";
 
@@ -81,11 +88,13 @@ program
   .option("--context <name>", "the kubeconfig context (default: its current context)")
   .option("--installed", "the drivers are installed in the cluster already: test them as they are, never (un)install")
   .addOption(workersOption())
+  .addOption(chaosClustersOption())
   .addOption(deadlineOption())
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
     process.exitCode = await runMain({
       mode: "run",
+      chaosClusters: opts.chaosClusters,
       ...(opts.deadline !== undefined ? { deadlineMs: opts.deadline } : {}),
       ...(opts.kubeconfig ? { kubeconfig: opts.kubeconfig } : {}),
       ...(opts.context ? { context: opts.context } : {}),
@@ -149,11 +158,13 @@ program
     "run the NF suite only for these reference drivers (CI uses csi-hostpath flex-loop)",
   )
   .option("--report-dir <dir>", "where this run's results go; new or empty")
+  .addOption(chaosClustersOption())
   .addOption(deadlineOption())
   .action(async (opts) => {
     const { runMain } = await import("./run.ts");
     process.exitCode = await runMain({
       mode: "test",
+      chaosClusters: opts.chaosClusters,
       ...(opts.deadline !== undefined ? { deadlineMs: opts.deadline } : {}),
       ...(opts.reportDir ? { reportDir: opts.reportDir } : {}),
       chaos: opts.chaos,

@@ -3,7 +3,13 @@ import { ConfigError } from "../core/errors.ts";
 import { caseFilter, planRun, type PlannedDriver, type RunOptions } from "./plan.ts";
 
 const d = (name: string, broken = false): PlannedDriver => ({ name, file: `/f/${name}/driver.yaml`, broken });
-const available = [d("csi-hostpath"), d("csi-hostpath-leaky", true), d("flex-loop"), d("intree-local")];
+const available = [
+  d("csi-hostpath"),
+  d("csi-hostpath-leaky", true),
+  d("flex-loop"),
+  d("flex-loop-leaky-unmount", true),
+  d("intree-local"),
+];
 const base: RunOptions = { mode: "run", keepCluster: false, workers: 2 };
 const names = (ds: PlannedDriver[]) => ds.map((x) => x.name);
 
@@ -15,16 +21,71 @@ describe("run planning", () => {
     expect(names(p.chaosDrivers)).toEqual(names(p.drivers));
     expect(p.projects).toEqual(["e2e"]);
     expect(p.chaosFiles).toEqual(["suites/chaos/"]);
-    expect(p.cluster).toEqual({ name: "volcert-run-ab12", workers: 2, reuse: false, keep: false });
+    expect(p.cluster).toEqual({
+      name: "volcert-run-ab12",
+      workers: 2,
+      reuse: false,
+      keep: false,
+      fastNodeMonitor: false,
+    });
   });
 
   test("volcert's own tests add the broken fixtures and the self-test projects", () => {
     const p = planRun({ ...base, mode: "test", chaosDrivers: ["flex-loop"] }, available, "x-0001");
     expect(names(p.drivers)).toEqual(["csi-hostpath", "flex-loop", "intree-local"]);
-    expect(names(p.brokenFixtures)).toEqual(["csi-hostpath-leaky"]);
+    expect(names(p.brokenFixtures)).toEqual(["csi-hostpath-leaky", "flex-loop-leaky-unmount"]);
     expect(names(p.chaosDrivers)).toEqual(["flex-loop"]);
     expect(p.projects).toEqual(["e2e", "selftest"]);
     expect(p.chaosFiles).toEqual([]);
+    // The chaos self-test runs in the one chaos cluster, with the fixture it needs.
+    expect(p.chaosLanes).toEqual([
+      {
+        cluster: "volcert-test-0001-nf1",
+        drivers: [d("flex-loop")],
+        brokenFixtures: [d("flex-loop-leaky-unmount", true)],
+        files: [],
+      },
+    ]);
+  });
+
+  test("chaos runs in clusters of its own, drivers dealt round-robin, at most --chaos-clusters", () => {
+    const main = planRun(base, available, "20261201-ab12");
+    expect(main.chaosLanes.map((l) => [l.cluster, names(l.drivers), l.files])).toEqual([
+      ["volcert-run-ab12-nf1", ["csi-hostpath"], ["suites/chaos/"]],
+      ["volcert-run-ab12-nf2", ["flex-loop"], ["suites/chaos/"]],
+      ["volcert-run-ab12-nf3", ["intree-local"], ["suites/chaos/"]],
+    ]);
+    expect(main.chaosLanes.every((l) => l.brokenFixtures.length === 0)).toBe(true);
+    const two = planRun({ ...base, mode: "test", chaosClusters: 2 }, available, "x-0001");
+    expect(two.chaosLanes.map((l) => [names(l.drivers), names(l.brokenFixtures), l.files])).toEqual([
+      [["csi-hostpath", "intree-local"], [], ["suites/chaos/"]],
+      [["flex-loop"], ["flex-loop-leaky-unmount"], []],
+    ]);
+    expect(main.chaosInMain).toEqual([]);
+    expect(main.cluster.fastNodeMonitor).toBe(false);
+    const inMain = (o: Partial<RunOptions>) => {
+      const p = planRun({ ...base, ...o }, available, "x-0001");
+      return [names(p.chaosInMain), p.chaosLanes.length];
+    };
+    expect(inMain({ chaosClusters: 0 })).toEqual([["csi-hostpath", "flex-loop", "intree-local"], 0]);
+    // A reused cluster is the only one: chaos runs there, after the other suites; so in repro mode.
+    expect(inMain({ reuse: true, name: "volcert-dev" })).toEqual([["csi-hostpath", "flex-loop", "intree-local"], 0]);
+    expect(inMain({ keepCase: true })).toEqual([["csi-hostpath", "flex-loop", "intree-local"], 0]);
+    expect(inMain({ chaos: false })).toEqual([[], 0]);
+  });
+
+  test("a run of NF cases only: the main cluster takes a group itself, with fast node-failure detection", () => {
+    const one = planRun({ ...base, cases: ["NF-04"], drivers: ["csi-hostpath"] }, available, "x-0001");
+    expect(names(one.chaosInMain)).toEqual(["csi-hostpath"]);
+    expect(one.chaosLanes).toEqual([]);
+    expect(one.cluster.fastNodeMonitor).toBe(true);
+    const all = planRun({ ...base, mode: "test", cases: ["NF"] }, available, "x-0001");
+    // The chaos self-tests stay with the main cluster, where every broken fixture is installed.
+    expect(names(all.chaosInMain)).toEqual(["csi-hostpath"]);
+    expect(all.chaosLanes.map((l) => [l.cluster, names(l.drivers), names(l.brokenFixtures), l.files])).toEqual([
+      ["volcert-test-0001-nf1", ["flex-loop"], [], ["suites/chaos/"]],
+      ["volcert-test-0001-nf2", ["intree-local"], [], ["suites/chaos/"]],
+    ]);
   });
 
   test("--no-chaos, --driver and --reuse", () => {
@@ -48,6 +109,7 @@ describe("run planning", () => {
             chaosDrivers: ["intree-local"],
             cases: ["dp-5"],
             workers: 9,
+            chaosClusters: 1.5,
             reuse: true,
           },
           available,
@@ -66,6 +128,7 @@ describe("run planning", () => {
       "--case dp-5: not a test ID (DP-02) or area (DP)",
       "--workers 9: must be a whole number from 0 to 3",
       "--reuse needs --name (the cluster to reuse)",
+      "--chaos-clusters 1.5: must be a whole number from 0 to 8",
     ]);
   });
 });

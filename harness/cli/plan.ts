@@ -5,6 +5,7 @@
  * Every problem with the options is reported at once, before Docker or any cluster work.
  */
 import { ConfigError } from "../core/errors.ts";
+import { CHAOS_SELFTEST_FIXTURES } from "../drivers/fixtures.ts";
 
 export interface RunOptions {
   mode: "run" | "test";
@@ -26,6 +27,11 @@ export interface RunOptions {
   keepCase?: boolean;
   /** Run the NF suite only for these drivers (CI's time budget); the other suites still run for all. */
   chaosDrivers?: string[];
+  /**
+   * At most this many extra clusters for the chaos suite, which then runs next to the other
+   * suites, one cluster per group of drivers (0: in the main cluster, after the other suites).
+   */
+  chaosClusters?: number;
   /** Where this run's results go (default reports/<run id>). */
   reportDir?: string;
   /** Test IDs or areas that must run and pass for a driver to be certified, whatever it declares. */
@@ -64,6 +70,23 @@ export interface PlannedDriver {
   testOnly?: boolean;
 }
 
+/**
+ * A cluster of its own where the chaos suite runs for a group of drivers, at the same time as the
+ * other suites (main cluster) and the other groups: a fault in one cluster cannot reach another.
+ */
+export interface ChaosLane {
+  cluster: string;
+  /** Drivers installed there, whose NF cases run there. */
+  drivers: PlannedDriver[];
+  /** Broken fixtures installed there for the chaos self-tests (test mode, one lane). */
+  brokenFixtures: PlannedDriver[];
+  /** Files of the chaos project ([] = all, self-tests included). */
+  files: string[];
+}
+
+/** Default for --chaos-clusters: the most clusters this 2-core, 24 GB machine ran at once without a failure (docs/benchmarks.md). */
+export const DEFAULT_CHAOS_CLUSTERS = 4;
+
 export interface RunPlan {
   mode: RunOptions["mode"];
   /** Drivers whose cases run (certified), in name order. */
@@ -76,12 +99,18 @@ export interface RunPlan {
   projects: string[];
   /** Files of the chaos phase ([] = every file of the chaos project, self-tests included). */
   chaosFiles: string[];
+  /** Drivers whose NF cases run in the main cluster, after the other suites (with chaosFiles). */
+  chaosInMain: PlannedDriver[];
+  /** Clusters of their own for the other chaos drivers, running next to the main cluster. */
+  chaosLanes: ChaosLane[];
   testNamePattern: string | undefined;
   cluster: {
     name: string;
     workers: number;
     reuse: boolean;
     keep: boolean;
+    /** Created with FAST_NODE_MONITOR (clusters/kind/shape.ts), like the chaos clusters. */
+    fastNodeMonitor: boolean;
     /** An existing cluster given by kubeconfig (never created or deleted). */
     kubeconfig?: { path: string; context: string | undefined };
   };
@@ -184,6 +213,11 @@ export function planRun(
     problems.push(`--workers ${String(opts.workers)}: must be a whole number from 0 to 3`);
   }
   if (opts.reuse && !opts.name) problems.push("--reuse needs --name (the cluster to reuse)");
+  if (
+    opts.chaosClusters !== undefined &&
+    (!Number.isInteger(opts.chaosClusters) || opts.chaosClusters < 0 || opts.chaosClusters > 8)
+  )
+    problems.push(`--chaos-clusters ${String(opts.chaosClusters)}: must be a whole number from 0 to 8`);
   if (opts.name !== undefined && !/^volcert-[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(opts.name))
     problems.push(`--name ${opts.name}: a cluster name is volcert-<lowercase letters, digits, '-'>`);
   else if (opts.name !== undefined && opts.name.length > 40)
@@ -208,24 +242,44 @@ export function planRun(
     );
   }
   if (problems.length) throw new ConfigError("the options cannot make a run", problems);
+  const chaosDrivers = chaos
+    ? opts.chaosDrivers
+      ? drivers.filter((d) => opts.chaosDrivers?.includes(d.name))
+      : drivers
+    : [];
+  const clusterName = opts.name ?? `volcert-${opts.mode}-${runId.slice(-4)}`;
+  const chaosFiles = opts.mode === "test" ? [] : ["suites/chaos/"];
+  // Only NF cases selected: the main cluster has nothing else to run, so it takes a group itself.
+  const onlyChaos = !!opts.cases?.length && opts.cases.every((c) => c === "NF" || c.startsWith("NF-"));
+  // Clusters of their own only next to a cluster volcert creates for this run (a reused or
+  // existing cluster is the only one), and not in repro mode (its instructions name one cluster).
+  const laneable = !existing && !opts.keepCase;
+  const placement = placeChaos(
+    chaosDrivers,
+    wanted.filter((d) => d.broken && CHAOS_SELFTEST_FIXTURES.includes(d.name)),
+    laneable ? Math.min(opts.chaosClusters ?? DEFAULT_CHAOS_CLUSTERS, chaosDrivers.length) : 0,
+    onlyChaos,
+    clusterName,
+    chaosFiles,
+  );
   return {
     mode: opts.mode,
     drivers,
     brokenFixtures: wanted.filter((d) => d.broken),
-    chaosDrivers: chaos
-      ? opts.chaosDrivers
-        ? drivers.filter((d) => opts.chaosDrivers?.includes(d.name))
-        : drivers
-      : [],
+    chaosDrivers,
     projects: opts.mode === "test" ? ["e2e", "selftest"] : ["e2e"],
     // The main job runs only the NF suite in its chaos phase; test mode adds the chaos self-tests.
-    chaosFiles: opts.mode === "test" ? [] : ["suites/chaos/"],
+    chaosFiles,
+    chaosInMain: placement.inMain,
+    chaosLanes: placement.lanes,
     testNamePattern: opts.cases ? caseFilter(opts.cases) : undefined,
     cluster: {
-      name: opts.name ?? `volcert-${opts.mode}-${runId.slice(-4)}`,
+      name: clusterName,
       workers: opts.workers,
       reuse: !!opts.reuse,
       keep: opts.keepCluster || !!opts.reuse || opts.kubeconfig !== undefined,
+      // A fresh cluster that runs only chaos gets the chaos clusters' node-failure detection.
+      fastNodeMonitor: onlyChaos && !existing,
       ...(opts.kubeconfig !== undefined ? { kubeconfig: { path: opts.kubeconfig, context: opts.context } } : {}),
     },
     installedDrivers: [...drivers, ...wanted.filter((d) => d.broken)]
@@ -234,4 +288,37 @@ export function planRun(
     keepCase: !!opts.keepCase,
     allowDisruptive: !!opts.allowDisruptive,
   };
+}
+
+/**
+ * Where the NF suite runs: chaos drivers dealt round-robin to `count` groups. With `inMainToo`
+ * the main cluster takes the first group (it has nothing else to run); every other group gets a
+ * cluster of its own, named after the main one. The chaos self-tests (test mode: `files` is every
+ * chaos file) and the broken fixtures they need go with the main cluster's group if it has one,
+ * else to the lane with the fewest drivers (the last of equals).
+ */
+function placeChaos(
+  drivers: readonly PlannedDriver[],
+  fixtures: readonly PlannedDriver[],
+  count: number,
+  inMainToo: boolean,
+  mainCluster: string,
+  files: string[],
+): { inMain: PlannedDriver[]; lanes: ChaosLane[] } {
+  if (count <= 1 && (count === 0 || inMainToo)) return { inMain: [...drivers], lanes: [] };
+  const groups: PlannedDriver[][] = Array.from({ length: count }, () => []);
+  drivers.forEach((d, i) => groups[i % count]?.push(d));
+  const inMain = inMainToo ? (groups.shift() ?? []) : [];
+  const lanes: ChaosLane[] = groups.map((g, i) => ({
+    cluster: `${mainCluster}-nf${i + 1}`,
+    drivers: g,
+    brokenFixtures: [],
+    files: ["suites/chaos/"],
+  }));
+  if (!inMain.length) {
+    const selftests = lanes.reduce((min, l) => (l.drivers.length <= min.drivers.length ? l : min));
+    selftests.files = files;
+    selftests.brokenFixtures = files.length ? [] : [...fixtures];
+  }
+  return { inMain, lanes };
 }

@@ -10,10 +10,11 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { imageNames, loadManifest } from "../../clusters/images/manifest.ts";
+import type { Cluster } from "../../clusters/cluster.ts";
+import { imageNames, loadManifest, upstreamNames } from "../../clusters/images/manifest.ts";
 import { builtinImageRewrites } from "../../clusters/images/sidecars.ts";
 import { KindProvider } from "../../clusters/kind/provider.ts";
-import { parseShape } from "../../clusters/kind/shape.ts";
+import { describeNodeMonitor, FAST_NODE_MONITOR, parseShape } from "../../clusters/kind/shape.ts";
 import { ConfigError, describeError } from "../core/errors.ts";
 import { withSignal } from "../core/abort.ts";
 import { exec, signalChildren } from "../core/exec.ts";
@@ -26,9 +27,8 @@ import { say, step } from "../core/progress.ts";
 import type { RunContext } from "../core/run-context.ts";
 import { generateReport } from "../report/allure-report.ts";
 import { printRepro } from "./repro.ts";
-import { installDrivers, type InstalledDrivers } from "../drivers/install.ts";
 import { renderChart } from "../drivers/helm.ts";
-import { recordInstallFailure, type InstallFailure } from "../drivers/install-failure.ts";
+import { recordInstallFailure } from "../drivers/install-failure.ts";
 import { Kube } from "../k8s/kube.ts";
 import { versionLine } from "../core/version.ts";
 import type { Summary } from "../report/summary.ts";
@@ -42,6 +42,8 @@ import { prepareEnvironment, toolsFor } from "./environment.ts";
 import { finish } from "./finish.ts";
 import { planRun, type RunOptions } from "./plan.ts";
 import { runVitestProject, type SuiteOutcome } from "./vitest-runner.ts";
+import { mergeOutcomes, runLane, type Lane, type LaneDeps, type SharedContext } from "./lane.ts";
+import type { DriverFile } from "../drivers/schema.ts";
 
 export type { RunOptions } from "./plan.ts";
 
@@ -173,7 +175,13 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     file,
     definition: loadedOf(name).loaded.definition,
   });
-  const shape = opts.unitOnly ? null : parseShape({ name: plan.cluster.name, workers: plan.cluster.workers });
+  const shape = opts.unitOnly
+    ? null
+    : parseShape({
+        name: plan.cluster.name,
+        workers: plan.cluster.workers,
+        ...(plan.cluster.fastNodeMonitor ? { nodeMonitor: FAST_NODE_MONITOR } : {}),
+      });
   await mkdir(resultsDir, { recursive: true });
   say(`volcert ${versionLine()}; results in ${runDir}`);
   for (const p of [...plan.drivers, ...plan.brokenFixtures]) {
@@ -248,6 +256,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
   // On-demand images (CSI sidecars) a chart uses are built now; cached steps cost nothing.
   if (chartImages.length) await prepareEnvironment({ images: chartImages });
   const images = imageNames(env.manifest);
+  const upstream = upstreamNames(env.manifest);
   const byKubeconfig = plan.cluster.kubeconfig;
   if (!byKubeconfig) {
     // The images the drivers run must be in the local engine (there is no registry): checked
@@ -267,198 +276,214 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
       );
     }
   }
-  const target = byKubeconfig
-    ? await kubeconfigTarget({
-        kubeconfig: callerPath(byKubeconfig.path),
-        context: byKubeconfig.context,
-        kubectl: env.tools.kubectl,
-        runDir,
-        workloadImage: images.workload,
-      })
-    : await kindTarget(provider, shape, { reuse: plan.cluster.reuse, kubectl: env.tools.kubectl, journal });
-  const { cluster, access } = target;
-  const kube = new Kube(cluster.kubeconfigPath, env.tools.kubectl);
-  let report: string | null = null;
-  let installed: InstalledDrivers | null = null;
-  const installFailures: InstallFailure[] = [];
-  try {
-    installed = await step(`install drivers: ${install.map((d) => d.definition.metadata.name).join(", ")}`, () =>
-      installDrivers(install, {
-        kube,
-        nodes: access.shell,
-        helm: env.tools.helm,
-        builtinRewrites,
-        loadImages: (images) => target.loadImages(images),
-        missingImages: (images) => target.missingImages(images),
-        // A driver that fails to install fails its IN case, with evidence; the others are tested.
-        onFailure: async (d, error) => {
-          const failure = await recordInstallFailure(
-            kube,
-            d,
-            // Plan names are metadata.name (a fixture's directory name equals it: fixtures.test.ts).
-            loadedOf(d.metadata.name).loaded.objects,
-            error,
-            join(runDir, "install-failures", d.metadata.name),
-          );
-          installFailures.push(failure);
-          const expected = plan.brokenFixtures.some((b) => b.name === d.metadata.name)
-            ? " (a broken fixture: expected)"
-            : "";
-          say(`✘ ${failure.message}${expected}\n  evidence: ${join(runDir, "install-failures", d.metadata.name)}`);
-        },
-      }),
-    );
-    const nodes = (await kube.core.listNode()).items;
-    const context: RunContext = {
-      runId,
-      journal: journal.file,
-      stopFile: join(runDir, ".vitest", "stopped"),
-      runDir,
-      cluster: {
-        name: cluster.name,
-        provider: cluster.provider,
-        kubeconfig: cluster.kubeconfigPath,
-        createdByVolcert: cluster.createdByVolcert,
-        expectedNodes: nodes.length,
-        workers: nodes
-          .filter((n) => n.metadata?.labels?.["node-role.kubernetes.io/control-plane"] === undefined)
-          .map((n) => n.metadata?.name ?? "")
-          .sort(),
-        nodeLifecycle: target.nodeLifecycle,
+  const recordFailure = async (kube: Kube, d: DriverFile, error: unknown, dir: string) => {
+    // Plan names are metadata.name (a fixture's directory name equals it: fixtures.test.ts).
+    const failure = await recordInstallFailure(kube, d, loadedOf(d.metadata.name).loaded.objects, error, dir);
+    const expected = plan.brokenFixtures.some((b) => b.name === d.metadata.name) ? " (a broken fixture: expected)" : "";
+    say(`✘ ${failure.message}${expected}\n  evidence: ${dir}`);
+    return failure;
+  };
+  const shared: SharedContext = {
+    runId,
+    journal: journal.file,
+    stopFile: join(runDir, ".vitest", "stopped"),
+    runDir,
+    kubectl: env.tools.kubectl,
+    images: { workload: images.workload },
+    // What volcert built the cluster from (SMOKE-01 checks it): unknown for a cluster it did not build.
+    ...(byKubeconfig
+      ? {}
+      : { built: { kubernetesVersion: env.manifest.kubernetes.version, corednsImage: upstream.coredns } }),
+    drivers: plan.drivers.map(runDriver),
+    brokenFixtures: plan.brokenFixtures.map(runDriver),
+    allowDisruptive: plan.allowDisruptive,
+    keepCase: plan.keepCase,
+  };
+  const installsOf = (ds: readonly { name: string }[]) =>
+    install.filter((i) => ds.some((d) => d.name === i.definition.metadata.name));
+  const chaosRun = (context: RunContext, files: string[], junit: string, prefix?: string) =>
+    runVitestProject(
+      {
+        projects: ["chaos"],
+        files,
+        testNamePattern: plan.testNamePattern,
+        context,
+        allureResultsDir: resultsDir,
+        junitFile: join(runDir, junit),
+        ...(prefix ? { outputPrefix: prefix } : {}),
       },
-      kubectl: env.tools.kubectl,
-      images: { workload: images.workload },
-      // What volcert built the cluster from (SMOKE-01 checks it): unknown for a cluster it did not build.
-      ...(byKubeconfig
-        ? {}
-        : { built: { kubernetesVersion: env.manifest.kubernetes.version, corednsImage: images.coredns } }),
-      drivers: plan.drivers.map(runDriver),
-      brokenFixtures: plan.brokenFixtures.map(runDriver),
-      allowDisruptive: plan.allowDisruptive,
-      keepCase: plan.keepCase,
-      installFailures,
-    };
-    outcomes["e2e"] = await step(`${plan.projects.join(" + ")} suites on the real cluster`, () =>
-      runVitestProject(
-        {
-          projects: plan.projects,
-          testNamePattern: plan.testNamePattern,
-          context,
-          allureResultsDir: resultsDir,
-          junitFile: join(runDir, "junit.xml"),
-        },
-        stop.signal,
-      ),
+      lanesSignal,
     );
-    if (vendor && !stop.reason()) {
-      // While the vendor copy is installed and nothing else runs on the cluster.
-      outcomes["vendor"] = await step("vendor's path: existing cluster, upstream file, missing image", () =>
-        checkVendorPath(vendor, cluster.kubeconfigPath, runDir),
-      );
-    }
-    if (plan.chaosDrivers.length && !stop.reason()) {
-      // Disruptive cases run alone, after everything else, one at a time.
-      const only = plan.chaosDrivers.length < plan.drivers.length;
-      const chaosFor = only ? ` for ${plan.chaosDrivers.map((d) => d.name).join(", ")} only` : "";
-      outcomes["chaos"] = await step(`chaos suite (NF, one case at a time${chaosFor})`, () =>
+  // A lane that cannot go on (its cluster could not be created) stops the others, which clean up.
+  const lanesAbort = new AbortController();
+  const lanesSignal = AbortSignal.any([stop.signal, lanesAbort.signal]);
+  const chaosOutcomes: SuiteOutcome[] = [];
+  let mainCluster: Cluster | null = null;
+
+  const mainLane: Lane = {
+    label: "",
+    target: async () => {
+      const t = byKubeconfig
+        ? await kubeconfigTarget({
+            kubeconfig: callerPath(byKubeconfig.path),
+            context: byKubeconfig.context,
+            kubectl: env.tools.kubectl,
+            runDir,
+            workloadImage: images.workload,
+          })
+        : await kindTarget(provider, shape, { reuse: plan.cluster.reuse, kubectl: env.tools.kubectl, journal });
+      mainCluster = t.cluster;
+      return t;
+    },
+    install,
+    context: shared,
+    keep: plan.cluster.keep,
+    alwaysUninstall: !!byKubeconfig,
+    work: async (context, target) => {
+      outcomes["e2e"] = await step(`${plan.projects.join(" + ")} suites on the real cluster`, () =>
         runVitestProject(
           {
-            projects: ["chaos"],
-            files: plan.chaosFiles,
+            projects: plan.projects,
             testNamePattern: plan.testNamePattern,
-            context: { ...context, drivers: plan.chaosDrivers.map(runDriver) },
+            context,
             allureResultsDir: resultsDir,
-            junitFile: join(runDir, "junit-chaos.xml"),
+            junitFile: join(runDir, "junit.xml"),
           },
-          stop.signal,
+          lanesSignal,
         ),
       );
-    }
-    if (vendor && !stop.reason()) {
-      // Two more runs next to this one, each stopped in the middle of a fault (its own clusters).
-      outcomes["stops"] = await step("stopped runs leave nothing behind (Ctrl-C and kill -9 during a fault)", () =>
-        checkInterrupts(runId, runDir, stop.signal),
-      );
-    }
-    if (outcomes["e2e"].failed || outcomes["chaos"]?.failed) {
-      const logs = await target.exportLogs(join(runDir, "cluster-logs")).catch(() => null);
-      if (logs) say(`cluster logs exported to ${logs}`);
-    }
-    // The report of what ran is written even when the run was stopped.
-    report = await withSignal(stop.cleanupSignal, () =>
-      step("HTML report", () =>
-        generateReport({
-          resultsDir,
-          outDir: join(runDir, "report"),
-          configDir: runDir,
-          name: `volcert ${opts.mode} ${runId}`,
-          env: {
-            kubernetes: env.manifest.kubernetes.version,
-            kind: env.manifest.kind,
-            nodeImage: images.node,
-            debian: env.manifest.debian.suite,
-            etcd: env.manifest.etcd,
-            coredns: env.manifest.coredns,
-            docker: env.dockerVersion,
-            volcert: versionLine(),
-            drivers: plan.drivers
-              .map((p) => `${p.name} ${loadedOf(p.name).loaded.definition.metadata.version ?? "(no version)"}`)
-              .join(", "),
-          },
-        }),
-      ),
-    ).catch((err: unknown) => {
-      say(`report generation failed: ${describeError(err)}`);
-      return null;
-    });
-  } finally {
-    // A teardown that fails is reported, never instead of the verdict (settleLeftovers retries).
-    await withSignal(stop.cleanupSignal, () => releaseAll()).catch((err: unknown) =>
-      say(
-        `✘ teardown failed (the verdict stands; \`volcert cluster sweep\` removes what is left): ${describeError(err)}`,
-      ),
-    );
-  }
-  return done(report, {
-    name: cluster.name,
-    provider: cluster.provider,
-    createdByVolcert: cluster.createdByVolcert,
-    kubernetes: env.manifest.kubernetes.version,
-  });
-
-  async function releaseAll(): Promise<void> {
-    // Faults a stopped case could not heal (a killed worker) are healed from the journal first.
-    const left = journal.openEntries();
-    if (left.some((e) => e.record.kind !== "cluster")) {
-      const exists = async () => true;
-      printSettle(
-        "healing from the journal",
-        await healFaults(left, { kubectl: env.tools.kubectl, clusterExists: exists }),
-      );
-      printSettle("loop devices from the journal", await detachLoops(journal.openEntries(), { clusterExists: exists }));
-    }
-    // What volcert installed goes again, unless a kind cluster is kept for debugging; on an existing
-    // cluster always (drivers that were there before are never uninstalled, only volcert's classes).
-    if ((!plan.cluster.keep || byKubeconfig) && installed) {
-      await Promise.resolve(installed[Symbol.asyncDispose]()).catch((err: unknown) =>
-        say(`uninstalling the drivers failed: ${describeError(err)}`),
-      );
-    }
-    if (plan.keepCase) {
+      if (vendor && !lanesSignal.aborted) {
+        // While the vendor copy is installed and no other suite runs on this cluster.
+        outcomes["vendor"] = await step("vendor's path: existing cluster, upstream file, missing image", () =>
+          checkVendorPath(vendor, target.cluster.kubeconfigPath, runDir),
+        );
+      }
+      let chaosFailed = false;
+      if (plan.chaosInMain.length && !lanesSignal.aborted) {
+        // Disruptive cases run here alone, after everything else, one at a time.
+        const only = plan.chaosInMain.length < plan.drivers.length;
+        const chaosFor = only ? ` for ${plan.chaosInMain.map((d) => d.name).join(", ")} only` : "";
+        const o = await step(`chaos suite (NF, one case at a time${chaosFor})`, () =>
+          chaosRun({ ...context, drivers: plan.chaosInMain.map(runDriver) }, plan.chaosFiles, "junit-chaos.xml"),
+        );
+        chaosOutcomes.push(o);
+        chaosFailed = o.failed > 0;
+      }
+      if (vendor && !lanesSignal.aborted) {
+        // Two more runs next to this one, each stopped in the middle of a fault (its own clusters).
+        outcomes["stops"] = await step("stopped runs leave nothing behind (Ctrl-C and kill -9 during a fault)", () =>
+          checkInterrupts(runId, runDir, lanesSignal),
+        );
+      }
+      return outcomes["e2e"].failed > 0 || chaosFailed;
+    },
+    beforeRelease: async (target) => {
+      if (!plan.keepCase) return;
       printRepro(
         runDir,
         {
-          cluster: cluster.name,
-          kubeconfig: cluster.kubeconfigPath,
+          cluster: target.cluster.name,
+          kubeconfig: target.cluster.kubeconfigPath,
           kubectl: env.tools.kubectl,
-          onNode: (node, command, o) => access.shell.commandLine(node, command, o),
+          onNode: (node, command, o) => target.access.shell.commandLine(node, command, o),
         },
         install.map((d) => d.definition),
       );
-    }
-    await target.release(plan.cluster.keep);
-    if (vendor) await removeVendorCopy(vendor);
-  }
+    },
+  };
+  const chaosLanes: Lane[] = plan.chaosLanes.map((l) => {
+    const laneShape = parseShape({ name: l.cluster, workers: plan.cluster.workers, nodeMonitor: FAST_NODE_MONITOR });
+    const names = l.drivers.map((d) => d.name).join(", ");
+    return {
+      label: ` in ${l.cluster}`,
+      target: () => kindTarget(provider, laneShape, { reuse: false, kubectl: env.tools.kubectl, journal }),
+      install: installsOf([...l.drivers, ...l.brokenFixtures]),
+      context: { ...shared, drivers: l.drivers.map(runDriver), brokenFixtures: l.brokenFixtures.map(runDriver) },
+      keep: plan.cluster.keep,
+      alwaysUninstall: false,
+      work: async (context) => {
+        const o = await step(`chaos suite for ${names} in ${l.cluster} (NF, one case at a time)`, () =>
+          chaosRun(context, l.files, `junit-chaos-${l.cluster}.xml`, `[${l.cluster}]`),
+        );
+        chaosOutcomes.push(o);
+        return o.failed > 0;
+      },
+    };
+  });
+  const laneDeps: LaneDeps = {
+    journal,
+    kubectl: env.tools.kubectl,
+    helm: env.tools.helm,
+    builtinRewrites,
+    runDir,
+    recordFailure,
+  };
+  if (chaosLanes.length)
+    say(
+      `the chaos suite runs in ${chaosLanes.length} cluster(s) of its own next to the other suites: ${plan.chaosLanes.map((l) => `${l.cluster} (${[...l.drivers, ...l.brokenFixtures].map((d) => d.name).join(", ")})`).join("; ")}; node-failure detection there: ${describeNodeMonitor(FAST_NODE_MONITOR)}`,
+    );
+  const settled = await Promise.allSettled(
+    [mainLane, ...chaosLanes].map((lane) =>
+      withSignal(lanesSignal, () => runLane(lane, laneDeps)).catch((err: unknown) => {
+        lanesAbort.abort(err);
+        throw err;
+      }),
+    ),
+  );
+  const chaos = mergeOutcomes(chaosOutcomes);
+  if (chaos) outcomes["chaos"] = chaos;
+  if (vendor) await removeVendorCopy(vendor);
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) throw lanesAbort.signal.reason ?? failure.reason;
+
+  // The report of what ran is written even when the run was stopped.
+  const report = await withSignal(stop.cleanupSignal, () =>
+    step("HTML report", () =>
+      generateReport({
+        resultsDir,
+        outDir: join(runDir, "report"),
+        configDir: runDir,
+        name: `volcert ${opts.mode} ${runId}`,
+        env: {
+          kubernetes: env.manifest.kubernetes.version,
+          kind: env.manifest.kind,
+          nodeImage: images.node,
+          debian: env.manifest.debian.suite,
+          etcd: env.manifest.etcd,
+          coredns: env.manifest.coredns,
+          docker: env.dockerVersion,
+          volcert: versionLine(),
+          drivers: plan.drivers
+            .map((p) => `${p.name} ${loadedOf(p.name).loaded.definition.metadata.version ?? "(no version)"}`)
+            .join(", "),
+          ...(plan.cluster.fastNodeMonitor ? { nodeFailureDetection: describeNodeMonitor(FAST_NODE_MONITOR) } : {}),
+          ...(plan.chaosLanes.length
+            ? {
+                chaosClusters: plan.chaosLanes
+                  .map((l) => `${l.cluster}: ${l.drivers.map((d) => d.name).join(", ")}`)
+                  .join("; "),
+                chaosNodeFailureDetection: describeNodeMonitor(FAST_NODE_MONITOR),
+              }
+            : {}),
+        },
+      }),
+    ),
+  ).catch((err: unknown) => {
+    say(`report generation failed: ${describeError(err)}`);
+    return null;
+  });
+  const cluster = mainCluster as Cluster | null;
+  return done(
+    report,
+    cluster
+      ? {
+          name: cluster.name,
+          provider: cluster.provider,
+          createdByVolcert: cluster.createdByVolcert,
+          kubernetes: env.manifest.kubernetes.version,
+        }
+      : null,
+  );
 }
 
 /** volcert's own code: formatted and linted (import direction included); a failure is volcert's. */

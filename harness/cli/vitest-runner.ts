@@ -11,6 +11,8 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { categoryOf, HarnessBug, type ErrorCategory } from "../core/errors.ts";
 import { startChild } from "../core/exec.ts";
+import { followLines } from "../core/follow.ts";
+import { CaseProgress } from "./case-progress.ts";
 import { markStopped } from "../core/interrupt.ts";
 import { RUN_CONTEXT_KEY, type RunContext } from "../core/run-context.ts";
 export interface SuiteOutcome {
@@ -45,6 +47,11 @@ export interface VitestRun {
   context?: RunContext;
   allureResultsDir: string;
   junitFile: string;
+  /**
+   * Vitest's console output goes to a log file next to the JUnit file and is echoed line by line
+   * with this prefix (runs at the same time as others, whose output would otherwise interleave).
+   */
+  outputPrefix?: string;
 }
 
 const CHILD = fileURLToPath(new URL("./vitest-child.mjs", import.meta.url));
@@ -61,7 +68,9 @@ export async function runVitestProject(spec: VitestRun, stop?: AbortSignal): Pro
   const specFile = `${base}.spec.json`;
   const outcomeFile = `${base}.outcome.json`;
   await writeFile(specFile, JSON.stringify({ spec, outcomeFile } satisfies ChildSpec));
-  const child = await startChild(process.execPath, [CHILD, specFile]);
+  const logFile = spec.outputPrefix ? `${base}.log` : undefined;
+  const child = await startChild(process.execPath, [CHILD, specFile], logFile ? { logFile } : {});
+  const echo = logFile ? followLines(logFile, (line) => process.stdout.write(`${spec.outputPrefix} ${line}\n`)) : null;
   const onStop = () => {
     if (spec.context) markStopped(spec.context.stopFile, "stopped");
     child.signalGroup("SIGINT");
@@ -79,6 +88,7 @@ export async function runVitestProject(spec: VitestRun, stop?: AbortSignal): Pro
     return JSON.parse(text) as SuiteOutcome;
   } finally {
     stop?.removeEventListener("abort", onStop);
+    echo?.stop();
   }
 }
 
@@ -97,6 +107,8 @@ export async function runVitestInProcess(spec: VitestRun): Promise<SuiteOutcome>
     run: true,
     reporters: [
       "default",
+      // Cases as they start and end (the default reporter waits for the whole file).
+      ...(spec.outputPrefix ? [new CaseProgress()] : []),
       ["junit", { suiteName: "volcert" }],
       ["allure-vitest/reporter", { resultsDir: spec.allureResultsDir, reportMatchers: false }],
     ],

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { CATEGORIES } from "../report/allure-report.ts";
 import {
+  clusterCaseCategory,
   categoryOf,
   ConfigError,
   DriverDefect,
@@ -68,4 +69,13 @@ describe("whose failure is it: error → category → exit code → report categ
   test("volcert's own errors keep their category when Vitest serialises them", () => {
     expect(serialised(new InfraError("x"))).toMatchObject({ category: "infrastructure" });
   });
+});
+
+test("a failed assertion in a case that tests no driver is the cluster's, not a driver's", () => {
+  expect(clusterCaseCategory("SMOKE-02 CoreDNS is Ready", "driver")).toBe("infrastructure");
+  expect(clusterCaseCategory("ED-01 two containers share an emptyDir at different mount paths", "driver")).toBe(
+    "infrastructure",
+  );
+  expect(clusterCaseCategory("AM-01 a RWO volume is writable [flex-loop]", "driver")).toBe("driver");
+  expect(clusterCaseCategory("SMOKE-02 CoreDNS is Ready", "harness")).toBe("harness");
 });

@@ -114,3 +114,11 @@ export function describeError(err: unknown): string {
   }
   return err instanceof Error ? `unexpected error: ${err.stack ?? err.message}` : `unexpected error: ${String(err)}`;
 }
+
+/**
+ * A case that tests no driver (SMOKE, ED: titles without "[driver]") checks the cluster itself,
+ * so a failed assertion there is the infrastructure's, never a driver's.
+ */
+export function clusterCaseCategory(title: string, category: ErrorCategory): ErrorCategory {
+  return category === "driver" && !/\[[a-z0-9-]+\]$/.test(title.trim()) ? "infrastructure" : category;
+}
