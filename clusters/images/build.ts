@@ -189,6 +189,9 @@ async function buildUnlocked(manifest: Manifest, opts: { targets?: string[] }): 
     const untagged = await untagOwnUpstreamNames(Object.values(upstreamNames(manifest)));
     if (untagged.length)
       say(`removed upstream names older builds gave volcert's images on this host: ${untagged.join(", ")}`);
+    // The images this build replaced (untagged, volcert's label); one a container still uses stays.
+    const pruned = await pruneReplacedImages();
+    if (pruned) say(`removed ${pruned} image(s) of earlier builds that nothing uses`);
   }
   return report;
 }
