@@ -6,6 +6,7 @@
  * cluster of its own where the NF suite runs for a group of drivers at the same time.
  */
 import { join } from "node:path";
+import { withSignal } from "../core/abort.ts";
 import { describeError } from "../core/errors.ts";
 import type { RunJournal } from "../core/journal.ts";
 import { say, step } from "../core/progress.ts";
@@ -52,6 +53,8 @@ export interface LaneDeps {
   helm: string;
   builtinRewrites: ImageTable;
   runDir: string;
+  /** Aborted only by a second Ctrl-C (harness/core/interrupt.ts): what the release runs under. */
+  cleanupSignal: AbortSignal;
   /** Records a driver's failed install (evidence in `dir`) and says so. */
   recordFailure(kube: Kube, d: DriverFile, error: unknown, dir: string): Promise<InstallFailure>;
 }
@@ -95,7 +98,8 @@ export async function runLane(lane: Lane, deps: LaneDeps): Promise<void> {
     }
   } finally {
     // A teardown that fails is reported, never instead of the verdict (runMain's settle retries).
-    await release().catch((err: unknown) =>
+    // Under the cleanup signal: a stopped run still heals, uninstalls and deletes (only a second Ctrl-C aborts it).
+    await withSignal(deps.cleanupSignal, release).catch((err: unknown) =>
       say(
         `✘ teardown of ${cluster.name} failed (the verdict stands; \`volcert cluster sweep\` removes what is left): ${describeError(err)}`,
       ),

@@ -416,6 +416,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     helm: env.tools.helm,
     builtinRewrites,
     runDir,
+    cleanupSignal: stop.cleanupSignal,
     recordFailure,
   };
   if (chaosLanes.length)

@@ -67,7 +67,11 @@ export async function partitionNode(t: Timeline, node: string, access: NodeAcces
   );
 }
 
-/** Powers the node off (30 s to shut down, then killed); powering it on again must keep its address. */
+/**
+ * Powers the node off (10 s to shut down, then killed: a node that is lost, not one drained
+ * politely; the data a pod wrote is in the host's page cache either way); powering it on again
+ * must keep its address.
+ */
 export async function stopNode(t: Timeline, node: string, access: NodeAccess = nodeAccess()): Promise<Fault> {
   const lifecycle = needsLifecycle(`powering node ${node} off`, access);
   const ip = await lifecycle.address(node);
@@ -75,7 +79,7 @@ export async function stopNode(t: Timeline, node: string, access: NodeAccess = n
   return injectFault(
     t,
     `node ${node} (${ip}) powered off`,
-    () => lifecycle.stop(node, 30),
+    () => lifecycle.stop(node, 10),
     () => restoreFault(record, { access }),
     record,
   );
