@@ -63,8 +63,9 @@ export async function untagOwnUpstreamNames(names: readonly string[]): Promise<s
       },
     );
     if (!r.ok || r.stdout.trim() !== "true") continue;
-    await exec("docker", ["rmi", name], { timeoutMs: 60_000 });
-    removed.push(name);
+    // A container still using the old image keeps it; nothing else depends on the removal.
+    const rmi = await exec("docker", ["rmi", name], { nothrow: true, timeoutMs: 60_000 });
+    if (rmi.ok) removed.push(name);
   }
   return removed;
 }

@@ -27,7 +27,7 @@ describe("cluster shapes", () => {
     expect(cfg.kubeadmConfigPatches.map((p) => parse(p) as unknown)).toEqual([
       {
         kind: "ClusterConfiguration",
-        controllerManager: { extraArgs: { "node-monitor-grace-period": "20s", "node-monitor-period": "2s" } },
+        controllerManager: { extraArgs: { "node-monitor-grace-period": "30s", "node-monitor-period": "2s" } },
       },
       { kind: "KubeletConfiguration", nodeLeaseDurationSeconds: 12, nodeStatusUpdateFrequency: "4s" },
     ]);

@@ -17,7 +17,6 @@ import { exec } from "../core/exec.ts";
 import type { RunJournal } from "../core/journal.ts";
 import { registerNodeAccess, type NodeAccess } from "../core/nodes.ts";
 import { say, step } from "../core/progress.ts";
-import { detachOrphanLoops } from "../drivers/loops.ts";
 import { printAccess } from "./cluster-commands.ts";
 import { refuseUnhealthy } from "./cluster-health.ts";
 import { raiseKindLimits } from "./host-limits.ts";
@@ -78,8 +77,8 @@ export async function kindTarget(
       }
       await step(`delete cluster ${cluster.name}`, () => provider.destroy(cluster.name));
       opts.journal.close(entry);
-      for (const l of await detachOrphanLoops(opts.journal.runId))
-        say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
+      // Orphan loop devices are swept once all clusters of the run are released (run.ts): other
+      // clusters of this run may still be using theirs.
     },
   };
 }

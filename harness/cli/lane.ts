@@ -32,6 +32,8 @@ export interface DriverInstall {
 export type SharedContext = Omit<RunContext, "cluster" | "installFailures">;
 
 export interface Lane {
+  /** The cluster's name (for messages before it exists). */
+  name: string;
   /** Appended to the lane's progress lines ("" for the main cluster). */
   label: string;
   target(): Promise<ClusterTarget>;

@@ -72,6 +72,10 @@ describe("run planning", () => {
     expect(inMain({ reuse: true, name: "volcert-dev" })).toEqual([["csi-hostpath", "flex-loop", "intree-local"], 0]);
     expect(inMain({ keepCase: true })).toEqual([["csi-hostpath", "flex-loop", "intree-local"], 0]);
     expect(inMain({ chaos: false })).toEqual([[], 0]);
+    expect(inMain({ keepCluster: true })).toEqual([["csi-hostpath", "flex-loop", "intree-local"], 0]);
+    // No NF case selected: no cluster is created for it.
+    expect(inMain({ cases: ["DP-02", "RP"] })).toEqual([["csi-hostpath", "flex-loop", "intree-local"], 0]);
+    expect(inMain({ mode: "test", cases: ["SELF"] })[1]).toBe(3);
   });
 
   test("a run of NF cases only: the main cluster takes a group itself, with fast node-failure detection", () => {

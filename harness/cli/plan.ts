@@ -250,10 +250,14 @@ export function planRun(
   const clusterName = opts.name ?? `volcert-${opts.mode}-${runId.slice(-4)}`;
   const chaosFiles = opts.mode === "test" ? [] : ["suites/chaos/"];
   // Only NF cases selected: the main cluster has nothing else to run, so it takes a group itself.
-  const onlyChaos = !!opts.cases?.length && opts.cases.every((c) => c === "NF" || c.startsWith("NF-"));
+  const isChaos = (c: string) => c === "NF" || c.startsWith("NF-");
+  const onlyChaos = !!opts.cases?.length && opts.cases.every(isChaos);
+  // Test mode's chaos self-tests are selected by SELF too ("SELF NF-02 ...").
+  const selectsChaos = !opts.cases || opts.cases.some((c) => isChaos(c) || (opts.mode === "test" && c === "SELF"));
   // Clusters of their own only next to a cluster volcert creates for this run (a reused or
-  // existing cluster is the only one), and not in repro mode (its instructions name one cluster).
-  const laneable = !existing && !opts.keepCase;
+  // existing cluster is the only one), not in repro mode or with --keep-cluster (one cluster to
+  // inspect, the one the instructions name), and only when some NF case is selected.
+  const laneable = !existing && !opts.keepCase && !opts.keepCluster && selectsChaos;
   const placement = placeChaos(
     chaosDrivers,
     wanted.filter((d) => d.broken && CHAOS_SELFTEST_FIXTURES.includes(d.name)),

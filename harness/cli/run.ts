@@ -15,7 +15,8 @@ import { imageNames, loadManifest, upstreamNames } from "../../clusters/images/m
 import { builtinImageRewrites } from "../../clusters/images/sidecars.ts";
 import { KindProvider } from "../../clusters/kind/provider.ts";
 import { describeNodeMonitor, FAST_NODE_MONITOR, parseShape } from "../../clusters/kind/shape.ts";
-import { ConfigError, describeError } from "../core/errors.ts";
+import { categoryOf, ConfigError, describeError } from "../core/errors.ts";
+import { detachOrphanLoops } from "../drivers/loops.ts";
 import { withSignal } from "../core/abort.ts";
 import { exec, signalChildren } from "../core/exec.ts";
 import { handleStops, STOP_EXIT_CODES, type RunStop } from "../core/interrupt.ts";
@@ -276,6 +277,18 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
       );
     }
   }
+  if (!byKubeconfig) {
+    // A name taken by another cluster (a kept one of an earlier run) is refused before anything is created.
+    const wanted = [...(plan.cluster.reuse ? [] : [plan.cluster.name]), ...plan.chaosLanes.map((l) => l.cluster)];
+    const live = new Set(await provider.listAll());
+    const taken = wanted.filter((n) => live.has(n));
+    if (taken.length)
+      throw new ConfigError(
+        "kind clusters with this run's names exist already",
+        taken.map((n) => `${n} exists`),
+        { fix: "delete them (volcert cluster down <name>), or pick another --name" },
+      );
+  }
   const recordFailure = async (kube: Kube, d: DriverFile, error: unknown, dir: string) => {
     // Plan names are metadata.name (a fixture's directory name equals it: fixtures.test.ts).
     const failure = await recordInstallFailure(kube, d, loadedOf(d.metadata.name).loaded.objects, error, dir);
@@ -314,13 +327,14 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
       },
       lanesSignal,
     );
-  // A lane that cannot go on (its cluster could not be created) stops the others, which clean up.
-  const lanesAbort = new AbortController();
-  const lanesSignal = AbortSignal.any([stop.signal, lanesAbort.signal]);
+  // A lane that cannot go on (its cluster could not be created) is an infrastructure failure of
+  // the run; the others go on, and the report shows what ran.
+  const lanesSignal = stop.signal;
   const chaosOutcomes: SuiteOutcome[] = [];
   let mainCluster: Cluster | null = null;
 
   const mainLane: Lane = {
+    name: plan.cluster.name,
     label: "",
     target: async () => {
       const t = byKubeconfig
@@ -364,7 +378,13 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
         const only = plan.chaosInMain.length < plan.drivers.length;
         const chaosFor = only ? ` for ${plan.chaosInMain.map((d) => d.name).join(", ")} only` : "";
         const o = await step(`chaos suite (NF, one case at a time${chaosFor})`, () =>
-          chaosRun({ ...context, drivers: plan.chaosInMain.map(runDriver) }, plan.chaosFiles, "junit-chaos.xml"),
+          chaosRun(
+            { ...context, drivers: plan.chaosInMain.map(runDriver) },
+            plan.chaosFiles,
+            "junit-chaos.xml",
+            // Next to other clusters' output: prefixed like theirs.
+            plan.chaosLanes.length ? `[${plan.cluster.name}]` : undefined,
+          ),
         );
         chaosOutcomes.push(o);
         chaosFailed = o.failed > 0;
@@ -395,6 +415,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     const laneShape = parseShape({ name: l.cluster, workers: plan.cluster.workers, nodeMonitor: FAST_NODE_MONITOR });
     const names = l.drivers.map((d) => d.name).join(", ");
     return {
+      name: l.cluster,
       label: ` in ${l.cluster}`,
       target: () => kindTarget(provider, laneShape, { reuse: false, kubectl: env.tools.kubectl, journal }),
       install: installsOf([...l.drivers, ...l.brokenFixtures]),
@@ -405,6 +426,12 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
         const o = await step(`chaos suite for ${names} in ${l.cluster} (NF, one case at a time)`, () =>
           chaosRun(context, l.files, `junit-chaos-${l.cluster}.xml`, `[${l.cluster}]`),
         );
+        // The main cluster's IN cases cover installs there; a driver that would not install here is a failure too.
+        for (const f of context.installFailures) {
+          o.failed++;
+          o.failedTests.push(`install of ${f.driver} in ${l.cluster}: ${f.message}  [${f.category}]`);
+          o.failureCategories.push(f.category);
+        }
         chaosOutcomes.push(o);
         return o.failed > 0;
       },
@@ -423,19 +450,34 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     say(
       `the chaos suite runs in ${chaosLanes.length} cluster(s) of its own next to the other suites: ${plan.chaosLanes.map((l) => `${l.cluster} (${[...l.drivers, ...l.brokenFixtures].map((d) => d.name).join(", ")})`).join("; ")}; node-failure detection there: ${describeNodeMonitor(FAST_NODE_MONITOR)}`,
     );
-  const settled = await Promise.allSettled(
-    [mainLane, ...chaosLanes].map((lane) =>
-      withSignal(lanesSignal, () => runLane(lane, laneDeps)).catch((err: unknown) => {
-        lanesAbort.abort(err);
-        throw err;
-      }),
-    ),
-  );
+  const lanes = [mainLane, ...chaosLanes];
+  const settled = await Promise.allSettled(lanes.map((lane) => withSignal(lanesSignal, () => runLane(lane, laneDeps))));
   const chaos = mergeOutcomes(chaosOutcomes);
   if (chaos) outcomes["chaos"] = chaos;
-  if (vendor) await removeVendorCopy(vendor);
-  const failure = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failure) throw lanesAbort.signal.reason ?? failure.reason;
+  // A lane that failed outright (its cluster, its install step) counts; a stopped one is the stop's.
+  const broken = stop.reason()
+    ? []
+    : settled.flatMap((r, i) =>
+        r.status === "rejected" ? [{ name: lanes[i]?.name ?? "?", error: r.reason as unknown }] : [],
+      );
+  if (broken.length) {
+    outcomes["lanes"] = {
+      passed: 0,
+      failed: broken.length,
+      skipped: 0,
+      failedTests: broken.map((b) => `cluster ${b.name}: ${describeError(b.error)}  [${categoryOf(b.error)}]`),
+      failureCategories: broken.map((b) => categoryOf(b.error)),
+      results: [],
+    };
+    for (const b of broken) say(`✘ cluster ${b.name}: ${describeError(b.error)}`);
+  }
+  await withSignal(stop.cleanupSignal, async () => {
+    if (vendor) await removeVendorCopy(vendor);
+    // Once every cluster of the run is released: before, another of them may still use its devices.
+    if (!byKubeconfig)
+      for (const l of await detachOrphanLoops(runId))
+        say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
+  });
 
   // The report of what ran is written even when the run was stopped.
   const report = await withSignal(stop.cleanupSignal, () =>

@@ -18,11 +18,13 @@ const dirs = (p: string) =>
 /** Outputs of directory-producing steps without their completion stamp, and the temporary dir. */
 export async function removeUnfinishedBuilds(): Promise<number> {
   let removed = 0;
-  for (const s of buildPlan(loadManifest()).filter((s) => !s.images.length)) {
+  for (const s of buildPlan(loadManifest())) {
     const stepDir = join(cachePaths.out(s.id, "x"), "..");
     for (const d of dirs(stepDir)) {
       const dir = join(stepDir, d.name);
-      if (isComplete(dir) && !d.name.includes(BUILDING_SUFFIX)) continue;
+      // Image steps leave only their build context, complete or not; a half-built one is renamed never.
+      const unfinished = d.name.includes(BUILDING_SUFFIX) || (!s.images.length && !isComplete(dir));
+      if (!unfinished) continue;
       say(`removing unfinished build output ${dir}`);
       rmSync(dir, { recursive: true, force: true });
       removed++;
