@@ -11,6 +11,21 @@ export interface NodeLoopDevice extends AsyncDisposable {
   file: string;
 }
 
+/**
+ * `losetup --find --show` fails with "No such file or directory" once the host has more loop
+ * devices than existed when the node container started (other clusters and runs on the engine
+ * use them too): the kernel allocates /dev/loopN, but the container's /dev has no node for it.
+ * So: take the free device's name, make its node if missing, attach; another attacher may take
+ * the same device meanwhile, so a few attempts (the last one's error is the one reported).
+ */
+const ATTACH_SCRIPT = `
+for attempt in 1 2 3 4 5; do
+  dev=$(losetup --find)
+  [ -b "$dev" ] || mknod "$dev" b 7 "\${dev#/dev/loop}" 2>/dev/null || [ -b "$dev" ]
+  if [ "$attempt" = 5 ]; then losetup "$dev" "$1"; echo "$dev"; exit 0; fi
+  if losetup "$dev" "$1" 2>/dev/null; then echo "$dev"; exit 0; fi
+done`;
+
 export async function attachLoopFile(
   shell: NodeShell,
   node: string,
@@ -23,7 +38,7 @@ export async function attachLoopFile(
   );
   let device: string;
   try {
-    device = (await shell.exec(node, ["losetup", "--find", "--show", file])).stdout.trim();
+    device = (await shell.exec(node, ["sh", "-ec", ATTACH_SCRIPT, "sh", file])).stdout.trim();
   } catch (err) {
     await shell.exec(node, ["rm", "-f", file], { nothrow: true });
     settle();
