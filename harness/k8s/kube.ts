@@ -3,23 +3,27 @@
  * library's own model types. Every request, typed (`core`, `storage`) or generic (`read`, `list`,
  * `apply`, `delete`, patches), is bounded: it carries a timeout and the current case's abort
  * signal, and a request that gets no answer in time is an ApiRequestTimeout (infrastructure)
- * naming the request and the limit. "Gone" means one thing, `isNotFound` (api-errors.ts).
+ * naming the request and the limit. A watch is bounded too: timeoutSeconds on the request, the
+ * request timeout until the server answers, and the case's signal (see watch.ts). "Gone" means one
+ * thing, `isNotFound` (api-errors.ts).
  *
  * kubectl stays only for what the API does awkwardly: exec into pods, logs, drain (eviction with
  * its retries and DaemonSet rules).
  */
 import * as k8s from "@kubernetes/client-node";
-import { currentSignal } from "../core/abort.ts";
+import { currentSignal, effectiveSignal } from "../core/abort.ts";
 import { InfraError } from "../core/errors.ts";
 import { CommandError, exec, type ExecResult } from "../core/exec.ts";
 import {
   toApiError,
+  ApiError,
   ApiRequestTimeout,
   isNotFound,
   PodCommandFailed,
   PodUnreachable,
   remoteExitCode,
 } from "./api-errors.ts";
+import { CollectionWatch, type ReceivedEvent, type WireObject } from "./watch.ts";
 
 export type V1Pod = k8s.V1Pod;
 export type V1Node = k8s.V1Node;
@@ -81,6 +85,15 @@ export interface DeleteOptions {
   propagationPolicy?: "Foreground" | "Background" | "Orphan";
 }
 
+export interface WatchOptions {
+  /** Omitted: every namespace (or a cluster-scoped kind). */
+  namespace?: string;
+  /** Sent as the request's timeoutSeconds: the API server ends the watch after this. */
+  timeoutSeconds: number;
+  /** Stops the watch when aborted; defaults to the current case's signal. */
+  signal?: AbortSignal;
+}
+
 export interface JsonPatchOp {
   op: "add" | "remove" | "replace" | "test";
   path: string;
@@ -105,6 +118,8 @@ export class Kube {
   readonly requestTimeoutMs: number;
   private readonly objects: ObjectApi;
   private readonly versionApi: k8s.VersionApi;
+  /** For watches: the library's Watch makes its own requests from the kubeconfig. */
+  private readonly kc: k8s.KubeConfig;
 
   constructor(
     readonly kubeconfigPath: string,
@@ -113,6 +128,7 @@ export class Kube {
   ) {
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(kubeconfigPath);
+    this.kc = kc;
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new InfraError(`kubeconfig ${kubeconfigPath} names no current cluster`);
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -199,6 +215,35 @@ export class Kube {
         force: "true",
       }),
     );
+  }
+
+  /**
+   * Lists `kind` and watches it from the list's resourceVersion, handing every item and change to
+   * `onEvent` with its client receipt time (see CollectionWatch for drops and errors). Resolves
+   * once the API server accepted the watch, so whatever is created afterwards is seen.
+   */
+  async watch(kind: Kind, opts: WatchOptions, onEvent: (e: ReceivedEvent) => void): Promise<CollectionWatch> {
+    const what = `${kind} ${opts.namespace ? `in ${opts.namespace}` : "(all namespaces)"}`;
+    const path = await this.call(`find the API path of ${kind}`, () =>
+      this.objects.collectionPath(API_VERSION[kind], kind, opts.namespace),
+    );
+    const signal = effectiveSignal(opts.signal);
+    return new CollectionWatch(
+      what,
+      {
+        list: async () => {
+          const list = await this.call(`list ${what}`, () => this.objects.listAsSent(path));
+          return { resourceVersion: list.metadata?.resourceVersion ?? "", items: list.items ?? [] };
+        },
+        open: (resourceVersion, onWatchEvent, onClose) =>
+          this.openWatch(`watch ${what}`, path, { resourceVersion, timeoutSeconds: opts.timeoutSeconds }, signal, {
+            onWatchEvent,
+            onClose,
+          }),
+      },
+      onEvent,
+      signal,
+    ).start();
   }
 
   /** Asks for deletion (does not wait); throws if the object does not exist. */
@@ -315,6 +360,52 @@ export class Kube {
     );
   }
 
+  /**
+   * Opens one watch request with the library's Watch. Its own connect timeout is not in effect
+   * (1.4.0 overwrites the signal that carries it), so waiting for the server's answer is bounded
+   * here by the request timeout and the signal. The library reports a refused watch (non-200) the
+   * same way as a later end, through its done callback, but always before its promise resolves.
+   */
+  private async openWatch(
+    name: string,
+    path: string,
+    query: { resourceVersion: string; timeoutSeconds: number },
+    signal: AbortSignal | undefined,
+    handlers: { onWatchEvent: (type: string, object: WireObject) => void; onClose: (err: unknown) => void },
+  ): Promise<() => void> {
+    signal?.throwIfAborted();
+    let open = false;
+    let endedEarly: { err: unknown } | undefined;
+    const pending = new k8s.Watch(this.kc).watch(
+      path,
+      query,
+      (type: string, object: WireObject) => handlers.onWatchEvent(type, object),
+      (err: unknown) => {
+        if (open) handlers.onClose(err);
+        else endedEarly = { err };
+      },
+    );
+    const limit = AbortSignal.timeout(this.requestTimeoutMs);
+    let controller: AbortController;
+    try {
+      controller = await untilAborted(pending, signal ? AbortSignal.any([limit, signal]) : limit);
+    } catch (err) {
+      void pending.then((c) => c.abort()).catch(() => undefined);
+      signal?.throwIfAborted();
+      if (limit.aborted) throw new ApiRequestTimeout(`${name} (GET ${path})`, this.requestTimeoutMs, err);
+      throw err;
+    }
+    if (endedEarly) {
+      const err = endedEarly.err as { statusCode?: unknown; message?: unknown } | null;
+      const text = typeof err?.message === "string" ? err.message : String(err ?? "closed at once");
+      if (typeof err?.statusCode === "number")
+        throw new ApiError(name, { code: err.statusCode, reason: text }, undefined, endedEarly.err);
+      throw new InfraError(`${name}: could not be opened: ${text}`, { cause: endedEarly.err });
+    }
+    open = true;
+    return () => controller.abort();
+  }
+
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -322,6 +413,15 @@ export class Kube {
       throw toApiError(err, what);
     }
   }
+}
+
+/** The promise's value, or the signal's reason if it aborts first. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function ref(name: string, namespace: string | undefined): string {
@@ -380,6 +480,21 @@ class ObjectApi extends k8s.KubernetesObjectApi {
   constructor(config: k8s.Configuration, kc: k8s.KubeConfig) {
     super(config);
     this.setDefaultNamespace(kc);
+  }
+
+  /** The path of a kind's collection (`/api/v1/namespaces/ns/pods`), found by discovery. */
+  collectionPath(apiVersion: string, kind: string, namespace: string | undefined): Promise<string> {
+    return this.specUriPath({ apiVersion, kind, metadata: namespace ? { namespace } : {} }, "list");
+  }
+
+  /**
+   * A list whose items stay as the API server sent them (timestamps as strings, as in watch
+   * events): type "any" keeps the library's serializer off the items.
+   */
+  async listAsSent(path: string): Promise<{ metadata?: { resourceVersion?: string }; items?: WireObject[] }> {
+    const request = this.configuration.baseServer.makeRequestContext(path, k8s.HttpMethod.GET);
+    request.setHeaderParam("Accept", "application/json");
+    return this.requestPromise(request, "any");
   }
 
   async patchAsIs<T extends k8s.KubernetesObject>(
