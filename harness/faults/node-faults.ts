@@ -4,6 +4,7 @@
  * provider's lifecycle (kind: nodes are containers), because the shell must keep working while
  * the kubelet or the node's network is down; see harness/nodes/lifecycle.ts.
  */
+import { unstoppable } from "../core/abort.ts";
 import { nodeAccess, type NodeAccess } from "../core/nodes.ts";
 import { kubeletAction, waitKubelet } from "../nodes/kubelet.ts";
 import { needsLifecycle } from "../nodes/lifecycle.ts";
@@ -79,7 +80,9 @@ export async function stopNode(t: Timeline, node: string, access: NodeAccess = n
   return injectFault(
     t,
     `node ${node} (${ip}) powered off`,
-    () => lifecycle.stop(node, 10),
+    // Not stoppable: Docker finishes a `docker stop` whose client was killed, so a Ctrl-C here
+    // would let the heal find the node still running, do nothing, and the node go down after it.
+    () => unstoppable(() => lifecycle.stop(node, 10)),
     () => restoreFault(record, { access }),
     record,
   );
