@@ -63,6 +63,20 @@ describe("case lifecycle", () => {
     ]);
   });
 
+  test("phase timings are reported once, in order, for a failed case too", async () => {
+    const laps: string[][] = [];
+    const err = await executeCase(
+      phases([], {
+        run: async () => {
+          throw new DriverDefect("claim never bound");
+        },
+      }),
+      { ...opts(), onTimings: (l) => void laps.push(l.map(([phase, ms]) => (ms >= 0 ? phase : "negative"))) },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DriverDefect);
+    expect(laps).toEqual([["precheck", "acquire", "body", "evidence", "heal", "leak scope", "dispose", "leak check"]]);
+  });
+
   test("a failing body: evidence, heal, dispose and the leak check still run, and the body's error is the verdict", async () => {
     const log: Log = [];
     const boom = new DriverDefect("claim never bound");

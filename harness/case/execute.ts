@@ -42,40 +42,76 @@ export interface ExecuteOptions {
   policy: DisposalPolicy;
   bodySignal: AbortSignal;
   cleanupSignal: AbortSignal;
+  /** Called once at the end, passed or failed, with how long each phase took (ms, in order). */
+  onTimings?: (laps: readonly (readonly [phase: string, ms: number])[]) => void | Promise<void>;
 }
 
 export async function executeCase<C>(phases: CasePhases<C>, opts: ExecuteOptions): Promise<void> {
   const stack = new DisposalStack();
+  const clock = lapClock();
   let failure: unknown;
   let failed = false;
   try {
     await withSignal(opts.bodySignal, async () => {
       await phases.precheck();
-      await phases.run(await phases.acquire(stack));
+      clock.lap("precheck");
+      const ctx = await phases.acquire(stack);
+      clock.lap("acquire");
+      await phases.run(ctx);
     });
   } catch (err) {
     failure = err;
     failed = true;
   }
-  await withSignal(opts.cleanupSignal, async () => {
-    if (failed) await phases.evidence(failure);
-    const healError = await phases.heal();
-    if (opts.policy === "keep") await phases.keepRecord(failed ? failure : undefined);
-    else await phases.leakScope();
-    const disposals = await stack.dispose(opts.policy);
-    const disposalError = disposals.length ? new DisposalFailed(disposals) : null;
-    const cleanupErrors = [healError, disposalError].filter((e) => e !== null);
-    // repro's keep policy cleaned nothing up, so there is nothing to leak-check
-    const leaks = opts.policy === "keep" ? null : await leakCheck(phases, opts.caseId, failed);
-    if (failed) {
-      for (const e of cleanupErrors) await phases.report("cleanup after the failure also failed", e.message);
-      throw failure;
-    }
-    const errors = [...cleanupErrors, ...(leaks ? [leaks] : [])];
-    for (const e of errors.slice(1)) await phases.report("cleanup also failed", e.message);
-    if (errors[0] === leaks && leaks) await phases.evidence(leaks);
-    if (errors[0]) throw errors[0];
-  });
+  clock.lap("body");
+  try {
+    await cleanup();
+  } finally {
+    await opts.onTimings?.(clock.laps);
+  }
+
+  async function cleanup(): Promise<void> {
+    await withSignal(opts.cleanupSignal, async () => {
+      if (failed) {
+        await phases.evidence(failure);
+        clock.lap("evidence");
+      }
+      const healError = await phases.heal();
+      clock.lap("heal");
+      if (opts.policy === "keep") await phases.keepRecord(failed ? failure : undefined);
+      else await phases.leakScope();
+      clock.lap("leak scope");
+      const disposals = await stack.dispose(opts.policy);
+      clock.lap("dispose");
+      const disposalError = disposals.length ? new DisposalFailed(disposals) : null;
+      const cleanupErrors = [healError, disposalError].filter((e) => e !== null);
+      // repro's keep policy cleaned nothing up, so there is nothing to leak-check
+      const leaks = opts.policy === "keep" ? null : await leakCheck(phases, opts.caseId, failed);
+      clock.lap("leak check");
+      if (failed) {
+        for (const e of cleanupErrors) await phases.report("cleanup after the failure also failed", e.message);
+        throw failure;
+      }
+      const errors = [...cleanupErrors, ...(leaks ? [leaks] : [])];
+      for (const e of errors.slice(1)) await phases.report("cleanup also failed", e.message);
+      if (errors[0] === leaks && leaks) await phases.evidence(leaks);
+      if (errors[0]) throw errors[0];
+    });
+  }
+}
+
+/** Wall time per phase: each lap is the time since the previous one. */
+function lapClock(): { lap(phase: string): void; laps: [string, number][] } {
+  let last = performance.now();
+  const laps: [string, number][] = [];
+  return {
+    laps,
+    lap(phase) {
+      const now = performance.now();
+      laps.push([phase, Math.round(now - last)]);
+      last = now;
+    },
+  };
 }
 
 /**

@@ -229,6 +229,7 @@ export async function runCase<C extends ClusterCaseContext>(
       policy: run.keepCase ? "keep" : "dispose",
       bodySignal: body,
       cleanupSignal: cleanup,
+      onTimings: (laps) => attachText("phase timings", laps.map(([phase, ms]) => `${phase}\t${ms} ms`).join("\n")),
     });
   } catch (err) {
     // Cut short by Ctrl-C: no verdict either way (its cleanup ran; the CLI heals what is left).
