@@ -114,6 +114,7 @@ export async function runLane(lane: Lane, deps: LaneDeps): Promise<void> {
     if (left.some((e) => e.record.kind !== "cluster")) {
       const exists = async () => true;
       printSettle("healing from the journal", await healFaults(left, { kubectl: deps.kubectl, clusterExists: exists }));
+      // Read again: healing closed the fault entries, the loop devices are what is still open.
       const loops = deps.journal.openEntries().filter((e) => e.cluster.name === cluster.name);
       printSettle("loop devices from the journal", await detachLoops(loops, { clusterExists: exists }));
     }

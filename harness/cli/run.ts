@@ -325,11 +325,10 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
         junitFile: join(runDir, junit),
         ...(prefix ? { outputPrefix: prefix } : {}),
       },
-      lanesSignal,
+      stop.signal,
     );
   // A lane that cannot go on (its cluster could not be created) is an infrastructure failure of
   // the run; the others go on, and the report shows what ran.
-  const lanesSignal = stop.signal;
   const chaosOutcomes: SuiteOutcome[] = [];
   let mainCluster: Cluster | null = null;
 
@@ -363,17 +362,17 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
             allureResultsDir: resultsDir,
             junitFile: join(runDir, "junit.xml"),
           },
-          lanesSignal,
+          stop.signal,
         ),
       );
-      if (vendor && !lanesSignal.aborted) {
+      if (vendor && !stop.signal.aborted) {
         // While the vendor copy is installed and no other suite runs on this cluster.
         outcomes["vendor"] = await step("vendor's path: existing cluster, upstream file, missing image", () =>
           checkVendorPath(vendor, target.cluster.kubeconfigPath, runDir),
         );
       }
       let chaosFailed = false;
-      if (plan.chaosInMain.length && !lanesSignal.aborted) {
+      if (plan.chaosInMain.length && !stop.signal.aborted) {
         // Disruptive cases run here alone, after everything else, one at a time.
         const only = plan.chaosInMain.length < plan.drivers.length;
         const chaosFor = only ? ` for ${plan.chaosInMain.map((d) => d.name).join(", ")} only` : "";
@@ -389,10 +388,10 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
         chaosOutcomes.push(o);
         chaosFailed = o.failed > 0;
       }
-      if (vendor && !lanesSignal.aborted) {
+      if (vendor && !stop.signal.aborted) {
         // Two more runs next to this one, each stopped in the middle of a fault (its own clusters).
         outcomes["stops"] = await step("stopped runs leave nothing behind (Ctrl-C and kill -9 during a fault)", () =>
-          checkInterrupts(runId, runDir, lanesSignal),
+          checkInterrupts(runId, runDir, stop.signal),
         );
       }
       return outcomes["e2e"].failed > 0 || chaosFailed;
@@ -451,7 +450,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
       `the chaos suite runs in ${chaosLanes.length} cluster(s) of its own next to the other suites: ${plan.chaosLanes.map((l) => `${l.cluster} (${[...l.drivers, ...l.brokenFixtures].map((d) => d.name).join(", ")})`).join("; ")}; node-failure detection there: ${describeNodeMonitor(FAST_NODE_MONITOR)}`,
     );
   const lanes = [mainLane, ...chaosLanes];
-  const settled = await Promise.allSettled(lanes.map((lane) => withSignal(lanesSignal, () => runLane(lane, laneDeps))));
+  const settled = await Promise.allSettled(lanes.map((lane) => withSignal(stop.signal, () => runLane(lane, laneDeps))));
   const chaos = mergeOutcomes(chaosOutcomes);
   if (chaos) outcomes["chaos"] = chaos;
   // A lane that failed outright (its cluster, its install step) counts; a stopped one is the stop's.

@@ -111,6 +111,8 @@ export async function installDrivers(
   const stopped = () => currentSignal()?.aborted === true;
   try {
     for (const { definition: d, baseDir, installed } of drivers) {
+      // A driver that was already there keeps everything but volcert's classes.
+      const undoOne = () => (installed ? removeClasses(d, target) : removePartial(d, baseDir, target));
       try {
         await installOne(d, baseDir, installed);
       } catch (error) {
@@ -118,13 +120,13 @@ export async function installDrivers(
           // Not the driver's failure: its partial install goes with the rest, under the caller's cleanup.
           undo.push({
             driver: d,
-            uninstall: () => (installed ? removeClasses(d, target) : removePartial(d, baseDir, target)),
+            uninstall: undoOne,
           });
           throw new InstallStopped(error, result());
         }
         if (!target.onFailure) throw error;
         await target.onFailure(d, error);
-        await (installed ? removeClasses(d, target) : removePartial(d, baseDir, target)).catch((cleanup: unknown) => {
+        await undoOne().catch((cleanup: unknown) => {
           if (error instanceof Error)
             error.message += `\n(and removing its partial install: ${cleanup instanceof Error ? cleanup.message : String(cleanup)})`;
         });
