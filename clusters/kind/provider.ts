@@ -4,9 +4,12 @@
  */
 import { existsSync } from "node:fs";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { InfraError } from "../../harness/core/errors.ts";
 import { exec, lastLines } from "../../harness/core/exec.ts";
+import { say } from "../../harness/core/progress.ts";
+import { Slots } from "../../harness/core/slots.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { cacheRoot } from "../images/cache.ts";
 import type { KindCluster } from "../cluster.ts";
@@ -33,6 +36,19 @@ export interface KindTools {
   nodeImage: string;
 }
 
+/**
+ * `kind create` runs at most one per CPU core at a time in this process. Each one boots three
+ * node containers, unpacks the control-plane images and waits for kubeadm; five at once on two
+ * cores took kubeadm past its own API deadline ("could not bootstrap the admin user ... context
+ * deadline exceeded") on a machine where three at once took 2m50s.
+ */
+const CREATES = new Slots(Math.max(1, availableParallelism()));
+
+/** kubeadm gave up inside a node (init or join): what an overloaded host does, worth one more try. */
+export function isKubeadmFailure(output: string): boolean {
+  return /failed to (init|join) node with kubeadm/.test(output);
+}
+
 export class KindProvider {
   constructor(private readonly tools: KindTools) {}
 
@@ -49,7 +65,19 @@ export class KindProvider {
     return (await this.listAll()).filter((n) => n.startsWith(CLUSTER_PREFIX));
   }
 
+  /** Creates the cluster once a creation slot is free (first asked, first served). */
   async create(shape: ClusterShape, opts: { logFile: string; waitMs?: number; runId?: string }): Promise<KindCluster> {
+    if (CREATES.full)
+      say(
+        `${shape.name} waits for a creation slot (${CREATES.size} kind clusters are created at a time, one per CPU core)`,
+      );
+    return CREATES.use(() => this.createNow(shape, opts));
+  }
+
+  private async createNow(
+    shape: ClusterShape,
+    opts: { logFile: string; waitMs?: number; runId?: string },
+  ): Promise<KindCluster> {
     if ((await this.listAll()).includes(shape.name)) {
       throw new InfraError(`a kind cluster named ${shape.name} already exists`, {
         fix: `reuse it (--reuse), delete it (volcert cluster down ${shape.name}) or pick another name`,
@@ -62,31 +90,15 @@ export class KindProvider {
     const kubeconfigPath = join(dir, "kubeconfig");
     await writeFile(configPath, kindConfig(shape));
     const waitS = Math.round((opts.waitMs ?? 5 * 60_000) / 1000);
-    const r = await exec(
-      this.tools.kind,
-      [
-        "create",
-        "cluster",
-        "--name",
-        shape.name,
-        "--image",
-        this.tools.nodeImage,
-        "--config",
-        configPath,
-        "--kubeconfig",
-        kubeconfigPath,
-        "--wait",
-        `${waitS}s`,
-        "--retain",
-      ],
-      {
-        nothrow: true,
-        timeoutMs: (waitS + 600) * 1000,
-        logFile: opts.logFile,
-        // The cluster's own network (kind creates it): see clusterNetwork.
-        env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: clusterNetwork(shape.name) },
-      },
-    );
+    let r = await this.kindCreate(shape, configPath, kubeconfigPath, waitS, opts.logFile);
+    if (!r.ok && isKubeadmFailure(r.stderr || r.stdout)) {
+      say(
+        `${shape.name}: kubeadm failed inside a node (${firstError(r.stderr || r.stdout)}); deleting it and trying once more`,
+      );
+      await this.exportLogs(shape.name, opts.logFile.replace(/\.log$/, "-first-try-node-logs")).catch(() => undefined);
+      await this.destroy(shape.name).catch(() => undefined);
+      r = await this.kindCreate(shape, configPath, kubeconfigPath, waitS, opts.logFile);
+    }
     if (!r.ok) {
       const logsDir = opts.logFile.replace(/\.log$/, "-node-logs");
       await this.exportLogs(shape.name, logsDir).catch(() => undefined);
@@ -112,6 +124,34 @@ export class KindProvider {
       );
     }
     return this.handle(shape.name);
+  }
+
+  private kindCreate(shape: ClusterShape, configPath: string, kubeconfigPath: string, waitS: number, logFile: string) {
+    return exec(
+      this.tools.kind,
+      [
+        "create",
+        "cluster",
+        "--name",
+        shape.name,
+        "--image",
+        this.tools.nodeImage,
+        "--config",
+        configPath,
+        "--kubeconfig",
+        kubeconfigPath,
+        "--wait",
+        `${waitS}s`,
+        "--retain",
+      ],
+      {
+        nothrow: true,
+        timeoutMs: (waitS + 600) * 1000,
+        logFile,
+        // The cluster's own network (kind creates it): see clusterNetwork.
+        env: { KIND_EXPERIMENTAL_DOCKER_NETWORK: clusterNetwork(shape.name) },
+      },
+    );
   }
 
   /** kind --wait only covers the control plane; suites need every node. */
@@ -252,4 +292,10 @@ export async function orphanNetworks(liveClusters: readonly string[], now = Date
       return Number.isFinite(at) && now - at > 60 * 60_000;
     })
     .map(([n]) => n as string);
+}
+
+/** The first line of kind's output that says what failed. */
+function firstError(output: string): string {
+  const line = output.split("\n").find((l) => /^ERROR:|error execution phase/.test(l.trim()));
+  return (line ?? lastLines(output, 1)).trim().slice(0, 200);
 }

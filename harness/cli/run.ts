@@ -449,7 +449,9 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     say(
       `the chaos suite runs in ${chaosLanes.length} cluster(s) of its own next to the other suites: ${plan.chaosLanes.map((l) => `${l.cluster} (${[...l.drivers, ...l.brokenFixtures].map((d) => d.name).join(", ")})`).join("; ")}; node-failure detection there: ${describeNodeMonitor(FAST_NODE_MONITOR)}`,
     );
-  const lanes = [mainLane, ...chaosLanes];
+  // Chaos lanes first: on a small host clusters are created a few at a time (KindProvider.create),
+  // and the NF cases of a chaos cluster take longer than the main cluster's suites.
+  const lanes = [...chaosLanes, mainLane];
   const settled = await Promise.allSettled(lanes.map((lane) => withSignal(stop.signal, () => runLane(lane, laneDeps))));
   const chaos = mergeOutcomes(chaosOutcomes);
   if (chaos) outcomes["chaos"] = chaos;
