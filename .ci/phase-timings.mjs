@@ -15,7 +15,8 @@ const phases = new Map();
 const cases = [];
 for (const f of readdirSync(dir).filter((n) => n.endsWith("-result.json"))) {
   const r = JSON.parse(readFileSync(join(dir, f), "utf8"));
-  const a = (r.attachments ?? []).find((x) => x.name === "phase timings");
+  // allure-vitest keeps an attachment in a step of its own
+  const a = attachments(r).find((x) => x.name === "phase timings");
   if (!a) continue;
   const laps = readFileSync(join(dir, a.source), "utf8")
     .split("\n")
@@ -23,6 +24,9 @@ for (const f of readdirSync(dir).filter((n) => n.endsWith("-result.json"))) {
     .map(([p, ms]) => [p, Number.parseInt(ms, 10)]);
   for (const [p, ms] of laps) phases.set(p, [...(phases.get(p) ?? []), ms]);
   cases.push({ name: r.name, status: r.status, ms: r.stop - r.start, laps });
+}
+function attachments(node) {
+  return [...(node.attachments ?? []), ...(node.steps ?? []).flatMap(attachments)];
 }
 const q = (xs, f) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * f))];
 console.log(`${cases.length} cases with phase timings in ${dir}`);

@@ -1,10 +1,11 @@
 /**
  * One namespace per test (or per file), labelled with the run and test IDs so leftovers can be
- * traced and swept. Deleting it waits (bounded) until it is really gone.
+ * traced and swept. Deleting it waits (bounded) until its pods and claims are gone, so the case's
+ * volumes are released; the namespace object finishes Terminating on its own (see `emptied`).
  */
 import { randomBytes } from "node:crypto";
 import { waitFor } from "../core/wait.ts";
-import { gone } from "../k8s/conditions.ts";
+import { emptied } from "../k8s/conditions.ts";
 import type { Kube } from "../k8s/kube.ts";
 
 export const LABEL_RUN = "volcert.io/run-id";
@@ -28,7 +29,7 @@ export async function createNamespace(kube: Kube, testId: string, runId: string)
     name,
     async [Symbol.asyncDispose]() {
       await kube.deleteIfExists("Namespace", name);
-      await waitFor(`namespace ${name} deleted`, gone(kube, "Namespace", name), {
+      await waitFor(`namespace ${name} emptied (its pods and claims deleted)`, emptied(kube, name), {
         timeoutMs: 120_000,
         intervalMs: 1000,
         blame: "driver",

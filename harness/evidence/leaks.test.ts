@@ -180,6 +180,29 @@ describe("leak check", () => {
     expect(categoryOf(leakError("AM-01", r))).toBe("infrastructure");
   });
 
+  test("a Terminating namespace is nobody's leak; its pods and claims are the driver's, an undeleted namespace volcert's", async () => {
+    const terminating = await checkLeaks(
+      fakeKube({ Namespace: [{ metadata: { name: NS, deletionTimestamp: new Date("2026-12-02T15:00:00Z") } }] }),
+      access(recorded("kind-node-leak-snapshot-cleaned-up.txt")),
+      scope,
+    );
+    expect(terminating.leftovers).toEqual([]);
+    const stuck = await checkLeaks(
+      fakeKube({
+        Namespace: [{ metadata: { name: NS } }],
+        PersistentVolumeClaim: [{ metadata: { name: "data", namespace: NS }, status: { phase: "Bound" } }],
+        Pod: [{ metadata: { namespace: NS, name: "app-0", labels: {} } }],
+      }),
+      access(recorded("kind-node-leak-snapshot-cleaned-up.txt")),
+      scope,
+    );
+    expect(stuck.leftovers).toEqual([
+      { what: `namespace ${NS} was not deleted`, blame: "infrastructure" },
+      { what: `claim ${NS}/data still exists (phase Bound)`, blame: "driver" },
+      { what: `pod ${NS}/app-0 still exists`, blame: "driver" },
+    ]);
+  });
+
   test("API leftovers: PV, its VolumeAttachment, the case's class, a driver's helper pod, a cordon and a taint", async () => {
     const r = await checkLeaks(
       fakeKube({

@@ -118,7 +118,12 @@ async function checkApi(
   f: Findings,
 ): Promise<{ volumeNames: Set<string>; apiNodes: V1Node[] }> {
   const ns = scope.namespace;
-  if (await f.look("namespace", () => kube.readIfExists("Namespace", ns))) f.driver(`namespace ${ns} still exists`);
+  // Disposal deleted the namespace and waited for its pods and claims; the object itself may still
+  // be Terminating (the namespace controller's own backoff), which is nobody's leak.
+  const namespace = await f.look("namespace", () => kube.readIfExists("Namespace", ns));
+  if (namespace && !namespace.metadata?.deletionTimestamp) f.notDriver(`namespace ${ns} was not deleted`);
+  for (const c of (await f.look("list claims", () => kube.list("PersistentVolumeClaim", { namespace: ns }))) ?? [])
+    f.driver(`claim ${ns}/${c.metadata?.name} still exists (phase ${c.status?.phase ?? "unknown"})`);
   const volumeNames = new Set(scope.volumes.map((v) => v.pv));
   for (const pv of (await f.look("list PersistentVolumes", () => kube.list("PersistentVolume"))) ?? []) {
     const name = pv.metadata?.name ?? "";
@@ -140,7 +145,8 @@ async function checkApi(
     else f.notDriver(`StorageClass ${name} was not deleted`);
   }
   for (const pod of (await f.look("list pods", () => kube.list("Pod"))) ?? []) {
-    if (pod.metadata?.namespace !== ns && namesCase(pod, ns, volumeNames))
+    if (pod.metadata?.namespace === ns) f.driver(`pod ${ns}/${pod.metadata?.name} still exists`);
+    else if (namesCase(pod, ns, volumeNames))
       f.driver(`pod ${pod.metadata?.namespace}/${pod.metadata?.name} refers to case ${ns} and still exists`);
   }
   const apiNodes = (await f.look("list nodes", () => kube.list("Node"))) ?? [];

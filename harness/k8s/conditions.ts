@@ -44,6 +44,23 @@ export function gone(kube: Kube, kind: Kind, name: string, namespace?: string): 
   };
 }
 
+/**
+ * A namespace being deleted has no pods and no claims left: what it held on nodes and volumes is
+ * released. The namespace object itself may still be Terminating (the namespace controller
+ * retries with an exponential backoff, up to a minute on a busy cluster, and nothing waits on it).
+ */
+export function emptied(kube: Kube, namespace: string): Probe<void> {
+  return async () => {
+    const left = [
+      ...(await kube.list("Pod", { namespace })).map((p) => `pod ${p.metadata?.name} ${stillThere(p)}`),
+      ...(await kube.list("PersistentVolumeClaim", { namespace })).map(
+        (c) => `claim ${c.metadata?.name} ${stillThere(c)}`,
+      ),
+    ];
+    return { done: left.length === 0, seen: left.join("; ") || "no pods or claims left" };
+  };
+}
+
 /** "still there (Terminating since ...; finalizers kubernetes.io/pv-protection); phase Released" */
 function stillThere(obj: Model<Kind>): string {
   const m = obj.metadata;
