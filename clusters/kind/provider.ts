@@ -84,11 +84,15 @@ export class KindProvider {
       });
     }
     const dir = clusterStateDir(shape.name);
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     const configPath = join(dir, "kind-config.yaml");
     const kubeconfigPath = join(dir, "kubeconfig");
-    await writeFile(configPath, kindConfig(shape));
+    // Again before a retry: destroy() removes the state directory.
+    const prepareState = async () => {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await writeFile(configPath, kindConfig(shape));
+    };
+    await prepareState();
     const waitS = Math.round((opts.waitMs ?? 5 * 60_000) / 1000);
     let r = await this.kindCreate(shape, configPath, kubeconfigPath, waitS, opts.logFile);
     if (!r.ok && isKubeadmFailure(r.stderr || r.stdout)) {
@@ -97,6 +101,7 @@ export class KindProvider {
       );
       await this.exportLogs(shape.name, opts.logFile.replace(/\.log$/, "-first-try-node-logs")).catch(() => undefined);
       await this.destroy(shape.name).catch(() => undefined);
+      await prepareState();
       r = await this.kindCreate(shape, configPath, kubeconfigPath, waitS, opts.logFile);
     }
     if (!r.ok) {
