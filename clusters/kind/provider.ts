@@ -119,13 +119,19 @@ export class KindProvider {
       `${JSON.stringify({ createdAt: new Date().toISOString(), runId: opts.runId, shape }, null, 2)}\n`,
     );
     if (!shape.defaultStorageClass) {
-      await exec(
-        this.tools.kubectl,
-        ["--kubeconfig", kubeconfigPath, "delete", "storageclass", "standard", "--ignore-not-found"],
-        {
-          timeoutMs: 60_000,
-          logFile: opts.logFile,
+      // Retried: a freshly created control plane on a loaded host answers "etcdserver: request
+      // timed out" now and then (seen with five clusters on two cores).
+      await waitFor(
+        `kind's default StorageClass "standard" deleted from ${shape.name}`,
+        async () => {
+          const r = await exec(
+            this.tools.kubectl,
+            ["--kubeconfig", kubeconfigPath, "delete", "storageclass", "standard", "--ignore-not-found"],
+            { timeoutMs: 60_000, logFile: opts.logFile, nothrow: true },
+          );
+          return { done: r.ok, seen: r.ok ? "deleted" : lastLines(r.stderr || r.stdout, 1) };
         },
+        { timeoutMs: 3 * 60_000, intervalMs: 3000, blame: "infrastructure" },
       );
     }
     return this.handle(shape.name);
