@@ -3,7 +3,7 @@
  * touches the user's ~/.kube/config: each cluster's kubeconfig lives in volcert's state directory.
  */
 import { existsSync } from "node:fs";
-import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { InfraError } from "../../harness/core/errors.ts";
@@ -15,6 +15,9 @@ import { cacheRoot } from "../images/cache.ts";
 import type { KindCluster } from "../cluster.ts";
 import { clusterNetwork } from "./nodes.ts";
 import { CLUSTER_PREFIX, kindConfig, type ClusterShape } from "./shape.ts";
+import { clusterStateDir, removeClusterState, sharedStorageDir } from "./state.ts";
+
+export { clusterStateDir };
 
 interface NodeStatusView {
   metadata: { name: string };
@@ -24,10 +27,6 @@ interface NodeStatusView {
 /** Whether a cluster was kept on purpose (markKept). */
 export function isKept(name: string): boolean {
   return existsSync(join(clusterStateDir(name), "kept"));
-}
-
-export function clusterStateDir(name: string): string {
-  return join(cacheRoot(), "clusters", name);
 }
 
 export interface KindTools {
@@ -88,8 +87,11 @@ export class KindProvider {
     const kubeconfigPath = join(dir, "kubeconfig");
     // Again before a retry: destroy() removes the state directory.
     const prepareState = async () => {
-      await rm(dir, { recursive: true, force: true });
+      // What a deleted cluster of this name left (its shared storage's loop devices first).
+      await removeStateOf(shape.name);
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      // Mounted into every node by kindConfig; it must exist before the nodes do.
+      if (shape.sharedStorage) await mkdir(sharedStorageDir(shape.name), { mode: 0o755 });
       await writeFile(configPath, kindConfig(shape));
     };
     await prepareState();
@@ -230,7 +232,8 @@ export class KindProvider {
     });
     // kind never removes a network; the cluster's own goes with it (absent for older clusters).
     await removeNetwork(clusterNetwork(name));
-    await rm(clusterStateDir(name), { recursive: true, force: true });
+    // Once the nodes are gone: their loop devices on the shared storage are no longer mounted.
+    await removeStateOf(name);
   }
 
   /** Read from the control-plane node; kind reads and writes no kubeconfig file for this (nor for export logs). */
@@ -272,6 +275,12 @@ export class KindProvider {
     await exec(this.tools.kind, ["export", "logs", "--name", name, dir], { timeoutMs: 5 * 60_000 });
     return dir;
   }
+}
+
+/** The cluster's state directory and shared storage (state.ts), saying which loop devices it detached. */
+export async function removeStateOf(name: string): Promise<void> {
+  for (const device of await removeClusterState(name))
+    say(`detached loop device ${device} backed by the shared storage of cluster ${name}`);
 }
 
 /** Where the log of creating a cluster goes (outside its state dir, which create() resets). */

@@ -2,6 +2,7 @@ import { parse } from "yaml";
 import { describe, expect, test } from "vitest";
 import { ConfigError } from "../../harness/core/errors.ts";
 import { FAST_NODE_MONITOR, kindConfig, nodeContainerNames, parseShape } from "./shape.ts";
+import { SHARED_STORAGE_NODE_PATH, sharedStorageDir } from "./state.ts";
 
 describe("cluster shapes", () => {
   test("1 control plane + 2 workers with a local-PV mount", () => {
@@ -37,6 +38,39 @@ describe("cluster shapes", () => {
     expect(() =>
       parseShape({ name: "volcert-t1", workers: 2, nodeMonitor: { ...FAST_NODE_MONITOR, leaseDurationSeconds: 40 } }),
     ).toThrow(ConfigError);
+  });
+
+  test("shared storage is one host directory of the cluster's own, mounted into every node", () => {
+    const shape = parseShape({
+      name: "volcert-t2",
+      workers: 2,
+      sharedStorage: true,
+      extraMounts: [{ hostPath: "/var/lib/volcert/lpv", containerPath: "/mnt/lpv" }],
+    });
+    const cfg = parse(kindConfig(shape)) as { nodes: { extraMounts: unknown[] }[] };
+    expect(sharedStorageDir("volcert-t2")).toMatch(/\/clusters\/volcert-t2\/shared-storage$/);
+    for (const node of cfg.nodes)
+      expect(node.extraMounts).toEqual([
+        { hostPath: "/var/lib/volcert/lpv", containerPath: "/mnt/lpv" },
+        { hostPath: sharedStorageDir("volcert-t2"), containerPath: SHARED_STORAGE_NODE_PATH },
+      ]);
+    // Another cluster's nodes see another directory: chaos clusters run side by side.
+    expect(kindConfig(parseShape({ name: "volcert-t2-nf1", workers: 2, sharedStorage: true }))).toContain(
+      sharedStorageDir("volcert-t2-nf1"),
+    );
+    expect(parseShape({ name: "volcert-t2", workers: 2 }).sharedStorage).toBe(false);
+    expect(kindConfig(parseShape({ name: "volcert-t2", workers: 2 }))).not.toContain(SHARED_STORAGE_NODE_PATH);
+  });
+
+  test("a mount of its own where the shared storage goes is refused", () => {
+    const shape = {
+      name: "volcert-t2",
+      workers: 1,
+      sharedStorage: true,
+      extraMounts: [{ hostPath: "/srv/x", containerPath: SHARED_STORAGE_NODE_PATH }],
+    };
+    expect(() => parseShape(shape)).toThrow(ConfigError);
+    expect(() => parseShape({ ...shape, sharedStorage: false })).not.toThrow();
   });
 
   test("node container names follow kind's scheme", () => {

@@ -6,6 +6,7 @@
 import { stringify } from "yaml";
 import { z } from "zod";
 import { ConfigError } from "../../harness/core/errors.ts";
+import { SHARED_STORAGE_NODE_PATH, sharedStorageDir } from "./state.ts";
 
 /** Every cluster volcert creates is named with this prefix, which is how leftovers are found. */
 export const CLUSTER_PREFIX = "volcert-";
@@ -76,8 +77,22 @@ export const ClusterShapeSchema = z
     featureGates: z.record(z.string(), z.boolean()).default({}),
     /** Node-failure detection; absent: Kubernetes' defaults. */
     nodeMonitor: NodeMonitorSchema.optional(),
+    /**
+     * Storage every node shares, as a SAN or NAS would be: one host directory of the cluster's own
+     * (state.ts sharedStorageDir), mounted into every node at SHARED_STORAGE_NODE_PATH. Asked for
+     * by a driver file's spec.cluster.sharedStorage.
+     */
+    sharedStorage: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.sharedStorage && s.extraMounts.some((m) => m.containerPath === SHARED_STORAGE_NODE_PATH))
+      ctx.addIssue({
+        code: "custom",
+        path: ["extraMounts"],
+        message: `${SHARED_STORAGE_NODE_PATH} is where sharedStorage is mounted; another mount there would hide it`,
+      });
+  });
 
 export type ClusterShape = z.output<typeof ClusterShapeSchema>;
 export type ClusterShapeInput = z.input<typeof ClusterShapeSchema>;
@@ -95,7 +110,17 @@ export function parseShape(input: unknown): ClusterShape {
 
 /** The kind config for a shape. Node labels let tests address workers by index. */
 export function kindConfig(shape: ClusterShape): string {
-  const mounts = shape.extraMounts.map((m) => ({
+  const shared = shape.sharedStorage
+    ? [
+        {
+          hostPath: sharedStorageDir(shape.name),
+          containerPath: SHARED_STORAGE_NODE_PATH,
+          readOnly: false,
+          propagation: "None" as const,
+        },
+      ]
+    : [];
+  const mounts = [...shape.extraMounts, ...shared].map((m) => ({
     hostPath: m.hostPath,
     containerPath: m.containerPath,
     ...(m.readOnly ? { readOnly: true } : {}),

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { cacheRoot } from "../../clusters/images/cache.ts";
 import { loadManifest } from "../../clusters/images/manifest.ts";
@@ -10,6 +10,7 @@ import {
   KindProvider,
   orphanNetworks,
   removeNetwork,
+  removeStateOf,
 } from "../../clusters/kind/provider.ts";
 import { CLUSTER_PREFIX, parseShape } from "../../clusters/kind/shape.ts";
 import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
@@ -196,10 +197,12 @@ export async function sweep(opts: { force: boolean }): Promise<void> {
     .map((e) => e.cluster.name);
   const stateRoot = join(cacheRoot(), "clusters");
   if (existsSync(stateRoot)) {
-    const live = new Set([...(await p.listAll()), ...held]);
-    for (const d of await readdir(stateRoot)) {
-      if (!live.has(d) && d.startsWith(CLUSTER_PREFIX)) await rm(join(stateRoot, d), { recursive: true, force: true });
-    }
+    // With a cluster's shared storage, and the loop devices backed by it (clusters/kind/state.ts).
+    for (const d of staleStateDirs(await readdir(stateRoot), [...(await p.listAll()), ...held]))
+      await attempt(`state directory of ${d}`, async () => {
+        say(`removing the state directory of cluster ${d} (no such cluster)`);
+        await removeStateOf(d);
+      });
   }
   for (const n of await orphanNetworks([...(await p.listAll()), ...held])) {
     await attempt(`network ${n}`, async () => {
@@ -213,6 +216,15 @@ export async function sweep(opts: { force: boolean }): Promise<void> {
     console.log(`${failures.length} could not be removed:\n${failures.map((f) => `  ✘ ${f}`).join("\n")}`);
     process.exitCode = 3;
   }
+}
+
+/**
+ * The state directories (`<cache>/clusters/<name>`) of volcert clusters that neither kind lists nor
+ * a live run holds (a run's cluster has its state directory before kind lists it).
+ */
+export function staleStateDirs(dirs: readonly string[], liveOrHeld: readonly string[]): string[] {
+  const live = new Set(liveOrHeld);
+  return dirs.filter((d) => d.startsWith(CLUSTER_PREFIX) && !live.has(d));
 }
 
 export interface SweepCluster {

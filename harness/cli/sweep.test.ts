@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { classifyClusters } from "./cluster-commands.ts";
+import { classifyClusters, staleStateDirs } from "./cluster-commands.ts";
 import type { OpenEntry } from "./cluster-health.ts";
 
 const entry = (cluster: string, live: boolean, created: boolean): OpenEntry => ({
@@ -47,5 +47,13 @@ describe("sweep selects only what ended runs of volcert left", () => {
   });
   test("a cluster with no record of volcert creating it is not volcert's, whatever its name or image", () => {
     expect(plan.unknown.map((c) => c.name)).toEqual(["kind", "volcert-from-image"]);
+  });
+});
+
+describe("sweep removes the state directories (shared storage included) of clusters that are gone", () => {
+  test("only volcert's, and never one kind lists or a live run holds", () => {
+    const dirs = ["volcert-gone", "volcert-live", "volcert-starting", "other-tool", "volcert-kept"];
+    // A kept cluster is listed by kind; a run's cluster has its directory before kind lists it.
+    expect(staleStateDirs(dirs, ["volcert-live", "volcert-kept", "volcert-starting"])).toEqual(["volcert-gone"]);
   });
 });

@@ -11,7 +11,7 @@
 import { parseAllDocuments } from "yaml";
 import { containedPath, readTextFile } from "./read.ts";
 import { effectiveRewrites, sidecarVersionProblems, type ImageTable } from "./builtin-images.ts";
-import { imagesOf, rewriteImages, unusedRewrites, type K8sObject } from "./csi-manifests.ts";
+import { containersOf, imagesOf, rewriteImages, unusedRewrites, type K8sObject } from "./csi-manifests.ts";
 import { checkHelmFiles } from "./helm-chart.ts";
 import type { DriverFile } from "./schema.ts";
 
@@ -31,6 +31,7 @@ const CSIDRIVER_DEFAULTS = {
   attachRequired: true,
   fsGroupPolicy: "ReadWriteOnceWithFSType",
   volumeLifecycleModes: ["Persistent"],
+  storageCapacity: false,
 } as const;
 
 /** Parses the manifests of a CSI driver: every document must be an object with apiVersion, kind, metadata.name. */
@@ -193,6 +194,9 @@ export function checkCsiObjects(
   for (const [ns, users] of missingNs) {
     problems.push(`namespace ${ns} is used by ${users.join(", ")} but no manifest creates it (add a Namespace object)`);
   }
+  const snapshots = snapshotApiCheck(d, objects);
+  problems.push(...snapshots.problems);
+  notes.push(...snapshots.notes);
   problems.push(...sidecarVersionProblems(objects, csi.imageRewrites, opts.builtinRewrites ?? {}));
   const { rewrites, builtinUsed } = effectiveRewrites(objects, csi.imageRewrites, opts.builtinRewrites);
   for (const r of builtinUsed) notes.push(`image built by volcert: ${r}`);
@@ -200,6 +204,50 @@ export function checkCsiObjects(
   const { images } = rewriteImages(scratch, rewrites);
   if (!imagesOf(objects).length) problems.push("the manifests run no container: there is no driver to test");
   return { problems, notes, images };
+}
+
+const SNAPSHOT_GROUP = "snapshot.storage.k8s.io";
+
+/**
+ * The VolumeSnapshot API is the cluster's (spec.cluster.volumeSnapshots: volcert installs it):
+ * manifests that bring their own CRDs or snapshot-controller as well would fight over it, and
+ * uninstalling the driver would delete every VolumeSnapshot in the cluster with the CRDs.
+ */
+export function snapshotApiCheck(
+  d: DriverFile,
+  objects: readonly K8sObject[],
+): { problems: string[]; notes: string[] } {
+  const crds = objects
+    .filter((o) => o.kind === "CustomResourceDefinition" && (o.metadata?.name ?? "").endsWith(`.${SNAPSHOT_GROUP}`))
+    .map((o) => o.metadata?.name as string);
+  const controllers = objects
+    .filter((o) => containersOf(o).some((c) => /(^|\/)snapshot-controller(:|@|$)/.test(c.image ?? "")))
+    .map((o) => `${o.kind} ${o.metadata?.namespace ?? "default"}/${o.metadata?.name}`);
+  if (d.spec.cluster.volumeSnapshots) {
+    return {
+      problems: [
+        ...crds.map(
+          (n) =>
+            `CustomResourceDefinition ${n}: volcert installs the VolumeSnapshot CRDs itself (spec.cluster.volumeSnapshots): remove it from the manifests, or set volumeSnapshots false to bring your own`,
+        ),
+        ...controllers.map(
+          (w) =>
+            `${w} runs a snapshot-controller, and volcert runs one itself (spec.cluster.volumeSnapshots): remove it from the manifests, or set volumeSnapshots false to bring your own`,
+        ),
+      ],
+      notes: [],
+    };
+  }
+  const wantsSnapshots = d.spec.capabilities.snapshotDataSource || d.spec.capabilities.groupSnapshot;
+  return {
+    problems: [],
+    notes:
+      wantsSnapshots && !crds.includes(`volumesnapshots.${SNAPSHOT_GROUP}`)
+        ? [
+            `the driver takes snapshots, but neither its manifests nor spec.cluster.volumeSnapshots provide the VolumeSnapshot API: the cluster must serve it already (set spec.cluster.volumeSnapshots: true to have volcert install it)`,
+          ]
+        : [],
+  };
 }
 
 /** Every check of a loaded definition that needs its files. */

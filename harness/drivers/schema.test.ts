@@ -174,6 +174,39 @@ describe("driver file value checks", () => {
     ]);
   });
 
+  test("spec.cluster: shared storage and the VolumeSnapshot API, strictly, snapshots for CSI only", () => {
+    const withCluster = (text: string, cluster: string) =>
+      mutate(text, "  capabilities:", `  cluster: ${cluster}\n  capabilities:`);
+    const { definition } = parseDriverText(
+      withCluster(csi, "{ sharedStorage: true, volumeSnapshots: true }"),
+      "driver.yaml",
+    );
+    expect(definition.spec.cluster).toEqual({ sharedStorage: true, volumeSnapshots: true });
+    expect(parseDriverText(csi, "driver.yaml").definition.spec.cluster).toEqual({});
+    expect(problemsOf(withCluster(csi, "{ sharedStorge: true }"))).toEqual([
+      'spec.cluster.sharedStorge: unknown key; did you mean "sharedStorage"?',
+    ]);
+    expect(problemsOf(withCluster(csi, '{ sharedStorage: "yes" }'))).toEqual([
+      "spec.cluster.sharedStorage: Invalid input: expected boolean, received string",
+    ]);
+    const flexWith = mutate(flex, "  flexVolume:", "  capabilities: {}\n  flexVolume:");
+    expect(problemsOf(withCluster(flexWith, "{ sharedStorage: true }"))).toEqual([]);
+    expect(problemsOf(withCluster(flexWith, "{ volumeSnapshots: true }"))).toEqual([
+      'spec.cluster.volumeSnapshots: VolumeSnapshots are taken by CSI drivers: spec.type is "flexvolume", so the VolumeSnapshot API would serve nothing',
+    ]);
+  });
+
+  test("csi.expect.storageCapacity is a boolean", () => {
+    const withExpect = (v: string) =>
+      mutate(csi, "    node: { kind: DaemonSet", `    expect: { storageCapacity: ${v} }\n    node: { kind: DaemonSet`);
+    expect(parseDriverText(withExpect("true"), "driver.yaml").definition.spec.csi?.expect).toEqual({
+      storageCapacity: true,
+    });
+    expect(problemsOf(withExpect("1"))).toEqual([
+      "spec.csi.expect.storageCapacity: Invalid input: expected boolean, received number",
+    ]);
+  });
+
   test("sizeRange.min is not larger than sizeRange.max, compared in bytes", () => {
     const range = (min: string, max: string) =>
       problemsOf(mutate(csi, "{ min: 1Gi, max: 10Gi }", `{ min: ${min}, max: ${max} }`));

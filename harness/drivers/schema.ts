@@ -400,11 +400,41 @@ const Csi = z
           .describe(
             "What the CSIDriver object's spec.volumeLifecycleModes must be: Persistent (PersistentVolumes) and/or Ephemeral (CSI inline volumes in pods). Omit it to leave it unchecked. Example: [Persistent].",
           ),
+        storageCapacity: z
+          .boolean()
+          .optional()
+          .describe(
+            "What the CSIDriver object's spec.storageCapacity must be: true if the scheduler is to take the driver's CSIStorageCapacity objects into account (WaitForFirstConsumer classes), as a driver with the capacity capability wants. Omit it to leave it unchecked.",
+          ),
       })
       .strict()
       .default({})
       .describe(
         "What the installed CSIDriver object must say; IN-02 compares each given field with the cluster's object and shows both values on a mismatch. Default: nothing checked.",
+      ),
+  })
+  .strict();
+
+/**
+ * Where every node sees the shared storage spec.cluster.sharedStorage asks for. The kind provider
+ * mounts it there (clusters/kind/state.ts SHARED_STORAGE_NODE_PATH; a unit test keeps the two equal).
+ */
+export const SHARED_STORAGE_PATH = "/var/lib/volcert-netstore";
+
+/** Cluster components and node setup a driver needs beyond Kubernetes itself (harness/drivers/cluster-needs.ts). */
+const ClusterNeeds = z
+  .object({
+    sharedStorage: z
+      .boolean()
+      .optional()
+      .describe(
+        `The driver's backend is storage every node shares, as a SAN or NAS is: each cluster volcert creates for a run with this driver gets one host directory of its own, mounted into every node (control plane and workers) at ${SHARED_STORAGE_PATH}, created with the cluster and removed with it (loop devices backed by its files are detached first). Put the driver's data in a directory of its own below it, so several drivers can share a cluster. A reused cluster (--reuse) must have been created with it; an existing cluster (--kubeconfig) must provide that directory on every node itself. Default: false.`,
+      ),
+    volumeSnapshots: z
+      .boolean()
+      .optional()
+      .describe(
+        "The driver needs the VolumeSnapshot API (snapshot.storage.k8s.io), which a cluster provides, not a driver: volcert installs the VolumeSnapshot, VolumeSnapshotContent and VolumeSnapshotClass CRDs and a snapshot-controller (built from external-snapshotter, the release versions.yaml names) into every cluster it creates or reuses for a run with this driver, before installing the driver, and leaves them there for the cluster's life. The driver's manifests then must not carry those CRDs or a snapshot-controller of their own. An existing cluster (--kubeconfig) must serve the API itself. Only for spec.type csi. Default: false.",
       ),
   })
   .strict();
@@ -480,6 +510,9 @@ export const DriverSpecSchema = z
     csi: Csi.optional().describe("The CSI driver; required when spec.type is csi, not allowed otherwise."),
     helm: Helm.optional().describe(
       "Install the CSI driver from a Helm chart (helm upgrade --install, a real release with hooks) instead of spec.csi.manifests; only with spec.type csi, which still names the node plugin, the controller and what to expect. volcert renders the chart first (helm template) to list its images and cross-check it like manifests, loads the images into the nodes, installs without Helm's --wait, and waits itself (workloads ready, CSINode registration). Uninstalling is helm uninstall --wait.",
+    ),
+    cluster: ClusterNeeds.default({}).describe(
+      "What the driver needs from the cluster beyond Kubernetes itself, which volcert sets up for it: shared storage on every node, the VolumeSnapshot API. Default: nothing.",
     ),
     storageClasses: z
       .array(StorageClassSpec)
@@ -652,6 +685,12 @@ export const DriverFileSchema = z
         });
       }
     }
+    if (d.spec.cluster.volumeSnapshots && d.spec.type !== "csi")
+      ctx.addIssue({
+        code: "custom",
+        path: ["spec", "cluster", "volumeSnapshots"],
+        message: `VolumeSnapshots are taken by CSI drivers: spec.type is "${d.spec.type}", so the VolumeSnapshot API would serve nothing`,
+      });
     const names = d.spec.storageClasses.map((s) => s.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup)

@@ -217,6 +217,8 @@ export function fromUpstream(u: UpstreamTestDriver): {
         imageRewrites: {},
         expect: {},
       },
+      // The cluster it is installed in provides whatever it needs.
+      cluster: {},
       storageClasses,
       volumeDataPaths: [],
       capabilities: withExpansionDefaults(info.Capabilities ?? {}),

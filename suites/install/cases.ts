@@ -53,7 +53,7 @@ export const INSTALL_CASES: Case[] = [
       requires: { types: ["csi"] },
       verifiesInstall: true,
       asserts:
-        "the CSIDriver object's attachRequired, fsGroupPolicy and volumeLifecycleModes equal the driver file's csi.expect; every node's CSINode lists the driver (with a topology key when the driver declares topology); each StorageClass's allowVolumeExpansion agrees with controllerExpansion. A mismatch shows both values",
+        "the CSIDriver object's attachRequired, fsGroupPolicy, volumeLifecycleModes and storageCapacity equal the driver file's csi.expect; every node's CSINode lists the driver (with a topology key when the driver declares topology); each StorageClass's allowVolumeExpansion agrees with controllerExpansion. A mismatch shows both values",
     },
     body: async (c) => {
       const d = c.driver;
@@ -64,6 +64,7 @@ export const INSTALL_CASES: Case[] = [
         attachRequired: obj.spec.attachRequired,
         fsGroupPolicy: obj.spec.fsGroupPolicy,
         volumeLifecycleModes: obj.spec.volumeLifecycleModes,
+        storageCapacity: obj.spec.storageCapacity ?? false,
       };
       found.push(`CSIDriver ${csi.driverName}: ${JSON.stringify(actual)}`);
       for (const [key, want] of Object.entries(csi.expect)) {
