@@ -74,11 +74,21 @@ export function selectSteps(steps: readonly BuildStep[], targets: readonly strin
 
 /**
  * The steps a run builds: every step but the on-demand ones, plus those producing an image in
- * `needed` (the images of the drivers selected, after rewrites). Dependencies follow (selectSteps).
+ * `needed` (the images of the drivers selected, after rewrites) and the on-demand steps named in
+ * `neededSteps` (what the run installs besides the drivers: the VolumeSnapshot API's manifests).
+ * Dependencies follow (selectSteps).
  */
-export function runTargets(steps: readonly BuildStep[], needed: readonly string[]): string[] {
+export function runTargets(
+  steps: readonly BuildStep[],
+  needed: readonly string[],
+  neededSteps: readonly string[] = [],
+): string[] {
   const wanted = new Set(needed);
-  return steps.filter((s) => !s.onDemand || s.images.some((i) => wanted.has(i))).map((s) => s.id);
+  for (const id of neededSteps)
+    if (!steps.some((s) => s.id === id)) throw new HarnessBug(`a run needs unknown build step ${id}`);
+  return steps
+    .filter((s) => !s.onDemand || s.images.some((i) => wanted.has(i)) || neededSteps.includes(s.id))
+    .map((s) => s.id);
 }
 
 async function isFresh(step: BuildStep, key: string): Promise<boolean> {
@@ -198,8 +208,13 @@ async function buildUnlocked(manifest: Manifest, opts: { targets?: string[] }): 
 
 /** Where a built step's binaries are (for callers that need kind or kubectl). */
 export function binaryPath(manifest: Manifest, stepId: string, binary: string): string {
+  return join(stepOutput(manifest, stepId), binary);
+}
+
+/** The output directory of a directory-producing step under its current key. */
+export function stepOutput(manifest: Manifest, stepId: string): string {
   const keys = stepKeys(buildPlan(manifest));
   const key = keys.get(stepId);
   if (!key) throw new HarnessBug(`unknown build step ${stepId}`);
-  return join(cachePaths.out(stepId, key), binary);
+  return cachePaths.out(stepId, key);
 }

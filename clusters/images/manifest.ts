@@ -47,7 +47,9 @@ export const ManifestSchema = z
         /^registry\.k8s\.io\/build-image\/debian-base:[\w.-]+$/,
         "expected registry.k8s.io/build-image/debian-base:<tag>",
       ),
-    volcert: z.object({ netd: plain, workload: plain, csiHostpath: plain, csiSidecars: plain }).strict(),
+    volcert: z
+      .object({ netd: plain, workload: plain, csiHostpath: plain, csiNetstore: plain, csiSidecars: plain })
+      .strict(),
   })
   .strict();
 
@@ -105,6 +107,7 @@ export interface ImageNames {
   csiNodeDriverRegistrar: string;
   livenessprobe: string;
   csiHostpath: string;
+  csiNetstore: string;
   runtimeBase: string;
   nodeRootfs: string;
   nodeBase: string;
@@ -136,6 +139,7 @@ export function imageNames(m: Manifest): ImageNames {
     csiNodeDriverRegistrar: `volcert/csi-node-driver-registrar:${m.volcert.csiSidecars}`,
     livenessprobe: `volcert/livenessprobe:${m.volcert.csiSidecars}`,
     csiHostpath: `volcert/csi-hostpath:${m.volcert.csiHostpath}`,
+    csiNetstore: `volcert/csi-netstore:${m.volcert.csiNetstore}`,
     runtimeBase: `volcert/runtime:${m.debian.suite}`,
     nodeRootfs: `volcert/node-rootfs:${m.debian.suite}`,
     nodeBase: `volcert/node-base:${m.debian.suite}`,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { runTargets, selectSteps, stepKeys } from "./build.ts";
-import { loadManifest } from "./manifest.ts";
+import { imageNames, loadManifest } from "./manifest.ts";
 import { buildPlan, helmLdflags, requiredVersion } from "./plan.ts";
 
 const m = loadManifest();
@@ -92,6 +92,48 @@ describe("build plan", () => {
       (s) => s.id,
     );
     expect(vendor.filter((id) => onDemand.includes(id))).toEqual(["go-volcert-sidecars", "image-volcert-sidecars"]);
+  });
+
+  test("csi-netstore and the VolumeSnapshot API are built only for a run that needs them", () => {
+    const plan = buildPlan(m);
+    const netstore = ["go-csi-netstore", "image-csi-netstore"];
+    const sidecars = ["go-csi-sidecars", "image-csi-sidecars"];
+    const extra = [...netstore, ...sidecars, "snapshot-api"];
+    // The default run (the reference drivers of today) builds none of them.
+    const reference = runTargets(plan, ["volcert/csi-provisioner:v6.3.0", "volcert/csi-hostpath:0.1.0"]);
+    expect(reference.filter((id) => extra.includes(id))).toEqual([]);
+    const n = imageNames(m);
+    const netstoreRun = selectSteps(
+      plan,
+      runTargets(
+        plan,
+        [n.csiNetstore, n.csiProvisioner, n.csiAttacher, n.csiResizer, n.csiSnapshotter, n.snapshotController],
+        ["snapshot-api"],
+      ),
+    ).map((s) => s.id);
+    expect(netstoreRun.filter((id) => extra.includes(id)).sort()).toEqual([...extra].sort());
+    // The driver image alone pulls its binary and the runtime base, nothing else on demand.
+    const alone = selectSteps(plan, runTargets(plan, [n.csiNetstore])).map((s) => s.id);
+    expect(alone.filter((id) => extra.includes(id))).toEqual(netstore);
+    expect(alone).toContain("rootfs-runtime");
+    expect(() => runTargets(plan, [], ["no-such-step"])).toThrow(/unknown build step no-such-step/);
+  });
+
+  test("a new csi-netstore version rebuilds its binary and image only; a snapshotter bump re-reads the API", () => {
+    const a = stepKeys(buildPlan(m));
+    const changedBy = (next: typeof m) => {
+      const b = stepKeys(buildPlan(next));
+      return [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
+    };
+    expect(changedBy({ ...m, volcert: { ...m.volcert, csiNetstore: "9.9.9" } })).toEqual([
+      "go-csi-netstore",
+      "image-csi-netstore",
+    ]);
+    expect(changedBy({ ...m, csi: { ...m.csi, snapshotter: "v8.4.0" } })).toEqual([
+      "go-csi-sidecars",
+      "image-csi-sidecars",
+      "snapshot-api",
+    ]);
   });
 
   test("selecting a target pulls in its dependencies only", () => {

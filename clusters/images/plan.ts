@@ -14,10 +14,13 @@ import { goBuild, goInstall, kubernetesLdflags } from "./go.ts";
 import { checkKubeadmImages, imageNames, type ImageNames, type Manifest } from "./manifest.ts";
 import { assembleNodeImage } from "./node-image.ts";
 import { debootstrap, importRootfs, PACKAGES, trimRootfs } from "./rootfs.ts";
+import { extractSnapshotApi, SNAPSHOT_CLIENT_MODULE, SNAPSHOTTER_MODULE } from "./snapshot-api.ts";
 
 export const IMAGES_DIR = fileURLToPath(new URL(".", import.meta.url));
 /** Our reference CSI driver's Go module (a fixture driver, built into an image like the others). */
 const CSI_HOSTPATH_DIR = fileURLToPath(new URL("../../fixtures/drivers/csi-hostpath/plugin", import.meta.url));
+/** The network-storage reference CSI driver (P7): built only for a run that installs it. */
+export const CSI_NETSTORE_DIR = fileURLToPath(new URL("../../fixtures/drivers/csi-netstore/plugin", import.meta.url));
 /** Our node-driver-registrar and livenessprobe (the Go module proxy serves neither upstream). */
 const CSI_SIDECARS_DIR = join(IMAGES_DIR, "csi-sidecars");
 const gomod = (name: string) => join(IMAGES_DIR, "gomod", name);
@@ -42,9 +45,9 @@ export interface BuildStep {
   /** Images this step produces; empty for steps that produce a directory of binaries. */
   images: string[];
   /**
-   * Built by a run only when a driver needs one of its images (build.ts runTargets): the CSI
-   * sidecars cost minutes of compiling on two cores and the reference drivers use none of them.
-   * `volcert images build` with no step names builds them too.
+   * Built by a run only when a driver needs one of its images, or the step itself (build.ts
+   * runTargets): the CSI sidecars cost minutes of compiling on two cores, and only some drivers
+   * use them. `volcert images build` with no step names builds them too.
    */
   onDemand?: boolean;
   run(io: StepIO): Promise<void>;
@@ -152,6 +155,50 @@ export function buildPlan(m: Manifest): BuildStep[] {
           outDir: io.dir,
           logFile: io.logFile,
         }),
+    },
+    {
+      id: "go-csi-netstore",
+      title: `volcert csi-netstore driver ${m.volcert.csiNetstore}`,
+      lane: "cpu",
+      onDemand: true,
+      deps: [],
+      inputs: { src: hashPath(CSI_NETSTORE_DIR), version: m.volcert.csiNetstore },
+      images: [],
+      run: (io) =>
+        goBuild({
+          moduleDir: CSI_NETSTORE_DIR,
+          packages: { ".": "csi-netstore" },
+          ldflags: `-X main.version=${m.volcert.csiNetstore}`,
+          outDir: io.dir,
+          logFile: io.logFile,
+        }),
+    },
+    {
+      // The snapshot.storage.k8s.io CRDs and snapshot-controller RBAC of the external-snapshotter
+      // release built below, taken from its module zips (snapshot-api.ts): installed into a cluster
+      // whose drivers ask for the VolumeSnapshot API. Files only, so the io lane.
+      id: "snapshot-api",
+      title: `VolumeSnapshot API manifests (external-snapshotter ${m.csi.snapshotter})`,
+      lane: "io",
+      onDemand: true,
+      deps: [],
+      inputs: {
+        snapshotter: m.csi.snapshotter,
+        gomod: hashPath(gomod("csi")),
+        extract: hashPath(join(IMAGES_DIR, "snapshot-api.ts")),
+      },
+      images: [],
+      run: async (io) => {
+        await requireModuleVersion(gomod("csi"), SNAPSHOTTER_MODULE, m.csi.snapshotter);
+        // The CRDs of the client module the controller is compiled against (an indirect requirement).
+        const client = requiredVersion(await readFile(join(gomod("csi"), "go.mod"), "utf8"), SNAPSHOT_CLIENT_MODULE);
+        if (!client) throw new ConfigError(`${gomod("csi")}/go.mod requires no ${SNAPSHOT_CLIENT_MODULE}`);
+        await extractSnapshotApi(
+          { [SNAPSHOTTER_MODULE]: m.csi.snapshotter, [SNAPSHOT_CLIENT_MODULE]: client },
+          io.dir,
+          io.logFile,
+        );
+      },
     },
     {
       // external-attacher, external-resizer and external-snapshotter from one wrapper module, so
@@ -497,6 +544,24 @@ export function buildPlan(m: Manifest): BuildStep[] {
           lines: ["COPY csi-hostpath /usr/local/bin/csi-hostpath", 'ENTRYPOINT ["/usr/local/bin/csi-hostpath"]'],
         },
       ],
+    ),
+    // csi-netstore's node service formats, attaches and grows volumes: losetup and mount (Debian
+    // package mount), blkid (util-linux), mkfs.ext4 and resize2fs (e2fsprogs), mkfs.xfs and
+    // xfs_growfs (xfsprogs) are all in the runtime base (rootfs.ts PACKAGES.runtime; netstore.test.ts).
+    onDemand(
+      componentStep(
+        "image-csi-netstore",
+        "csi-netstore driver image",
+        ["go-csi-netstore", "rootfs-runtime"],
+        [
+          {
+            image: n.csiNetstore,
+            from: n.runtimeBase,
+            files: { "csi-netstore": ["go-csi-netstore", "csi-netstore"] },
+            lines: ["COPY csi-netstore /usr/local/bin/csi-netstore", 'ENTRYPOINT ["/usr/local/bin/csi-netstore"]'],
+          },
+        ],
+      ),
     ),
     // Sidecars a vendor's manifests name under their upstream names (clusters/images/sidecars.ts),
     // at the binary paths of the upstream images, which exec probes and `command:` lines use.

@@ -30,7 +30,12 @@ import { stoppable } from "../core/interrupt.ts";
 import { say, step } from "../core/progress.ts";
 import { prepareEnvironment, toolsFor } from "./environment.ts";
 
-export async function clusterUp(opts: { name: string; workers: number; defaultStorageClass: boolean }): Promise<void> {
+export async function clusterUp(opts: {
+  name: string;
+  workers: number;
+  defaultStorageClass: boolean;
+  sharedStorage: boolean;
+}): Promise<void> {
   const shape = parseShape(opts);
   const env = await prepareEnvironment();
   raiseKindLimits();

@@ -13,6 +13,7 @@ import { clusterLogFile, clusterStateDir, type KindProvider } from "../../cluste
 import type { ClusterShape } from "../../clusters/kind/shape.ts";
 import { attachKubeconfig } from "../../clusters/kubeconfig/provider.ts";
 import { helperPodNodeAccess } from "../../clusters/kubeconfig/nodes.ts";
+import { ConfigError } from "../core/errors.ts";
 import { exec } from "../core/exec.ts";
 import type { RunJournal } from "../core/journal.ts";
 import { registerNodeAccess, type NodeAccess } from "../core/nodes.ts";
@@ -51,6 +52,14 @@ export async function kindTarget(
   const cluster = opts.reuse
     ? await step(`reuse kind cluster ${shape.name}`, async () => {
         const attached = await provider.attach(shape.name);
+        if (shape.sharedStorage && !provider.hasSharedStorage(shape.name))
+          throw new ConfigError(
+            `cluster ${shape.name} was created without shared storage, which a driver of this run needs (spec.cluster.sharedStorage)`,
+            [],
+            {
+              fix: `run on a fresh cluster (leave out --reuse), or create one with it: volcert cluster up --name ${shape.name} --shared-storage`,
+            },
+          );
         await refuseUnhealthy(attached, opts.kubectl);
         return attached;
       })

@@ -21,12 +21,15 @@ export interface Environment {
 
 /**
  * `images`: the images the run's drivers need (LoadedDriver.images). The on-demand steps (the CSI
- * sidecars) are built only when one of them is among these.
+ * sidecars, our second CSI driver) are built only when one of them is among these. `steps`:
+ * on-demand steps the run needs besides (the VolumeSnapshot API's manifests).
  */
-export async function prepareEnvironment(opts: { images?: readonly string[] } = {}): Promise<Environment> {
+export async function prepareEnvironment(
+  opts: { images?: readonly string[]; steps?: readonly string[] } = {},
+): Promise<Environment> {
   const manifest = loadManifest();
   const engine = await step("Docker engine", ensureEngine);
-  const targets = runTargets(buildPlan(manifest), opts.images ?? []);
+  const targets = runTargets(buildPlan(manifest), opts.images ?? [], opts.steps ?? []);
   const build = await step("hermetic images (cached steps are skipped)", () => buildImages(manifest, { targets }));
   return { manifest, tools: toolsFor(manifest), build, dockerVersion: engine.serverVersion };
 }

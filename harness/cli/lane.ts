@@ -6,7 +6,7 @@
  * cluster of its own where the NF suite runs for a group of drivers at the same time.
  */
 import { join } from "node:path";
-import { withSignal } from "../core/abort.ts";
+import { currentSignal, withSignal } from "../core/abort.ts";
 import { describeError } from "../core/errors.ts";
 import type { RunJournal } from "../core/journal.ts";
 import { say, step } from "../core/progress.ts";
@@ -14,6 +14,7 @@ import type { RunCluster, RunContext } from "../core/run-context.ts";
 import type { ImageTable } from "../drivers/builtin-images.ts";
 import type { InstallFailure } from "../drivers/install-failure.ts";
 import { installDrivers, InstallStopped, type InstalledDrivers } from "../drivers/install.ts";
+import { installSnapshotApi, missingSnapshotCrds, type SnapshotApiObjects } from "../drivers/snapshot-api.ts";
 import type { DriverFile } from "../drivers/schema.ts";
 import { Kube } from "../k8s/kube.ts";
 import type { ClusterTarget } from "./cluster-target.ts";
@@ -38,6 +39,8 @@ export interface Lane {
   label: string;
   target(): Promise<ClusterTarget>;
   install: DriverInstall[];
+  /** The VolumeSnapshot API, when a driver of this lane needs it (spec.cluster.volumeSnapshots). */
+  snapshotApi?: SnapshotApiObjects;
   context: SharedContext;
   /** Leave the cluster (and the drivers in it) in place. */
   keep: boolean;
@@ -68,9 +71,14 @@ export async function runLane(lane: Lane, deps: LaneDeps): Promise<void> {
   let installed: InstalledDrivers | null = null;
   const installFailures: InstallFailure[] = [];
   try {
-    const names = lane.install.map((d) => d.definition.metadata.name).join(", ");
+    // The cluster's part first; drivers that need it and cannot have it fail their install, as
+    // infrastructure (it is volcert's), and the others are tested.
+    const withoutApi = lane.snapshotApi ? await provideSnapshotApi(lane, target, kube, deps) : [];
+    for (const f of withoutApi) installFailures.push(f);
+    const install = lane.install.filter((d) => !withoutApi.some((f) => f.driver === d.definition.metadata.name));
+    const names = install.map((d) => d.definition.metadata.name).join(", ");
     installed = await step(`install drivers${lane.label}: ${names}`, () =>
-      installDrivers(lane.install, {
+      installDrivers(install, {
         kube,
         nodes: access.shell,
         helm: deps.helm,
@@ -127,6 +135,52 @@ export async function runLane(lane: Lane, deps: LaneDeps): Promise<void> {
     }
     await lane.beforeRelease?.(target);
     await target.release(lane.keep);
+  }
+}
+
+/**
+ * Installs the VolumeSnapshot API into a cluster volcert created; on any other cluster only
+ * checks it is served (volcert never adds cluster components there). Returns the install
+ * failures of the drivers that need it when it cannot be had.
+ */
+async function provideSnapshotApi(
+  lane: Lane,
+  target: ClusterTarget,
+  kube: Kube,
+  deps: LaneDeps,
+): Promise<InstallFailure[]> {
+  const api = lane.snapshotApi as SnapshotApiObjects;
+  const needing = lane.install.filter((d) => d.definition.spec.cluster.volumeSnapshots && !d.installed);
+  if (!target.cluster.createdByVolcert) {
+    const missing = await missingSnapshotCrds(kube, api.crds);
+    if (missing.length)
+      say(
+        `cluster ${target.cluster.name} does not serve the VolumeSnapshot API (missing CRDs: ${missing.join(", ")}), which ${needing.map((d) => d.definition.metadata.name).join(", ") || "its drivers"} need; volcert does not install it into a cluster it did not create`,
+      );
+    return [];
+  }
+  try {
+    await step(`VolumeSnapshot API${lane.label} (CRDs, snapshot-controller)`, () =>
+      installSnapshotApi(api, {
+        kube,
+        loadImages: (images) => target.loadImages(images),
+        missingImages: (images) => target.missingImages(images),
+      }),
+    );
+    return [];
+  } catch (error) {
+    if (currentSignal()?.aborted) throw error;
+    const failures: InstallFailure[] = [];
+    for (const d of needing) {
+      const dir = join(
+        deps.runDir,
+        "install-failures",
+        ...(lane.label ? [target.cluster.name] : []),
+        d.definition.metadata.name,
+      );
+      failures.push(await deps.recordFailure(kube, d.definition, error, dir));
+    }
+    return failures;
   }
 }
 

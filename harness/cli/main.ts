@@ -186,9 +186,18 @@ cluster
   .option("--name <name>", "cluster name (must start with volcert-)", "volcert-dev")
   .addOption(workersOption())
   .option("--default-storage-class", "keep kind's `standard` default StorageClass")
+  .option(
+    "--shared-storage",
+    "give every node the cluster's shared storage (a host directory of its own), for drivers with spec.cluster.sharedStorage",
+  )
   .action(async (opts) => {
     const c = await import("./cluster-commands.ts");
-    await c.clusterUp({ name: opts.name, workers: opts.workers, defaultStorageClass: !!opts.defaultStorageClass });
+    await c.clusterUp({
+      name: opts.name,
+      workers: opts.workers,
+      defaultStorageClass: !!opts.defaultStorageClass,
+      sharedStorage: !!opts.sharedStorage,
+    });
   });
 cluster
   .command("down")

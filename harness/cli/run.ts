@@ -11,8 +11,10 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Cluster } from "../../clusters/cluster.ts";
+import { stepOutput } from "../../clusters/images/build.ts";
 import { imageNames, loadManifest, upstreamNames } from "../../clusters/images/manifest.ts";
 import { builtinImageRewrites } from "../../clusters/images/sidecars.ts";
+import { readSnapshotApi } from "../../clusters/images/snapshot-api.ts";
 import { KindProvider } from "../../clusters/kind/provider.ts";
 import { describeNodeMonitor, FAST_NODE_MONITOR, parseShape } from "../../clusters/kind/shape.ts";
 import { categoryOf, ConfigError, describeError } from "../core/errors.ts";
@@ -45,6 +47,7 @@ import { planRun, type RunOptions } from "./plan.ts";
 import { runVitestProject, type SuiteOutcome } from "./vitest-runner.ts";
 import { mergeOutcomes, runLane, type Lane, type LaneDeps, type SharedContext } from "./lane.ts";
 import type { DriverFile } from "../drivers/schema.ts";
+import { clusterNeeds, NEED_TITLES, type ClusterNeeds } from "../drivers/cluster-needs.ts";
 
 export type { RunOptions } from "./plan.ts";
 
@@ -176,12 +179,20 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     file,
     definition: loadedOf(name).loaded.definition,
   });
+  // What the drivers of each cluster need from it (spec.cluster): shared storage in its shape, the
+  // VolumeSnapshot API installed before them.
+  const needsOf = (ds: readonly { name: string }[]) => clusterNeeds(ds.map((d) => loadedOf(d.name).loaded.definition));
+  const runNeeds = needsOf([...plan.drivers, ...plan.brokenFixtures]);
+  for (const [need, names] of Object.entries(runNeeds))
+    if (names.length)
+      say(`${names.join(", ")} need${names.length === 1 ? "s" : ""} ${NEED_TITLES[need as keyof ClusterNeeds]}`);
   const shape = opts.unitOnly
     ? null
     : parseShape({
         name: plan.cluster.name,
         workers: plan.cluster.workers,
         ...(plan.cluster.fastNodeMonitor ? { nodeMonitor: FAST_NODE_MONITOR } : {}),
+        sharedStorage: runNeeds.sharedStorage.length > 0,
       });
   await mkdir(resultsDir, { recursive: true });
   say(`volcert ${versionLine()}; results in ${runDir}`);
@@ -223,9 +234,17 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
   if (!shape) return done(null, null);
 
   // Images built on demand (the CSI sidecars) are built when a driver of this run uses them.
+  const needsSnapshotApi = runNeeds.volumeSnapshots.length > 0;
   const env = await prepareEnvironment({
-    images: [...plan.drivers, ...plan.brokenFixtures].flatMap((p) => loadedOf(p.name).loaded.images),
+    images: [
+      ...[...plan.drivers, ...plan.brokenFixtures].flatMap((p) => loadedOf(p.name).loaded.images),
+      ...(needsSnapshotApi ? [imageNames(loadManifest()).snapshotController] : []),
+    ],
+    steps: needsSnapshotApi ? ["snapshot-api"] : [],
   });
+  const snapshotApi = needsSnapshotApi
+    ? await readSnapshotApi(stepOutput(env.manifest, "snapshot-api"), env.manifest)
+    : undefined;
   const provider = new KindProvider(env.tools);
   for (const archive of archives) {
     const images = await step(`load image archive ${archive}`, () => provider.loadArchive(archive));
@@ -267,6 +286,8 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
       for (const image of await provider.missingImages(d.images))
         missing.push(`${d.definition.metadata.name}: ${image}`);
     }
+    for (const image of snapshotApi ? await provider.missingImages(snapshotApi.images) : [])
+      missing.push(`the VolumeSnapshot API: ${image}`);
     if (missing.length) {
       throw new ConfigError(
         "the drivers need images that are not in the local Docker engine (there is no registry)",
@@ -349,6 +370,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
       return t;
     },
     install,
+    ...(snapshotApi && runNeeds.volumeSnapshots.length ? { snapshotApi } : {}),
     context: shared,
     keep: plan.cluster.keep,
     alwaysUninstall: !!byKubeconfig,
@@ -411,13 +433,20 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     },
   };
   const chaosLanes: Lane[] = plan.chaosLanes.map((l) => {
-    const laneShape = parseShape({ name: l.cluster, workers: plan.cluster.workers, nodeMonitor: FAST_NODE_MONITOR });
+    const laneNeeds = needsOf([...l.drivers, ...l.brokenFixtures]);
+    const laneShape = parseShape({
+      name: l.cluster,
+      workers: plan.cluster.workers,
+      nodeMonitor: FAST_NODE_MONITOR,
+      sharedStorage: laneNeeds.sharedStorage.length > 0,
+    });
     const names = l.drivers.map((d) => d.name).join(", ");
     return {
       name: l.cluster,
       label: ` in ${l.cluster}`,
       target: () => kindTarget(provider, laneShape, { reuse: false, kubectl: env.tools.kubectl, journal }),
       install: installsOf([...l.drivers, ...l.brokenFixtures]),
+      ...(snapshotApi && laneNeeds.volumeSnapshots.length ? { snapshotApi } : {}),
       context: { ...shared, drivers: l.drivers.map(runDriver), brokenFixtures: l.brokenFixtures.map(runDriver) },
       keep: plan.cluster.keep,
       alwaysUninstall: false,

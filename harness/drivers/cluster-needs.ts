@@ -18,3 +18,9 @@ export function clusterNeeds(drivers: readonly DriverFile[]): ClusterNeeds {
     drivers.filter((d) => d.spec.cluster[key] === true).map((d) => d.metadata.name);
   return { sharedStorage: asking("sharedStorage"), volumeSnapshots: asking("volumeSnapshots") };
 }
+
+/** What each need is, for progress lines ("csi-netstore needs shared storage on every node"). */
+export const NEED_TITLES: Record<keyof ClusterNeeds, string> = {
+  sharedStorage: "shared storage on every node (a host directory of the cluster's own)",
+  volumeSnapshots: "the VolumeSnapshot API (CRDs and snapshot-controller, installed before the drivers)",
+};
