@@ -8,8 +8,12 @@ import { otherLiveRuns } from "../core/leases.ts";
 import { say } from "../core/progress.ts";
 
 // After the node container is gone the kernel shows the path relative to its former volume
-// (/lib/volcert-flex-loop/...), so match the directory name, not the full node path.
-export const VOLCERT_LOOP_MARKERS = ["/volcert-flex-loop/", "/volcert/loop/"];
+// (/lib/volcert-flex-loop/...), so match the directory name, not the full node path. csi-netstore
+// and its broken variants keep their images in /var/lib/volcert-netstore/volcert-csi-netstore*/,
+// a bind mount of the cluster's shared storage: relative to it, /volcert-csi-netstore*/volumes/...
+// (inferred like the flex-loop case; a device whose image still exists is detached with the shared
+// storage, clusters/kind/state.ts).
+export const VOLCERT_LOOP_MARKERS = ["/volcert-flex-loop/", "/volcert/loop/", "/volcert-csi-netstore"];
 
 export function orphanLoops(
   losetupList: string,
