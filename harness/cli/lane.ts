@@ -73,9 +73,9 @@ export async function runLane(lane: Lane, deps: LaneDeps): Promise<void> {
   try {
     // The cluster's part first; drivers that need it and cannot have it fail their install, as
     // infrastructure (it is volcert's), and the others are tested.
-    const withoutApi = lane.snapshotApi ? await provideSnapshotApi(lane, target, kube, deps) : [];
-    for (const f of withoutApi) installFailures.push(f);
-    const install = lane.install.filter((d) => !withoutApi.some((f) => f.driver === d.definition.metadata.name));
+    const apiFailures = lane.snapshotApi ? await provideSnapshotApi(lane, target, kube, deps) : [];
+    installFailures.push(...apiFailures);
+    const install = lane.install.filter((d) => !apiFailures.some((f) => f.driver === d.definition.metadata.name));
     const names = install.map((d) => d.definition.metadata.name).join(", ");
     installed = await step(`install drivers${lane.label}: ${names}`, () =>
       installDrivers(install, {

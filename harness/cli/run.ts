@@ -183,9 +183,6 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
   // VolumeSnapshot API installed before them.
   const needsOf = (ds: readonly { name: string }[]) => clusterNeeds(ds.map((d) => loadedOf(d.name).loaded.definition));
   const runNeeds = needsOf([...plan.drivers, ...plan.brokenFixtures]);
-  for (const [need, names] of Object.entries(runNeeds))
-    if (names.length)
-      say(`${names.join(", ")} need${names.length === 1 ? "s" : ""} ${NEED_TITLES[need as keyof ClusterNeeds]}`);
   const shape = opts.unitOnly
     ? null
     : parseShape({
@@ -233,6 +230,9 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
   }
   if (!shape) return done(null, null);
 
+  for (const [need, names] of Object.entries(runNeeds))
+    if (names.length)
+      say(`${names.join(", ")} need${names.length === 1 ? "s" : ""} ${NEED_TITLES[need as keyof ClusterNeeds]}`);
   // Images built on demand (the CSI sidecars) are built when a driver of this run uses them.
   const needsSnapshotApi = runNeeds.volumeSnapshots.length > 0;
   const env = await prepareEnvironment({
