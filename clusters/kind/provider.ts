@@ -2,7 +2,7 @@
  * kind cluster provider: create, destroy, list, kubeconfig, load images, export logs. It never
  * touches the user's ~/.kube/config: each cluster's kubeconfig lives in volcert's state directory.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -193,21 +193,6 @@ export class KindProvider {
    */
   async markKept(name: string): Promise<void> {
     await writeFile(join(clusterStateDir(name), "kept"), `${new Date().toISOString()}\n`, { mode: 0o600 });
-  }
-
-  /**
-   * Whether the cluster was created with shared storage (its created.json shape says so and the
-   * directory is there): mounts are fixed when the nodes are created, a reused cluster cannot get it.
-   */
-  hasSharedStorage(name: string): boolean {
-    const created = join(clusterStateDir(name), "created.json");
-    if (!existsSync(created) || !existsSync(sharedStorageDir(name))) return false;
-    try {
-      const info = JSON.parse(readFileSync(created, "utf8")) as { shape?: { sharedStorage?: boolean } };
-      return info.shape?.sharedStorage === true;
-    } catch {
-      return false;
-    }
   }
 
   /** A handle on an existing volcert kind cluster. */

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { InfraError } from "../../harness/core/errors.ts";
 import {
   clusterStateDir,
+  createdWithSharedStorage,
   devNumbers,
   filesUnder,
   loopsBackedBy,
@@ -116,6 +117,21 @@ describe("removing a cluster's state with its shared storage", () => {
     expect(await removeClusterState("volcert-b", d)).toEqual([]);
     expect(existsSync(clusterStateDir("volcert-b"))).toBe(false);
     expect(await removeClusterState("volcert-never-existed", d)).toEqual([]);
+  });
+
+  test("a reused cluster has shared storage only if it was created with it", () => {
+    const created = (shape: object) =>
+      writeFileSync(join(clusterStateDir("volcert-c"), "created.json"), JSON.stringify({ shape }));
+    mkdirSync(clusterStateDir("volcert-c"), { recursive: true });
+    expect(createdWithSharedStorage("volcert-c")).toBe(false);
+    created({ name: "volcert-c", sharedStorage: true });
+    expect(createdWithSharedStorage("volcert-c")).toBe(false); // no directory to mount
+    mkdirSync(sharedStorageDir("volcert-c"));
+    expect(createdWithSharedStorage("volcert-c")).toBe(true);
+    created({ name: "volcert-c", sharedStorage: false });
+    expect(createdWithSharedStorage("volcert-c")).toBe(false);
+    writeFileSync(join(clusterStateDir("volcert-c"), "created.json"), "{not json");
+    expect(createdWithSharedStorage("volcert-c")).toBe(false);
   });
 
   test("with a filesystem mounted below it, nothing is detached or removed", async () => {

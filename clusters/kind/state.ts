@@ -11,7 +11,7 @@
  * volcert directory), so every device backed by a file in the directory is detached before it is
  * removed, matched by the file's device and inode as `losetup --associated` does.
  */
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { InfraError } from "../../harness/core/errors.ts";
@@ -28,6 +28,22 @@ export function clusterStateDir(name: string): string {
 /** The host side of the shared storage: inside the state directory, so it goes with the cluster. */
 export function sharedStorageDir(name: string): string {
   return join(clusterStateDir(name), "shared-storage");
+}
+
+/**
+ * Whether a cluster was created with shared storage: its created.json shape says so (written by
+ * `create` once the nodes are up) and the directory is there. Mounts are fixed when the nodes are
+ * created, so a reused cluster cannot be given it later.
+ */
+export function createdWithSharedStorage(name: string): boolean {
+  const created = join(clusterStateDir(name), "created.json");
+  if (!existsSync(created) || !existsSync(sharedStorageDir(name))) return false;
+  try {
+    const info = JSON.parse(readFileSync(created, "utf8")) as { shape?: { sharedStorage?: unknown } };
+    return info.shape?.sharedStorage === true;
+  } catch {
+    return false;
+  }
 }
 
 export interface LoopDevice {

@@ -11,6 +11,7 @@ import type { Cluster } from "../../clusters/cluster.ts";
 import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
 import { clusterLogFile, clusterStateDir, type KindProvider } from "../../clusters/kind/provider.ts";
 import type { ClusterShape } from "../../clusters/kind/shape.ts";
+import { createdWithSharedStorage } from "../../clusters/kind/state.ts";
 import { attachKubeconfig } from "../../clusters/kubeconfig/provider.ts";
 import { helperPodNodeAccess } from "../../clusters/kubeconfig/nodes.ts";
 import { ConfigError } from "../core/errors.ts";
@@ -52,7 +53,7 @@ export async function kindTarget(
   const cluster = opts.reuse
     ? await step(`reuse kind cluster ${shape.name}`, async () => {
         const attached = await provider.attach(shape.name);
-        if (shape.sharedStorage && !provider.hasSharedStorage(shape.name))
+        if (shape.sharedStorage && !createdWithSharedStorage(shape.name))
           throw new ConfigError(
             `cluster ${shape.name} was created without shared storage, which a driver of this run needs (spec.cluster.sharedStorage)`,
             [],
