@@ -85,16 +85,7 @@ export class KindProvider {
     const dir = clusterStateDir(shape.name);
     const configPath = join(dir, "kind-config.yaml");
     const kubeconfigPath = join(dir, "kubeconfig");
-    // Again before a retry: destroy() removes the state directory.
-    const prepareState = async () => {
-      // What a deleted cluster of this name left (its shared storage's loop devices first).
-      await removeStateOf(shape.name);
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      // Mounted into every node by kindConfig; it must exist before the nodes do.
-      if (shape.sharedStorage) await mkdir(sharedStorageDir(shape.name), { mode: 0o755 });
-      await writeFile(configPath, kindConfig(shape));
-    };
-    await prepareState();
+    await this.prepareState(shape, configPath);
     const waitS = Math.round((opts.waitMs ?? 5 * 60_000) / 1000);
     let r = await this.kindCreate(shape, configPath, kubeconfigPath, waitS, opts.logFile);
     if (!r.ok && isKubeadmFailure(r.stderr || r.stdout)) {
@@ -103,7 +94,8 @@ export class KindProvider {
       );
       await this.exportLogs(shape.name, opts.logFile.replace(/\.log$/, "-first-try-node-logs")).catch(() => undefined);
       await this.destroy(shape.name).catch(() => undefined);
-      await prepareState();
+      // destroy removed the state directory: the kind config and the shared storage go with it.
+      await this.prepareState(shape, configPath);
       r = await this.kindCreate(shape, configPath, kubeconfigPath, waitS, opts.logFile);
     }
     if (!r.ok) {
@@ -137,6 +129,16 @@ export class KindProvider {
       );
     }
     return this.handle(shape.name);
+  }
+
+  /** A fresh state directory for `kind create`: its kind config and, for the shape, its shared storage. */
+  private async prepareState(shape: ClusterShape, configPath: string): Promise<void> {
+    // What a deleted cluster of this name left (its shared storage's loop devices first).
+    await removeStateOf(shape.name);
+    await mkdir(clusterStateDir(shape.name), { recursive: true, mode: 0o700 });
+    // Mounted into every node by kindConfig; it must exist before the nodes do.
+    if (shape.sharedStorage) await mkdir(sharedStorageDir(shape.name), { mode: 0o755 });
+    await writeFile(configPath, kindConfig(shape));
   }
 
   private kindCreate(shape: ClusterShape, configPath: string, kubeconfigPath: string, waitS: number, logFile: string) {
