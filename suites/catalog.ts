@@ -7,10 +7,15 @@
  */
 import type { CaseMeta } from "../harness/case/types.ts";
 import { ACCESS_MODE_CASES } from "./access-modes/cases.ts";
+import { ATTACH_CASES } from "./attach/cases.ts";
+import { EXPANSION_CASES } from "./expansion/cases.ts";
+import { SNAPSHOT_CASES } from "./snapshots/cases.ts";
+import { VOLUME_MODE_CASES } from "./volume-mode/cases.ts";
 import { BINDING_CASES } from "./binding/cases.ts";
 import { CHAOS_CASES } from "./chaos/cases.ts";
 import { SHUTDOWN_CASES } from "./chaos/shutdown-cases.ts";
 import { INSTALL_CASES } from "./install/cases.ts";
+import { LIMIT_CASES } from "./limits/cases.ts";
 import { LOCAL_PV_CASES } from "./local-pv/cases.ts";
 import { PROVISIONING_CASES } from "./provisioning/cases.ts";
 import { RECLAIM_CASES } from "./reclaim/cases.ts";
@@ -35,6 +40,11 @@ export const AREAS: Record<string, string> = {
   DP: "dynamic provisioning",
   RP: "reclaim policy",
   LP: "local PV scheduling",
+  AT: "attach and detach",
+  EX: "volume expansion",
+  VM: "volume mode",
+  SN: "snapshots and clones",
+  LM: "volume limits",
   NF: "node failure and chaos",
 };
 
@@ -57,6 +67,11 @@ const DRIVER_CASES = [
   ...PROVISIONING_CASES,
   ...RECLAIM_CASES,
   ...LOCAL_PV_CASES,
+  ...ATTACH_CASES,
+  ...EXPANSION_CASES,
+  ...VOLUME_MODE_CASES,
+  ...SNAPSHOT_CASES,
+  ...LIMIT_CASES,
   ...CHAOS_CASES,
   ...SHUTDOWN_CASES,
 ];

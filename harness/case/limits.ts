@@ -46,4 +46,6 @@ export const HOLD = {
   replacementUnscheduled: 20_000,
   /** Several kubelet sync loops: a pod the kubelet wrongly admits would be Ready by then. */
   refusedPod: 20_000,
+  /** Several attach/detach controller and external-attacher retries: a second attachment would have happened. */
+  attachRefused: 20_000,
 } as const;

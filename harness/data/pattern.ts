@@ -43,6 +43,17 @@ export function blockWriteScript(p: Pattern, device: string): string[] {
   ];
 }
 
+/** The checksum of a raw device's first MiB, read with direct I/O (what blockWriteScript wrote there). */
+export function blockReadChecksumScript(device: string): string[] {
+  return [
+    "sh",
+    "-ec",
+    `dd if="$1" bs=1M count=1 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1`,
+    "read-block-checksum",
+    device,
+  ];
+}
+
 export function readChecksumScript(file: string): string[] {
   return ["sh", "-ec", `sha256sum "$1" | cut -d' ' -f1`, "read-checksum", file];
 }

@@ -47,22 +47,26 @@ const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
   persistence:
     "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: AM-01..08, BD-05..09, DP-01..10, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
   block:
-    "Raw block mode (upstream CapBlock): volumes can be used with volumeMode: Block. DP-08 (a dynamic claim with volumeMode Block reaches the pod as a block device and round-trips data with direct I/O) requires it.",
+    "Raw block mode (upstream CapBlock): volumes can be used with volumeMode: Block. DP-08 (a dynamic claim with volumeMode Block reaches the pod as a block device and round-trips data with direct I/O), VM-02, VM-04 and EX-04 require it.",
   fsGroup: `Volume ownership via fsGroup (upstream CapFsGroup): the kubelet applies the pod's securityContext.fsGroup to the volume's files. ${NOT_USED_YET}`,
   volumeMountGroup: `The driver has the VolumeMountGroup CSI node capability (upstream CapVolumeMountGroup): the kubelet passes fsGroup to NodeStageVolume/NodePublishVolume. Because this is an fsGroup feature, fsGroup must also be true. ${NOT_USED_YET}`,
   exec: "A file in the volume can be executed (upstream CapExec): the volume is not mounted noexec. DP-03 (a script written to the volume runs in the pod) requires it.",
-  snapshotDataSource: `New volumes can be populated from a VolumeSnapshot (upstream CapSnapshotDataSource). ${NOT_USED_YET}`,
+  snapshotDataSource:
+    "New volumes can be populated from a VolumeSnapshot (upstream CapSnapshotDataSource). SN-01..03, SN-05 and SN-06 require it; the cluster must serve the VolumeSnapshot API (spec.cluster.volumeSnapshots).",
   groupSnapshot: `The driver supports VolumeGroupSnapshots (upstream CapVolumeGroupSnapshot). ${NOT_USED_YET}`,
-  pvcDataSource: `New volumes can be populated from another claim, i.e. cloning (upstream CapPVCDataSource). ${NOT_USED_YET}`,
+  pvcDataSource:
+    "New volumes can be populated from another claim, i.e. cloning (upstream CapPVCDataSource). SN-04 requires it.",
   multipods:
     "Multiple pods on one node can use the same volume concurrently (upstream CapMultiPODs; for CSI see NodeStageVolume in the CSI spec). AM-03 (two pods on one node share a claim and see each other's writes) requires it.",
   RWX: "The driver supports the ReadWriteMany access mode (upstream CapRWX): pods on different nodes share one volume. AM-04 requires it, together with ReadWriteMany in spec.accessModes and two worker nodes.",
   controllerExpansion:
-    "The controller can expand volumes (upstream CapControllerExpansion). IN-02 checks that every StorageClass in spec.storageClasses has allowVolumeExpansion equal to this value; expansion itself is not exercised yet.",
-  nodeExpansion: `The node plugin can expand the filesystem of an expanded volume (upstream CapNodeExpansion). ${NOT_USED_YET}`,
-  offlineExpansion: `The driver can expand a volume that no pod uses (upstream CapOfflineExpansion; upstream treats it as true when controllerExpansion is true, set false only if the driver can expand a volume only while a pod uses it). ${NOT_USED_YET}`,
-  onlineExpansion: `The driver can expand a volume that a pod uses (upstream CapOnlineExpansion; upstream treats it as true when controllerExpansion is true, set false if the driver can expand a volume only while it is detached). ${NOT_USED_YET}`,
-  volumeLimits: `The driver reports how many volumes a node can attach (upstream CapVolumeLimits; upstream's test can be very slow). ${NOT_USED_YET}`,
+    "The controller can expand volumes (upstream CapControllerExpansion). IN-02 checks that every StorageClass in spec.storageClasses has allowVolumeExpansion equal to this value; EX-02..05 and SN-03 require it.",
+  nodeExpansion:
+    "The node plugin can expand the filesystem of an expanded volume (upstream CapNodeExpansion). EX-02..04 check the size a pod sees, whatever this says: a driver without it must grow the filesystem another way.",
+  offlineExpansion: `The driver can expand a volume that no pod uses (upstream CapOfflineExpansion; upstream treats it as true when controllerExpansion is true, set false only if the driver can expand a volume only while a pod uses it). volcert does not assume it: EX-02 requires it declared.`,
+  onlineExpansion: `The driver can expand a volume that a pod uses (upstream CapOnlineExpansion; upstream treats it as true when controllerExpansion is true, set false if the driver can expand a volume only while it is detached). volcert does not assume it: EX-03 and EX-04 require it declared.`,
+  volumeLimits:
+    "The driver reports how many volumes a node can attach (upstream CapVolumeLimits): LM-01 requires it and checks allocatable.count in every worker's CSINode entry.",
   singleNodeVolume:
     "A volume is usable on a single node only, like hostPath (upstream CapSingleNodeVolume): its data cannot follow a pod to another node. Shapes what cases expect: AM-02 and DP-02 check re-created pods on the same node instead of another one, and the NF chaos cases (NF-02..05, NF-07) expect a lost pod to come back on its node, not elsewhere.",
   topology:

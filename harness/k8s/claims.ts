@@ -16,6 +16,8 @@ export interface ClaimSpec {
   volumeMode?: "Filesystem" | "Block";
   volumeName?: string;
   selector?: Record<string, string>;
+  /** Populate the new volume from a VolumeSnapshot (restore) or another claim (clone). */
+  dataSource?: { kind: "VolumeSnapshot" | "PersistentVolumeClaim"; name: string };
 }
 
 export function claimManifest(c: ClaimSpec): V1PersistentVolumeClaim {
@@ -30,6 +32,15 @@ export function claimManifest(c: ClaimSpec): V1PersistentVolumeClaim {
       resources: { requests: { storage: c.size } },
       ...(c.volumeName ? { volumeName: c.volumeName } : {}),
       ...(c.selector ? { selector: { matchLabels: c.selector } } : {}),
+      ...(c.dataSource
+        ? {
+            dataSource: {
+              kind: c.dataSource.kind,
+              name: c.dataSource.name,
+              ...(c.dataSource.kind === "VolumeSnapshot" ? { apiGroup: "snapshot.storage.k8s.io" } : {}),
+            },
+          }
+        : {}),
     },
   };
 }

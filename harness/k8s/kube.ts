@@ -24,6 +24,12 @@ import {
   remoteExitCode,
 } from "./api-errors.ts";
 import { CollectionWatch, type ReceivedEvent, type WireObject } from "./watch.ts";
+import {
+  SNAPSHOT_API,
+  type VolumeSnapshot,
+  type VolumeSnapshotClass,
+  type VolumeSnapshotContent,
+} from "./snapshot-types.ts";
 
 export type V1Pod = k8s.V1Pod;
 export type V1Node = k8s.V1Node;
@@ -53,6 +59,9 @@ interface Models {
   DaemonSet: k8s.V1DaemonSet;
   Deployment: k8s.V1Deployment;
   StatefulSet: k8s.V1StatefulSet;
+  VolumeSnapshot: VolumeSnapshot;
+  VolumeSnapshotContent: VolumeSnapshotContent;
+  VolumeSnapshotClass: VolumeSnapshotClass;
 }
 export type Kind = keyof Models;
 export type Model<K extends Kind> = Models[K];
@@ -71,6 +80,9 @@ const API_VERSION: Record<Kind, string> = {
   DaemonSet: "apps/v1",
   Deployment: "apps/v1",
   StatefulSet: "apps/v1",
+  VolumeSnapshot: SNAPSHOT_API,
+  VolumeSnapshotContent: SNAPSHOT_API,
+  VolumeSnapshotClass: SNAPSHOT_API,
 };
 
 export interface ListOptions {

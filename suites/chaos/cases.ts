@@ -144,6 +144,36 @@ async function pluginPod(c: CaseContext, node: string): Promise<string> {
   return name;
 }
 
+const PROVISIONER = "csi-provisioner";
+const runsProvisioner = (p: V1Pod) => !!p.spec?.containers.some((k) => k.name === PROVISIONER);
+
+/**
+ * The pod whose csi-provisioner serves a claim for `node`, and the node it runs on: the node
+ * plugin's pod there when the driver provisions per node (the provisioner is a sidecar of the node
+ * plugin), else a ready pod of the driver's controller workload (central provisioning).
+ */
+async function provisionerPod(c: CaseContext, node: string): Promise<{ node: string; pod: string }> {
+  if (c.driver.spec.csi?.node) {
+    const name = await pluginPod(c, node);
+    const pod = await c.kube.core.readNamespacedPod({ namespace: c.driver.spec.csi.node.namespace, name });
+    if (runsProvisioner(pod)) return { node, pod: name };
+  }
+  const ref = c.driver.spec.csi?.controller;
+  if (!ref) throw new Error(`no ${PROVISIONER} container in the node plugin and no spec.csi.controller to look in`);
+  const pods = (await c.kube.core.listNamespacedPod({ namespace: ref.namespace })).items;
+  // A Deployment's pods are owned by its ReplicaSets (`<name>-<hash>`); other workloads own theirs.
+  const ownedBy = (p: V1Pod) =>
+    !!p.metadata?.ownerReferences?.some(
+      (o) =>
+        o.name === ref.name ||
+        (ref.kind === "Deployment" && o.kind === "ReplicaSet" && o.name.startsWith(`${ref.name}-`)),
+    );
+  const pod = pods.find((p) => ownedBy(p) && runsProvisioner(p) && isPodReady(p) && p.spec?.nodeName);
+  if (!pod?.metadata?.name || !pod.spec?.nodeName)
+    throw new Error(`no ready ${ref.kind} ${ref.name} pod with a ${PROVISIONER} container in ${ref.namespace}`);
+  return { node: pod.spec.nodeName, pod: pod.metadata.name };
+}
+
 export const CHAOS_CASES: Case[] = [
   {
     meta: {
@@ -348,7 +378,8 @@ export const CHAOS_CASES: Case[] = [
         },
         { timeoutMs: CLUSTER_LIMITS.schedulerDecision, intervalMs: 250, blame: "infrastructure" },
       );
-      await killContainer(c.timeline, node, await pluginPod(c, node), "csi-provisioner");
+      const serving = await provisionerPod(c, node);
+      await killContainer(c.timeline, serving.node, serving.pod, PROVISIONER);
       const { pv } = await waitForProvisioned(c, claim);
       c.timeline.mark(`claim bound to ${pv.metadata?.name}`);
       const uid = (await c.kube.core.readNamespacedPersistentVolumeClaim({ namespace: c.ns, name: claim })).metadata
