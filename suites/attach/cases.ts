@@ -12,6 +12,7 @@ import { readClaim } from "../../harness/k8s/claims.ts";
 import { gone } from "../../harness/k8s/conditions.ts";
 import type { Model } from "../../harness/k8s/kube.ts";
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
+import { csiStagingPath } from "../../harness/nodes/leftovers.ts";
 import { readMounts } from "../../harness/nodes/mountinfo.ts";
 import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
 import { HOLD } from "../../harness/case/limits.ts";
@@ -38,10 +39,14 @@ function attachedAt(v: Attachment): Date | undefined {
   return entry?.time ? new Date(entry.time) : undefined;
 }
 
-/** Mounts on `node` whose path or source names the PV or its volume handle (staging, publish, device). */
+/** Mounts on `node` of the volume: its CSI staging mount, or any mount whose path or source names the PV or its handle. */
 async function volumeMounts(c: CaseContext, node: string, pv: string, handle: string): Promise<string[]> {
+  const staging = csiStagingPath(c.driver.spec.csi?.driverName ?? "", handle);
   return (await readMounts(c.nodes, node))
-    .filter((m) => [m.mountPoint, m.source, m.root].some((s) => s.includes(pv) || s.includes(handle)))
+    .filter(
+      (m) =>
+        m.mountPoint === staging || [m.mountPoint, m.source, m.root].some((s) => s.includes(pv) || s.includes(handle)),
+    )
     .map((m) => `${m.mountPoint} (${m.fsType} from ${m.source})`);
 }
 

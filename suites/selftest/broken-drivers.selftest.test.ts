@@ -5,6 +5,9 @@
  */
 import { describe, expect, test } from "vitest";
 import { ACCESS_MODE_CASES } from "../access-modes/cases.ts";
+import { ATTACH_CASES } from "../attach/cases.ts";
+import { EXPANSION_CASES } from "../expansion/cases.ts";
+import { SNAPSHOT_CASES } from "../snapshots/cases.ts";
 import { BINDING_CASES } from "../binding/cases.ts";
 import { INSTALL_CASES } from "../install/cases.ts";
 import { LOCAL_PV_CASES } from "../local-pv/cases.ts";
@@ -65,6 +68,24 @@ const expectations: Expectation[] = [
     driver: "csi-hostpath-crashloop",
     caseDef: pick(INSTALL_CASES, "IN-02"),
     because: /failed to install[\s\S]*crash-loop[\s\S]*last log lines[\s\S]*unknown --defect "exit-at-start"/,
+  },
+  // Network storage (csi-netstore) whose ControllerPublishVolume lets a second node attach a RWO volume.
+  {
+    driver: "csi-netstore-double-attach",
+    caseDef: pick(ATTACH_CASES, "AT-02"),
+    because: /attached only to \S+ while pod on-a uses it|: attached/,
+  },
+  // NodeExpandVolume that answers success and leaves the filesystem at its old size.
+  {
+    driver: "csi-netstore-no-node-expand",
+    caseDef: pick(EXPANSION_CASES, "EX-03"),
+    because: /^filesystem size in pod app at least [\s\S]*not done after/,
+  },
+  // Snapshots taken lazily: a restore holds the data of restore time, not of snapshot time.
+  {
+    driver: "csi-netstore-lazy-snapshot",
+    caseDef: pick(SNAPSHOT_CASES, "SN-02"),
+    because: /the restored claim has the data at snapshot time/,
   },
 ];
 
