@@ -8,6 +8,7 @@
 import { ConfigError, InfraError } from "../core/errors.ts";
 import { say } from "../core/progress.ts";
 import { waitFor } from "../core/wait.ts";
+import { apiStatus } from "../k8s/api-errors.ts";
 import type { Kube, V1StorageClass } from "../k8s/kube.ts";
 import { waitForCsiNodes, waitForWorkload, type WorkloadRef } from "./csi-ready.ts";
 import { effectiveRewrites, type ImageTable } from "./builtin-images.ts";
@@ -111,7 +112,26 @@ export async function finishCsiInstall(d: DriverFile, kube: Kube, running: reado
   const timeoutMs = driverTimeout(d, "install");
   for (const w of workloadsOf(d)) await waitForWorkload(kube, w, timeoutMs);
   await waitForCsiNodes(kube, csi.driverName, timeoutMs);
-  for (const sc of d.spec.storageClasses) await kube.apply(storageClassManifest(sc, d));
+  for (const sc of d.spec.storageClasses) await applyStorageClass(kube, storageClassManifest(sc, d));
+}
+
+/**
+ * Applies a driver's StorageClass. Its parameters, provisioner, reclaim policy and binding mode
+ * are immutable: a class volcert made in an earlier install of a changed driver file (a kept or
+ * reused cluster) is replaced, not left stale; any other refusal stands.
+ */
+export async function applyStorageClass(kube: Kube, sc: V1StorageClass): Promise<void> {
+  try {
+    await kube.apply(sc);
+  } catch (err) {
+    if (apiStatus(err)?.code !== 422) throw err;
+    const name = sc.metadata?.name ?? "";
+    const existing = await kube.readIfExists("StorageClass", name);
+    if (existing?.metadata?.labels?.["app.kubernetes.io/managed-by"] !== "volcert") throw err;
+    say(`  StorageClass ${name}: fields that cannot change differ from the earlier install's; replacing it`);
+    await kube.delete("StorageClass", name);
+    await kube.apply(sc);
+  }
 }
 
 /** Deletes the driver's StorageClasses and objects (in reverse order) and waits until they are gone. */

@@ -7,7 +7,7 @@
  */
 import { ConfigError } from "../core/errors.ts";
 import type { Kube } from "../k8s/kube.ts";
-import { storageClassManifest } from "./csi.ts";
+import { applyStorageClass, storageClassManifest } from "./csi.ts";
 import { waitForCsiNodes } from "./csi-ready.ts";
 import type { DriverFile } from "./schema.ts";
 import { driverTimeout } from "./timeouts.ts";
@@ -29,7 +29,7 @@ export async function adoptInstalled(d: DriverFile, kube: Kube): Promise<() => P
       { fix: "rename spec.storageClasses in the driver file: volcert never changes objects it did not create" },
     );
   }
-  for (const sc of d.spec.storageClasses) await kube.apply(storageClassManifest(sc, d));
+  for (const sc of d.spec.storageClasses) await applyStorageClass(kube, storageClassManifest(sc, d));
   return async () => {
     for (const sc of d.spec.storageClasses) await kube.deleteIfExists("StorageClass", sc.name);
   };
