@@ -9,6 +9,11 @@ import { runContext } from "./run-context.ts";
 /** The image of volcert's own workload pods (built with the node image). */
 export const workloadImage = (): string => runContext().images.workload;
 
+/** The size in bytes of the filesystem a pod sees at `path` (df, as the pod's processes see it). */
+export async function podFsBytes(c: CaseContext, pod: string, path = "/data"): Promise<number> {
+  return Number((await c.kube.execInPod(c.ns, pod, ["df", "-B1", "--output=size", path])).trim().split("\n").pop());
+}
+
 /** A static volume owned by the case: named `<namespace>-<suffix>`, class `<namespace>` unless given. */
 export async function staticVolume(
   c: CaseContext,

@@ -10,7 +10,7 @@ import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
 import { attachText, recordParameter } from "../../harness/evidence/allure.ts";
 import { readClaim } from "../../harness/k8s/claims.ts";
 import { gone } from "../../harness/k8s/conditions.ts";
-import type { Model } from "../../harness/k8s/kube.ts";
+import { attachmentsOf, type VolumeAttachment } from "../../harness/k8s/attachments.ts";
 import { deletePodAndWait, waitForPodReady } from "../../harness/k8s/pods.ts";
 import { csiStagingPath } from "../../harness/nodes/leftovers.ts";
 import { readMounts } from "../../harness/nodes/mountinfo.ts";
@@ -22,17 +22,11 @@ import { podWithClaim } from "../../harness/case/volumes.ts";
 const area = "attach and detach";
 const requires = { dynamic: true, attach: true, capabilities: ["persistence" as const] };
 
-type Attachment = Model<"VolumeAttachment">;
-
-const describeAttachment = (v: Attachment) =>
+const describeAttachment = (v: VolumeAttachment) =>
   `${v.metadata?.name} → ${v.spec.nodeName}: attached ${v.status?.attached ?? false}${v.status?.attachError ? `, attachError "${v.status.attachError.message}"` : ""}${v.metadata?.deletionTimestamp ? " (deleting)" : ""}`;
 
-async function attachmentsOf(c: CaseContext, pv: string): Promise<Attachment[]> {
-  return (await c.kube.list("VolumeAttachment")).filter((v) => v.spec.source.persistentVolumeName === pv);
-}
-
 /** The time the attacher set `attached: true` (its status update's managedFields entry; second precision). */
-function attachedAt(v: Attachment): Date | undefined {
+function attachedAt(v: VolumeAttachment): Date | undefined {
   const entry = (v.metadata?.managedFields ?? [])
     .filter((f) => f.subresource === "status" && f.time)
     .sort((a, b) => String(b.time).localeCompare(String(a.time)))[0];
@@ -50,11 +44,11 @@ async function volumeMounts(c: CaseContext, node: string, pv: string, handle: st
     .map((m) => `${m.mountPoint} (${m.fsType} from ${m.source})`);
 }
 
-async function waitAttachmentsGone(c: CaseContext, pv: string, why: string): Promise<void> {
+async function waitVolumeAttachmentsGone(c: CaseContext, pv: string, why: string): Promise<void> {
   await waitFor(
     `every VolumeAttachment of ${pv} gone (${why})`,
     async () => {
-      const left = await attachmentsOf(c, pv);
+      const left = await attachmentsOf(c.kube, pv);
       return { done: left.length === 0, seen: left.map(describeAttachment).join("; ") || "none" };
     },
     { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 1000, blame: "driver" },
@@ -80,13 +74,13 @@ export const ATTACH_CASES: Case[] = [
       const pod = await startPodOn(c, "app", "claim", node);
       const pv = (await readClaim(c.kube, c.ns, "claim")).volumeName;
       const handle = (await c.kube.read("PersistentVolume", pv)).spec?.csi?.volumeHandle ?? pv;
-      const vas = await attachmentsOf(c, pv);
+      const vas = await attachmentsOf(c.kube, pv);
       await attachText("VolumeAttachments while the pod runs", JSON.stringify(vas, null, 2), "application/json");
       expect(vas.map(describeAttachment), `VolumeAttachments of ${pv}`).toEqual([
         `${vas[0]?.metadata?.name} → ${node}: attached true`,
       ]);
       const started = pod.status?.containerStatuses?.[0]?.state?.running?.startedAt;
-      const attached = attachedAt(vas[0] as Attachment);
+      const attached = attachedAt(vas[0] as VolumeAttachment);
       c.timeline.mark(`attached at ${attached?.toISOString()}, container started at ${started?.toISOString()}`);
       expect(attached, "time the attacher reported the attachment (managedFields)").toBeDefined();
       expect(started, "the container's start time").toBeDefined();
@@ -97,7 +91,7 @@ export const ATTACH_CASES: Case[] = [
       expect(await volumeMounts(c, node, pv, handle), `mounts of ${pv} on ${node} while the pod runs`).not.toEqual([]);
       await deletePodAndWait(c.kube, c.ns, "app", driverTimeout(c.driver, "podDelete"));
       c.timeline.mark("pod deleted");
-      await waitAttachmentsGone(c, pv, "its only pod was deleted");
+      await waitVolumeAttachmentsGone(c, pv, "its only pod was deleted");
       c.timeline.mark(`VolumeAttachment of ${pv} gone`);
       expect(await volumeMounts(c, node, pv, handle), `mounts of ${pv} on ${node} once the volume is detached`).toEqual(
         [],
@@ -141,7 +135,7 @@ export const ATTACH_CASES: Case[] = [
       await holdsFor(
         `volume ${pv} attached only to ${a} while pod on-a uses it`,
         async () => {
-          const vas = await attachmentsOf(c, pv);
+          const vas = await attachmentsOf(c.kube, pv);
           const onB = vas.filter((v) => v.spec.nodeName === b && v.status?.attached);
           const podB = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "on-b" });
           return {
@@ -169,7 +163,7 @@ export const ATTACH_CASES: Case[] = [
         await expectedChecksum(p),
       );
       expect(
-        (await attachmentsOf(c, pv)).map((v) => `${v.spec.nodeName} ${v.status?.attached ?? false}`),
+        (await attachmentsOf(c.kube, pv)).map((v) => `${v.spec.nodeName} ${v.status?.attached ?? false}`),
         `VolumeAttachments of ${pv} after the move`,
       ).toEqual([`${b} true`]);
     },

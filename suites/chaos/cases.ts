@@ -22,6 +22,7 @@ import { keepDaemonSetOff, killContainer, restartControllerManager } from "../..
 import { partitionNode, pauseNode, restartKubelet, stopKubelet } from "../../harness/faults/node-faults.ts";
 import { needsLifecycle } from "../../harness/nodes/lifecycle.ts";
 import { podMountsOnNode } from "../../harness/nodes/mountinfo.ts";
+import { attachmentsOf } from "../../harness/k8s/attachments.ts";
 import { readClaim } from "../../harness/k8s/claims.ts";
 import { nodeReady } from "../../harness/k8s/conditions.ts";
 import { describePod, isPodReady, type V1Pod } from "../../harness/k8s/kube.ts";
@@ -285,9 +286,7 @@ export const CHAOS_CASES: Case[] = [
         return;
       }
       const pv = (await readClaim(c.kube, c.ns, w.claim)).volumeName;
-      const attachments = (await c.kube.storage.listVolumeAttachment()).items.filter(
-        (v) => v.spec.source.persistentVolumeName === pv,
-      );
+      const attachments = await attachmentsOf(c.kube, pv);
       expect(attachments.length, `VolumeAttachments for ${pv}`).toBeLessThanOrEqual(1);
     },
   },

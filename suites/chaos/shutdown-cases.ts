@@ -8,6 +8,7 @@ import { expect } from "vitest";
 import { waitFor } from "../../harness/core/wait.ts";
 import { drainNode, OUT_OF_SERVICE, outOfServiceTaint } from "../../harness/faults/k8s-faults.ts";
 import { stopNode } from "../../harness/faults/node-faults.ts";
+import { attachmentsOf } from "../../harness/k8s/attachments.ts";
 import { readClaim } from "../../harness/k8s/claims.ts";
 import { driverAttaches } from "../../harness/case/gate.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
@@ -45,9 +46,7 @@ async function expectAttachmentsFollow(c: CaseContext, w: Workload, runningOn: s
     return;
   }
   const pv = (await readClaim(c.kube, c.ns, w.claim)).volumeName;
-  const vas = (await c.kube.storage.listVolumeAttachment()).items.filter(
-    (v) => v.spec.source.persistentVolumeName === pv,
-  );
+  const vas = await attachmentsOf(c.kube, pv);
   expect(
     vas.map(
       (v) =>

@@ -22,7 +22,7 @@ import { deletePodAndWait } from "../../harness/k8s/pods.ts";
 import { caseStorageClass, podReady, quantityBytes, waitForProvisioned } from "../../harness/case/dynamic.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { claimSize } from "../../harness/case/sizes.ts";
-import { blockPodWithClaim, podWithClaim } from "../../harness/case/volumes.ts";
+import { blockPodWithClaim, podFsBytes, podWithClaim } from "../../harness/case/volumes.ts";
 
 const area = "volume expansion";
 const expands = ["persistence" as const, "controllerExpansion" as const];
@@ -42,8 +42,6 @@ function grownSize(c: CaseContext): { from: number; to: number; quantity: string
   return { from, to, quantity: `${Math.floor(to / MiB)}Mi` };
 }
 
-const fsBytes = async (c: CaseContext, pod: string) =>
-  Number((await c.kube.execInPod(c.ns, pod, ["df", "-B1", "--output=size", "/data"])).trim().split("\n").pop());
 const deviceBytes = async (c: CaseContext, pod: string) =>
   Number((await c.kube.execInPod(c.ns, pod, ["blockdev", "--getsize64", "/dev/xvda"])).trim());
 
@@ -97,7 +95,7 @@ async function waitFsGrown(
   return waitFor(
     `filesystem size in pod ${pod} at least ${Math.round(want / MiB)} MiB (was ${Math.round(before / MiB)} MiB; the volume grew by ${Math.round((size.to - size.from) / MiB)} MiB)`,
     async () => {
-      const n = await fsBytes(c, pod);
+      const n = await podFsBytes(c, pod);
       return { done: n >= want, seen: `${(n / MiB).toFixed(1)} MiB`, value: n };
     },
     { timeoutMs: driverTimeout(c.driver, "podStart"), intervalMs: 2000, blame: "driver" },
@@ -166,7 +164,7 @@ export const EXPANSION_CASES: Case[] = [
     body: async (c) => {
       await caseStorageClass(c, { allowVolumeExpansion: true });
       const { pv, sum } = await claimWithData(c, "writer");
-      const before = await fsBytes(c, "writer");
+      const before = await podFsBytes(c, "writer");
       await deletePodAndWait(c.kube, c.ns, "writer", driverTimeout(c.driver, "podDelete"));
       const size = grownSize(c);
       await recordParameter("sizes", `${size.from / MiB} MiB → ${size.quantity}; filesystem before ${before} bytes`);
@@ -193,7 +191,7 @@ export const EXPANSION_CASES: Case[] = [
       await caseStorageClass(c, { allowVolumeExpansion: true });
       const { pv, sum } = await claimWithData(c, "app");
       const uid = (await c.kube.read("Pod", "app", c.ns)).metadata?.uid;
-      const before = await fsBytes(c, "app");
+      const before = await podFsBytes(c, "app");
       const size = grownSize(c);
       await recordParameter("sizes", `${size.from / MiB} MiB → ${size.quantity}; filesystem before ${before} bytes`);
       await resize(c, "claim", size.quantity);

@@ -19,7 +19,7 @@ import { onNode } from "../../harness/case/claim.ts";
 import { caseStorageClass, podReady, readPv, waitForProvisioned, waitForPvGone } from "../../harness/case/dynamic.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { claimSize } from "../../harness/case/sizes.ts";
-import { podWithClaim } from "../../harness/case/volumes.ts";
+import { podFsBytes, podWithClaim } from "../../harness/case/volumes.ts";
 
 const area = "snapshots and clones";
 const snapshots = { dynamic: true, capabilities: ["persistence" as const, "snapshotDataSource" as const] };
@@ -114,9 +114,6 @@ async function populated(
   return pod;
 }
 
-const fsBytes = async (c: CaseContext, pod: string) =>
-  Number((await c.kube.execInPod(c.ns, pod, ["df", "-B1", "--output=size", "/data"])).trim().split("\n").pop());
-
 const checksum = async (c: CaseContext, pod: string) =>
   (await c.kube.execInPod(c.ns, pod, readChecksumScript("/data/pattern"))).trim();
 
@@ -206,7 +203,7 @@ export const SNAPSHOT_CASES: Case[] = [
     body: async (c) => {
       await caseStorageClass(c, { allowVolumeExpansion: true });
       const a = await claimWithData(c, "claim", "app");
-      const sourceFs = await fsBytes(c, "app");
+      const sourceFs = await podFsBytes(c, "app");
       const snap = await takeSnapshot(c, "snap", "claim", await caseSnapshotClass(c));
       const restoreSize = quantityToBytes(snap.status?.restoreSize ?? claimSize(c.driver)) ?? 0;
       const bigger = 2 * restoreSize;
@@ -214,7 +211,7 @@ export const SNAPSHOT_CASES: Case[] = [
       await recordParameter("restored size", size);
       const pod = await populated(c, "restored", { kind: "VolumeSnapshot", name: "snap" }, { size });
       expect(
-        await fsBytes(c, pod),
+        await podFsBytes(c, pod),
         `filesystem size of the restored claim (bytes; requested ${size}; the source's filesystem ${sourceFs})`,
       ).toBeGreaterThanOrEqual(sourceFs + 0.9 * (bigger - restoreSize));
       expect(await checksum(c, pod)).toBe(a);
