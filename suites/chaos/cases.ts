@@ -30,7 +30,14 @@ import { deletePodAndWait, waitForPodGone, waitForPodReady } from "../../harness
 import { driverAttaches } from "../../harness/case/gate.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
-import { dataPaths, readPv, waitForDataGone, waitForProvisioned, waitForPvGone } from "../../harness/case/dynamic.ts";
+import {
+  caseStorageClass,
+  dataPaths,
+  readPv,
+  waitForDataGone,
+  waitForProvisioned,
+  waitForPvGone,
+} from "../../harness/case/dynamic.ts";
 import { podWithClaim } from "../../harness/case/volumes.ts";
 import { CLUSTER_LIMITS, HOLD } from "../../harness/case/limits.ts";
 
@@ -362,10 +369,13 @@ export const CHAOS_CASES: Case[] = [
       disruptive: true,
       expectation: () => "the restarted provisioner finishes the job: one PV for the claim, no orphan",
       asserts:
-        "the provisioner container serving the pod's node is killed right after the scheduler picked the node; the claim still binds, exactly one PV refers to it, and its pod passes a data check",
+        "on a WaitForFirstConsumer copy of the driver's class (so provisioning starts at a known moment whatever the driver's own binding mode), the provisioner container serving the pod's node is killed right after the scheduler picked the node; the claim still binds, exactly one PV refers to it, and its pod passes a data check",
     },
     body: async (c) => {
       const node = c.workers[0] as string;
+      // An Immediate class provisions at claim creation and never gets a selected node: the kill
+      // would race the provisioner. Under WaitForFirstConsumer it starts when the node is picked.
+      await caseStorageClass(c, { volumeBindingMode: "WaitForFirstConsumer" });
       const claim = await caseClaim(c, node);
       await c.createPod(podWithClaim("app", claim, onNode(node)));
       await waitFor(

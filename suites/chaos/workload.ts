@@ -167,6 +167,7 @@ export async function expectReplacementWhileAway(
   w: Workload,
   away = "is away",
   holdMs = holdWindow(c.driver, HOLD.replacementUnscheduled),
+  readyMs = driverTimeout(c.driver, "podStart"),
 ): Promise<void> {
   const replacement = await workloadPod(c, `a replacement for ${w.pod.metadata?.name} created`, isReplacement(w));
   if (placementOf(c.driver) === "anywhere") {
@@ -174,6 +175,7 @@ export async function expectReplacementWhileAway(
       c,
       "the replacement Ready on another worker",
       (p) => isReplacement(w)(p) && isPodReady(p),
+      readyMs,
     );
     expect(ready.spec?.nodeName, "the replacement runs on another node").not.toBe(w.node);
     c.trackPod(ready);
