@@ -16,12 +16,6 @@ export const CLUSTER_LIMITS = {
   kubeletServes: 2 * 60_000,
   /** The node lifecycle controller taints an unreachable node and evicts once tolerationSeconds (20 s in NF-05) pass. */
   eviction: 3 * 60_000,
-  /**
-   * The attach/detach controller force-detaches a volume from an unhealthy node only after its
-   * maxWaitForUnmountDuration (6 min, not configurable), unless the node is tainted out-of-service;
-   * plus the external-attacher's detach and a pass of the controller, with margin.
-   */
-  forceDetachUnhealthy: 8 * 60_000,
   /** Pod GC force-deletes the pods of a node tainted out-of-service on its next pass (every 20 s). */
   outOfServiceForceDelete: 3 * 60_000,
   /** The scheduler picks a node or reports Unschedulable within a few scheduling cycles (it retries every few s). */

@@ -14,11 +14,11 @@ import { driverAttaches } from "../../harness/case/gate.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { CLUSTER_LIMITS } from "../../harness/case/limits.ts";
 import { area, requires, requiresNodeControl, waitMountsGone, waitNode } from "./cases.ts";
-import { driverTimeout } from "../../harness/drivers/timeouts.ts";
-import type { DriverFile } from "../../harness/drivers/schema.ts";
 import {
+  expectReplacementHeldByAttachment,
   expectReplacementWhileAway,
-  placementOf,
+  HELD_BY_ATTACHMENT,
+  heldByAttachment,
   expectWorkloadBack,
   replacementExpectation,
   startWorkload,
@@ -28,17 +28,6 @@ import {
 
 /** The eviction timeout the NF-05 pod tolerates (the default is 300 s; the eviction path is the same). */
 const EVICTION_AFTER_S = 20;
-
-/**
- * Without the out-of-service taint, a RWO volume attached to an unreachable node stays attached
- * until the attach/detach controller force-detaches it (maxWaitForUnmountDuration, 6 min): the
- * replacement of an attaching driver's pod waits that long for its volume.
- */
-function attachWait(d: DriverFile | undefined): string {
-  return d && driverAttaches(d) && placementOf(d) === "anywhere"
-    ? "; its volume is attached to the unreachable node, so the replacement waits until the attach/detach controller force-detaches it (after its 6-minute maxWaitForUnmountDuration; the out-of-service taint of NF-04 skips that wait)"
-    : "";
-}
 
 async function expectSchedulable(c: CaseContext, node: string): Promise<void> {
   const n = await c.kube.core.readNode({ name: node });
@@ -111,8 +100,8 @@ export const SHUTDOWN_CASES: Case[] = [
       requires: requiresNodeControl,
       disruptive: true,
       expectation: (d) =>
-        `${replacementExpectation(d, "is down")}${attachWait(d)} (the pod tolerates an unreachable node for ${EVICTION_AFTER_S} s instead of the default 300 s; the eviction path is the same)`,
-      asserts: `the node running a Deployment's pod is stopped past the pod's eviction timeout (${EVICTION_AFTER_S} s); the pod is evicted, the replacement behaves as expected for the driver while the node is down; once the node is back the evicted pod is finalised and the workload reads the data written before`,
+        `${heldByAttachment(d) ? HELD_BY_ATTACHMENT : replacementExpectation(d, "is down")} (the pod tolerates an unreachable node for ${EVICTION_AFTER_S} s instead of the default 300 s; the eviction path is the same)`,
+      asserts: `the node running a Deployment's pod is stopped past the pod's eviction timeout (${EVICTION_AFTER_S} s); the pod is evicted, the replacement behaves as expected for the driver while the node is down; once the node is back the evicted pod is finalised , the workload reads the data written before, and every VolumeAttachment of the volume is on the node the pod runs on`,
     },
     body: async (c) => {
       const w = await startWorkload(c, "Deployment", { tolerationSeconds: EVICTION_AFTER_S });
@@ -130,20 +119,15 @@ export const SHUTDOWN_CASES: Case[] = [
         { timeoutMs: CLUSTER_LIMITS.eviction, intervalMs: 2000, blame: "infrastructure" },
       );
       c.timeline.mark(`pod ${w.pod.metadata?.name} evicted`);
-      await expectReplacementWhileAway(
-        c,
-        w,
-        "is down",
-        undefined,
-        driverAttaches(c.driver) && placementOf(c.driver) === "anywhere"
-          ? CLUSTER_LIMITS.forceDetachUnhealthy + driverTimeout(c.driver, "podStart")
-          : undefined,
-      );
+      if (heldByAttachment(c.driver))
+        await expectReplacementHeldByAttachment(c, w, (await readClaim(c.kube, c.ns, w.claim)).volumeName);
+      else await expectReplacementWhileAway(c, w, "is down");
       await down.heal();
       await waitNode(c, w.node, true);
       await waitPodUidGone(c, w.pod, "the evicted pod is finalised once its kubelet is back");
-      await expectWorkloadBack(c, w);
+      const back = await expectWorkloadBack(c, w);
       await waitMountsGone(c, w.node, w.pod.metadata?.uid as string);
+      await expectAttachmentsFollow(c, w, back.spec?.nodeName as string);
     },
   },
   {

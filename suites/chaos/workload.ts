@@ -6,7 +6,8 @@
  * cannot tell the scheduler where its data is), network storage lets it run anywhere.
  */
 import { expect } from "vitest";
-import { holdsFor, waitFor } from "../../harness/core/wait.ts";
+import { DriverDefect } from "../../harness/core/errors.ts";
+import { holdsFor, Verdict, waitFor } from "../../harness/core/wait.ts";
 import {
   expectedChecksum,
   newPattern,
@@ -17,6 +18,8 @@ import {
 import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
 import type { DriverFile } from "../../harness/drivers/schema.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
+import { attachmentsOf } from "../../harness/k8s/attachments.ts";
+import { eventLine, listEvents } from "../../harness/k8s/events.ts";
 import { describePod, isPodReady, type V1Pod } from "../../harness/k8s/kube.ts";
 import type { CaseContext } from "../../harness/case/runtime.ts";
 import { caseClaim } from "../../harness/case/claim.ts";
@@ -167,7 +170,6 @@ export async function expectReplacementWhileAway(
   w: Workload,
   away = "is away",
   holdMs = holdWindow(c.driver, HOLD.replacementUnscheduled),
-  readyMs = driverTimeout(c.driver, "podStart"),
 ): Promise<void> {
   const replacement = await workloadPod(c, `a replacement for ${w.pod.metadata?.name} created`, isReplacement(w));
   if (placementOf(c.driver) === "anywhere") {
@@ -175,7 +177,6 @@ export async function expectReplacementWhileAway(
       c,
       "the replacement Ready on another worker",
       (p) => isReplacement(w)(p) && isPodReady(p),
-      readyMs,
     );
     expect(ready.spec?.nodeName, "the replacement runs on another node").not.toBe(w.node);
     c.trackPod(ready);
@@ -206,6 +207,66 @@ export async function expectReplacementWhileAway(
   const why = pending?.status?.conditions?.find((x) => x.type === "PodScheduled");
   c.timeline.mark(`replacement still Pending: ${why?.reason ?? "?"}: ${why?.message ?? ""}`);
   expect(pending?.status?.phase, `the replacement is Pending while the node holding the data ${away}`).toBe("Pending");
+}
+
+/**
+ * A RWO volume of an attaching driver whose node is unreachable (no out-of-service taint): the old
+ * pod is never confirmed gone, so the attach/detach controller keeps the volume attached there and
+ * refuses a second attachment (Multi-Attach). Network storage that attaches cannot follow the pod
+ * until the node is back or declared out of service.
+ */
+export function heldByAttachment(d: DriverFile | undefined): boolean {
+  return placementOf(d) === "anywhere" && d?.spec.type === "csi" && d.spec.csi?.expect.attachRequired === true;
+}
+
+export const HELD_BY_ATTACHMENT =
+  "network storage that attaches: the replacement is scheduled on another worker but is not started, because its RWO volume stays attached to the unreachable node (the attach/detach controller reports Multi-Attach: the old pod is never confirmed gone without the out-of-service taint) and never two attachments at once; once the node is back, the old pod is finalised, the volume moves and the workload reads the data written before";
+
+/**
+ * While the node is away, for `heldByAttachment` drivers: the replacement gets a Multi-Attach
+ * event, is not Ready for `holdMs`, and the volume's only VolumeAttachment is the lost node's.
+ */
+export async function expectReplacementHeldByAttachment(
+  c: CaseContext,
+  w: Workload,
+  pv: string,
+  holdMs = holdWindow(c.driver, HOLD.replacementUnscheduled),
+): Promise<void> {
+  const replacement = await workloadPod(
+    c,
+    `a replacement for ${w.pod.metadata?.name} scheduled`,
+    (p) => isReplacement(w)(p) && !!p.spec?.nodeName,
+  );
+  const name = replacement.metadata?.name as string;
+  const refused = await waitFor(
+    `a Multi-Attach event for replacement ${name} (its volume is still attached to ${w.node})`,
+    async () => {
+      const lines = (await listEvents(c.kube, c.ns, { kind: "Pod", name })).map(eventLine);
+      const hit = lines.find((l) => /Multi-Attach/.test(l));
+      const now = await c.kube.core.readNamespacedPod({ namespace: c.ns, name });
+      if (isPodReady(now))
+        throw new Verdict(
+          new DriverDefect(
+            `replacement ${name} Ready on ${now.spec?.nodeName} while its RWO volume is attached to the unreachable ${w.node}`,
+          ),
+        );
+      return { done: !!hit, seen: `${describePod(now)}; ${lines.slice(-3).join(" | ") || "no events"}`, value: hit };
+    },
+    { timeoutMs: driverTimeout(c.driver, "podStart"), intervalMs: 2000, blame: "driver" },
+  );
+  c.timeline.mark(`replacement ${name} on ${replacement.spec?.nodeName} refused: ${refused}`);
+  await holdsFor(
+    `replacement ${name} not started and ${pv} attached only to ${w.node} while ${w.node} is down`,
+    async () => {
+      const now = await c.kube.core.readNamespacedPod({ namespace: c.ns, name });
+      const nodes = (await attachmentsOf(c.kube, pv)).map(
+        (v) => `${v.spec.nodeName}${v.status?.attached ? "" : " (not attached)"}`,
+      );
+      const ok = !isPodReady(now) && nodes.length === 1 && nodes[0] === w.node;
+      return { holds: ok, seen: `${describePod(now)}; VolumeAttachments: ${nodes.join(", ") || "none"}` };
+    },
+    { durationMs: holdMs, blame: "driver" },
+  );
 }
 
 /** After the node is back: the workload runs again (node-local: on that node) and reads the data. */
