@@ -12,6 +12,7 @@ import { EXPANSION_CASES } from "./expansion/cases.ts";
 import { SNAPSHOT_CASES } from "./snapshots/cases.ts";
 import { VOLUME_MODE_CASES } from "./volume-mode/cases.ts";
 import { BINDING_CASES } from "./binding/cases.ts";
+import { CAPACITY_CASES } from "./capacity/cases.ts";
 import { CHAOS_CASES } from "./chaos/cases.ts";
 import { SHUTDOWN_CASES } from "./chaos/shutdown-cases.ts";
 import { INSTALL_CASES } from "./install/cases.ts";
@@ -45,6 +46,7 @@ export const AREAS: Record<string, string> = {
   VM: "volume mode",
   SN: "snapshots and clones",
   LM: "volume limits",
+  CA: "storage capacity",
   NF: "node failure and chaos",
 };
 
@@ -72,6 +74,7 @@ const DRIVER_CASES = [
   ...VOLUME_MODE_CASES,
   ...SNAPSHOT_CASES,
   ...LIMIT_CASES,
+  ...CAPACITY_CASES,
   ...CHAOS_CASES,
   ...SHUTDOWN_CASES,
 ];

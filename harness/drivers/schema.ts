@@ -71,7 +71,8 @@ const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
     "A volume is usable on a single node only, like hostPath (upstream CapSingleNodeVolume): its data cannot follow a pod to another node. Shapes what cases expect: AM-02 and DP-02 check re-created pods on the same node instead of another one, and the NF chaos cases (NF-02..05, NF-07) expect a lost pod to come back on its node, not elsewhere.",
   topology:
     "The driver supports topology (upstream CapTopology): a volume is reachable only from some nodes and Kubernetes is told which (CSI accessible topology, or node affinity on the PV). BD-07 and LP-01..07 require it; IN-02 then expects every node's CSINode entry to list topology keys; in the NF chaos cases a node-local driver with topology is expected to keep a lost pod's replacement Pending by the PV's node affinity (without topology the workload pins itself with a node selector).",
-  capacity: `The driver publishes storage capacity (CSIStorageCapacity objects) for its StorageClasses (upstream CapCapacity). ${NOT_USED_YET}`,
+  capacity:
+    "The driver publishes storage capacity (CSIStorageCapacity objects, from GetCapacity through external-provisioner --enable-capacity) for its WaitForFirstConsumer StorageClasses (upstream CapCapacity). CA-01 requires it: the objects appear and go with the class, and the scheduler places no pod whose claim fits in no segment.",
   FSResizeFromSourceNotSupported: `Anti-capability: the driver cannot resize the filesystem of claims cloned or restored from a snapshot (upstream CapFSResizeFromSourceNotSupported). ${NOT_USED_YET}`,
   readWriteOncePod:
     "The driver supports the ReadWriteOncePod access mode (upstream CapReadWriteOncePod; needs csi-provisioner v3.0.0+, csi-attacher v3.3.0+, csi-resizer v1.3.0+). AM-07 requires it, together with ReadWriteOncePod in spec.accessModes.",

@@ -40,6 +40,7 @@ export type V1DaemonSet = k8s.V1DaemonSet;
 export type V1Deployment = k8s.V1Deployment;
 export type V1StatefulSet = k8s.V1StatefulSet;
 export type V1Taint = k8s.V1Taint;
+export type V1CSIStorageCapacity = k8s.V1CSIStorageCapacity;
 export type CoreEvent = k8s.CoreV1Event;
 /** Any object with apiVersion, kind and metadata (a manifest). */
 export type Manifest = k8s.KubernetesObject;
@@ -56,6 +57,7 @@ interface Models {
   VolumeAttachment: k8s.V1VolumeAttachment;
   CSIDriver: k8s.V1CSIDriver;
   CSINode: k8s.V1CSINode;
+  CSIStorageCapacity: k8s.V1CSIStorageCapacity;
   DaemonSet: k8s.V1DaemonSet;
   Deployment: k8s.V1Deployment;
   StatefulSet: k8s.V1StatefulSet;
@@ -77,6 +79,7 @@ const API_VERSION: Record<Kind, string> = {
   VolumeAttachment: "storage.k8s.io/v1",
   CSIDriver: "storage.k8s.io/v1",
   CSINode: "storage.k8s.io/v1",
+  CSIStorageCapacity: "storage.k8s.io/v1",
   DaemonSet: "apps/v1",
   Deployment: "apps/v1",
   StatefulSet: "apps/v1",
