@@ -70,7 +70,7 @@ export const SHUTDOWN_CASES: Case[] = [
       disruptive: true,
       expectation: (d) => replacementExpectation(d, "is shut down"),
       asserts:
-        "the node running a StatefulSet pod is powered off until NotReady; the out-of-service taint makes the control plane force-delete the lost pod; the replacement behaves as expected for the driver while the node is down; once the node is started and the taint removed, the node is schedulable and the workload reads the data written before",
+        "the node running a StatefulSet pod is powered off until NotReady; the out-of-service taint makes the control plane force-delete the lost pod; the replacement behaves as expected for the driver while the node is down; once the node is started and the taint removed, the node is schedulable, the workload reads the data written before, and every VolumeAttachment of the volume is on the node the pod runs on (for a driver that attaches, the lost node's attachment was force-detached)",
     },
     body: async (c) => {
       const w = await startWorkload(c, "StatefulSet");
@@ -88,7 +88,8 @@ export const SHUTDOWN_CASES: Case[] = [
       await waitNode(c, w.node, true);
       await taint.heal();
       await expectSchedulable(c, w.node);
-      await expectWorkloadBack(c, w);
+      const back = await expectWorkloadBack(c, w);
+      await expectAttachmentsFollow(c, w, back.spec?.nodeName as string);
     },
   },
   {
