@@ -16,7 +16,7 @@ import {
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, readClaim, waitForClaimPhase } from "../../harness/k8s/claims.ts";
 import { gone, podScheduled } from "../../harness/k8s/conditions.ts";
-import { latestEvent } from "../../harness/k8s/events.ts";
+import { eventLine, latestEvent, listEvents } from "../../harness/k8s/events.ts";
 import { describePod, isPodReady } from "../../harness/k8s/kube.ts";
 import { waitForPodReady } from "../../harness/k8s/pods.ts";
 import { placement, storageClassWFFC, waitForFirstConsumer } from "../../harness/case/binding.ts";
@@ -182,15 +182,28 @@ export const LOCAL_PV_CASES: Case[] = [
       await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("missing", "claim", { nodeName: home }));
-      const seen = await podEventually(
-        c,
-        "missing",
-        (s) => /FailedMount/.test(s),
-        "FailedMount event",
-        driverTimeout(c.driver, "podStart"),
+      // Any FailedMount event of the pod, not only the latest: once the kubelet's mount wait
+      // times out, a generic "Unable to attach or mount volumes" event follows the specific one.
+      const named = await waitFor(
+        `pod missing: a FailedMount event naming ${pv.path}`,
+        async () => {
+          const pod = await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "missing" });
+          const failed = (await listEvents(c.kube, c.ns, { kind: "Pod", name: "missing" }))
+            .map(eventLine)
+            .filter((l) => l.startsWith("FailedMount"));
+          const hit = failed.find((l) => l.includes(pv.path));
+          return {
+            done: !!hit,
+            seen: `${describePod(pod)}; FailedMount events: ${failed.join(" | ") || "none"}`,
+            ...(hit ? { value: hit } : {}),
+          };
+        },
+        { timeoutMs: driverTimeout(c.driver, "podStart"), intervalMs: 2000, blame: "driver" },
       );
-      expect(seen).toContain(pv.path);
-      expect(seen).not.toMatch(/phase Running/);
+      c.timeline.mark(`refused: ${named}`);
+      expect((await c.kube.core.readNamespacedPod({ namespace: c.ns, name: "missing" })).status?.phase).not.toBe(
+        "Running",
+      );
       expect((await readClaim(c.kube, c.ns, "claim")).phase).toBe("Bound");
     },
   },
