@@ -24,7 +24,7 @@ import { lockHolder } from "../core/lock.ts";
 import { healCluster, openEntries, type OpenEntry } from "./cluster-health.ts";
 import { closeEntry, detachLoops, printSettle } from "./journal-settle.ts";
 import { ensureEngine } from "./host.ts";
-import { detachOrphanLoops } from "../drivers/loops.ts";
+import { describeDetached, detachOrphanLoops } from "../drivers/loops.ts";
 import { ConfigError } from "../core/errors.ts";
 import { stoppable } from "../core/interrupt.ts";
 import { say, step } from "../core/progress.ts";
@@ -98,8 +98,7 @@ export async function clusterDown(names: string[]): Promise<void> {
   for (const e of left) closeEntry(e);
   pruneJournals();
   // Loop devices belong to the host kernel and outlive the node containers that attached them.
-  for (const l of await detachOrphanLoops())
-    say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
+  for (const l of await detachOrphanLoops()) say(describeDetached(l, "loop device left by a deleted volume"));
 }
 
 export async function clusterList(): Promise<void> {
@@ -192,8 +191,8 @@ export async function sweep(opts: { force: boolean }): Promise<void> {
     });
   }
   for (const l of await detachOrphanLoops()) {
-    say(`detached leftover loop device ${l.device} (${l.file})`);
-    removed++;
+    say(describeDetached(l, "leftover loop device"));
+    if (!l.held) removed++;
   }
   if (!lockHolder("build")) removed += await removeUnfinishedBuilds();
   // A live run's cluster may have its state directory and network before kind lists it.

@@ -18,7 +18,7 @@ import { readSnapshotApi } from "../../clusters/images/snapshot-api.ts";
 import { KindProvider } from "../../clusters/kind/provider.ts";
 import { describeNodeMonitor, FAST_NODE_MONITOR, parseShape } from "../../clusters/kind/shape.ts";
 import { categoryOf, ConfigError, describeError } from "../core/errors.ts";
-import { detachOrphanLoops } from "../drivers/loops.ts";
+import { describeDetached, detachOrphanLoops } from "../drivers/loops.ts";
 import { withSignal } from "../core/abort.ts";
 import { exec, signalChildren } from "../core/exec.ts";
 import { handleStops, STOP_EXIT_CODES, type RunStop } from "../core/interrupt.ts";
@@ -505,8 +505,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     if (vendor) await removeVendorCopy(vendor);
     // Once every cluster of the run is released: before, another of them may still use its devices.
     if (!byKubeconfig)
-      for (const l of await detachOrphanLoops(runId))
-        say(`detached loop device ${l.device} left by a deleted volume (${l.file})`);
+      for (const l of await detachOrphanLoops(runId)) say(describeDetached(l, "loop device left by a deleted volume"));
   });
 
   // The report of what ran is written even when the run was stopped.

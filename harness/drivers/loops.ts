@@ -29,12 +29,20 @@ export function orphanLoops(
   return out;
 }
 
+/** An orphan after `losetup --detach`: the kernel keeps a device some mount or open file still holds. */
+export interface DetachedLoop {
+  device: string;
+  file: string;
+  /** Still listed after the detach: marked to go (autoclear) when its last holder lets go. */
+  held: boolean;
+}
+
 /**
  * Detaches them, unless another volcert run is alive: a device of a live run's volume can look
  * orphaned for a moment (its file removed just before the detach), so while another run is going
  * they are left for `cluster sweep` once it has ended. `ownRunId`: the caller's run.
  */
-export async function detachOrphanLoops(ownRunId?: string): Promise<{ device: string; file: string }[]> {
+export async function detachOrphanLoops(ownRunId?: string): Promise<DetachedLoop[]> {
   const others = otherLiveRuns(ownRunId);
   if (others.length) {
     say(
@@ -42,8 +50,20 @@ export async function detachOrphanLoops(ownRunId?: string): Promise<{ device: st
     );
     return [];
   }
-  const r = await exec("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"], { nothrow: true });
-  const found = orphanLoops(r.stdout);
+  const list = async () =>
+    (await exec("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"], { nothrow: true })).stdout;
+  const found = orphanLoops(await list());
+  if (!found.length) return [];
   for (const l of found) await exec("losetup", ["--detach", l.device], { nothrow: true });
-  return found;
+  // A device still in use (a mount in a mount namespace the host cannot see, an open file) only
+  // gets its autoclear flag: it stays listed until then, and is said to be held, not detached.
+  const after = orphanLoops(await list()).map((l) => l.device);
+  return found.map((l) => ({ ...l, held: after.includes(l.device) }));
+}
+
+/** What a caller says about one detached (or held) orphan. */
+export function describeDetached(l: DetachedLoop, what: string): string {
+  return l.held
+    ? `loop device ${l.device} ${what} (${l.file}) is still held by a mount or an open file this host cannot see: marked to detach (autoclear), the kernel frees it when its last holder goes; nothing else of volcert's uses it`
+    : `detached ${what} ${l.device} (${l.file})`;
 }
