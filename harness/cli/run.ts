@@ -20,7 +20,7 @@ import { describeNodeMonitor, FAST_NODE_MONITOR, parseShape } from "../../cluste
 import { categoryOf, ConfigError, describeError } from "../core/errors.ts";
 import { describeDetached, detachOrphanLoops } from "../drivers/loops.ts";
 import { withSignal } from "../core/abort.ts";
-import { exec, signalChildren } from "../core/exec.ts";
+import { exec, signalChildren, SPAWN_LOG_ENV } from "../core/exec.ts";
 import { handleStops, STOP_EXIT_CODES, type RunStop } from "../core/interrupt.ts";
 import { RunJournal, type JournalCluster } from "../core/journal.ts";
 import { releaseRun, takeLease } from "../core/leases.ts";
@@ -45,7 +45,7 @@ import { prepareEnvironment, toolsFor } from "./environment.ts";
 import { finish } from "./finish.ts";
 import { planRun, type RunOptions } from "./plan.ts";
 import { runVitestProject, type SuiteOutcome } from "./vitest-runner.ts";
-import { mergeOutcomes, runLane, type Lane, type LaneDeps, type SharedContext } from "./lane.ts";
+import { creationOrder, mergeOutcomes, runLane, type Lane, type LaneDeps, type SharedContext } from "./lane.ts";
 import type { DriverFile } from "../drivers/schema.ts";
 import { clusterNeeds, NEED_TITLES, type ClusterNeeds } from "../drivers/cluster-needs.ts";
 
@@ -192,6 +192,8 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
         sharedStorage: runNeeds.sharedStorage.length > 0,
       });
   await mkdir(resultsDir, { recursive: true });
+  // Every command this run and its Vitest workers start, for `.ci/spawn-tally.mjs`.
+  process.env[SPAWN_LOG_ENV] ??= join(runDir, "spawns.tsv");
   say(`volcert ${versionLine()}; results in ${runDir}`);
   for (const p of [...plan.drivers, ...plan.brokenFixtures]) {
     const images = loadedOf(p.name).loaded.images;
@@ -478,9 +480,8 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     say(
       `the chaos suite runs in ${chaosLanes.length} cluster(s) of its own next to the other suites: ${plan.chaosLanes.map((l) => `${l.cluster} (${[...l.drivers, ...l.brokenFixtures].map((d) => d.name).join(", ")})`).join("; ")}; node-failure detection there: ${describeNodeMonitor(FAST_NODE_MONITOR)}`,
     );
-  // Chaos lanes first: on a small host clusters are created a few at a time (KindProvider.create),
-  // and the NF cases of a chaos cluster take longer than the main cluster's suites.
-  const lanes = [...chaosLanes, mainLane];
+  // On a small host clusters are created a few at a time (KindProvider.create), in this order.
+  const lanes = creationOrder(mainLane, chaosLanes);
   const settled = await Promise.allSettled(lanes.map((lane) => withSignal(stop.signal, () => runLane(lane, laneDeps))));
   const chaos = mergeOutcomes(chaosOutcomes);
   if (chaos) outcomes["chaos"] = chaos;

@@ -3,7 +3,7 @@
  * and a failure is a CommandError that carries the command line, exit code and the tail of stderr.
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { appendFileSync, closeSync, openSync } from "node:fs";
 import { appendFile, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { $, ProcessOutput } from "zx";
@@ -100,8 +100,28 @@ export async function exec(cmd: string, args: readonly string[], opts: ExecOptio
     ok: out.exitCode === 0,
   };
   if (opts.logFile) await writeLog(opts.logFile, result);
+  tally(started, result, cmd, args);
   if (!result.ok && !opts.nothrow) throw new CommandError(result, opts.logFile);
   return result;
+}
+
+/** Where every command of a run is tallied (set by the run for itself and its Vitest workers). */
+export const SPAWN_LOG_ENV = "VOLCERT_SPAWN_LOG";
+
+/**
+ * One line per command (start, duration, exit, command and its first arguments): how many
+ * processes a run starts and which, for `.ci/spawn-tally.mjs`. Node shell commands are
+ * `docker exec`, each a runc exec in a node, the costliest round trip a case makes.
+ */
+function tally(started: number, r: ExecResult, cmd: string, args: readonly string[]): void {
+  const file = process.env[SPAWN_LOG_ENV];
+  if (!file) return;
+  const words = [cmd.split("/").pop() ?? cmd, ...args.slice(0, 8)].map((w) => w.replace(/[\t\n]/g, " ").slice(0, 80));
+  try {
+    appendFileSync(file, `${started}\t${r.durationMs}\t${r.exitCode ?? r.signal ?? ""}\t${words.join(" ")}\n`);
+  } catch {
+    // A diagnostic only: a run never fails for it.
+  }
 }
 
 /**
