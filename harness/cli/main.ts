@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { describeError, exitCodeFor, exitCodes } from "../core/errors.ts";
 import { versionLine } from "../core/version.ts";
+import { DEFAULT_CHAOS_CLUSTERS } from "./plan.ts";
 
 // `volcert cases | head` closes the pipe early: that is not an error.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -61,7 +62,7 @@ const chaosClustersOption = () =>
     "--chaos-clusters <n>",
     "at most this many extra clusters where the NF suite runs, per group of drivers, next to the other suites (0: in the main cluster afterwards)",
   )
-    .default(4)
+    .default(DEFAULT_CHAOS_CLUSTERS)
     .argParser(wholeNumber);
 const driverHelp =
   "drivers to certify: reference driver names (directories under fixtures/drivers) or paths to driver files or directories";

@@ -14,6 +14,7 @@ import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
 import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
 import { holdsFor, waitFor } from "../../harness/core/wait.ts";
 import { CLUSTER_LIMITS, HOLD } from "../../harness/case/limits.ts";
+import { podMountsOnNode } from "../../harness/nodes/mountinfo.ts";
 
 const area = "access modes";
 const requires = { capabilities: ["persistence" as const] };
@@ -283,6 +284,51 @@ export const ACCESS_MODE_CASES: Case[] = [
       await deletePod(c, "first");
       await waitForPodReady(c.kube, c.ns, "second", driverTimeout(c.driver, "podStart"));
       expect(await checksum(c, "second", "/data/pattern")).toBe(await expectedChecksum(p));
+    },
+  },
+  {
+    meta: {
+      id: "AM-09",
+      area,
+      title: "read-only from the node's side: the volume's mount in the kubelet's pod directory is read-only",
+      requires,
+      asserts:
+        "for a pod using the claim readOnly (volumeMount and claim source), every mount of the volume under the kubelet's directory of that pod on the node has the ro flag (checked in the node's mount table, not only in the container, whose own read-only bind hides a driver that publishes read-write); the flags are recorded; an in-tree hostPath volume has no mount of its own there (not applicable) and the pod's write still fails",
+    },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      await boundClaim(c, node);
+      const pod = await startPod(c, "reader", node, true);
+      const uid = pod.metadata?.uid as string;
+      const pv = (await readClaim(c.kube, c.ns, "claim")).volumeName;
+      // The kubelet's volume directory of a PV-backed volume is named after the PV:
+      // .../pods/<uid>/volumes/<plugin>/<pv>[/mount] (block volumes are not mounted there).
+      const mounts = (await podMountsOnNode(c.nodes, node, uid)).filter(
+        (m) => m.mountPoint.includes("/volumes/") && m.mountPoint.split("/").includes(pv),
+      );
+      const seen = mounts.map((m) => `${m.mountPoint} (${m.fsType}, ${m.options.join(",")})`);
+      await recordParameter(`mounts of ${pv} in pod reader's directory on ${node}`, seen.join("; ") || "none");
+      const hostPath = c.driver.spec.type === "in-tree" && c.driver.spec.inTree?.plugin === "hostPath";
+      if (hostPath) {
+        expect(seen, "an in-tree hostPath volume mounted in the kubelet's pod directory").toEqual([]);
+        await c.notApplicable(
+          "read-only mount on the node",
+          "an in-tree hostPath volume has no mount of its own on the node: the container runtime binds the node's directory into the container, read-only there",
+        );
+      } else {
+        expect(
+          seen.length,
+          `mounts of volume ${pv} under the kubelet's directory of pod reader (${uid}) on ${node}`,
+        ).toBeGreaterThan(0);
+        for (const m of mounts)
+          expect(
+            m.options,
+            `on ${node}, ${m.mountPoint} is mounted ${m.options.join(",")}: read-write although the kubelet asked for read-only`,
+          ).toContain("ro");
+      }
+      const write = await c.kube.runInPod(c.ns, "reader", ["sh", "-c", "echo x > /data/new"]);
+      expect(write.exitCode, "write through the readOnly mount in the pod").not.toBe(0);
+      expect(write.stderr).toMatch(/Read-only file system/);
     },
   },
 ];

@@ -54,6 +54,12 @@ const expectations: Expectation[] = [
     caseDef: pick(ACCESS_MODE_CASES, "AM-03"),
     because: /reads the previous pod's data/,
   },
+  // A FlexVolume mount that ignores kubernetes.io/readwrite "ro": read-only in the container only.
+  {
+    driver: "flex-loop-rw",
+    caseDef: pick(ACCESS_MODE_CASES, "AM-09"),
+    because: /read-write although the kubelet asked for read-only/,
+  },
   // A CSI DeleteVolume that answers success and keeps the data: the PV goes, the directory stays.
   {
     driver: "csi-hostpath-leaky",
