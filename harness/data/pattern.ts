@@ -70,3 +70,10 @@ export async function expectedChecksum(p: Pattern): Promise<string> {
   }
   return h.digest("hex");
 }
+
+/** A program written into a volume and run from it (the `exec` capability): its path, what writes it, what it prints. */
+export const EXEC_PROBE = {
+  path: "/data/run.sh",
+  write: ["sh", "-ec", 'printf "#!/bin/sh\\necho volcert-exec-ok\\n" > /data/run.sh && chmod +x /data/run.sh'],
+  marker: "volcert-exec-ok",
+} as const;

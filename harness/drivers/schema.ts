@@ -45,12 +45,12 @@ const NOT_USED_YET = "volcert does not exercise it yet; it is accepted so a stor
 /** What each capability means (upstream's wording first) and which volcert cases it gates or shapes. */
 const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
   persistence:
-    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: AM-01..09, BD-05..09, DP-01..10, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
+    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: AM-01..10, BD-05..09, DP-01..10, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
   block:
     "Raw block mode (upstream CapBlock): volumes can be used with volumeMode: Block. DP-08 (a dynamic claim with volumeMode Block reaches the pod as a block device and round-trips data with direct I/O), VM-02, VM-04 and EX-04 require it.",
   fsGroup: `Volume ownership via fsGroup (upstream CapFsGroup): the kubelet applies the pod's securityContext.fsGroup to the volume's files. ${NOT_USED_YET}`,
   volumeMountGroup: `The driver has the VolumeMountGroup CSI node capability (upstream CapVolumeMountGroup): the kubelet passes fsGroup to NodeStageVolume/NodePublishVolume. Because this is an fsGroup feature, fsGroup must also be true. ${NOT_USED_YET}`,
-  exec: "A file in the volume can be executed (upstream CapExec): the volume is not mounted noexec. DP-03 (a script written to the volume runs in the pod) requires it.",
+  exec: "A file in the volume can be executed (upstream CapExec): the volume is not mounted noexec. DP-03 (a script written to a dynamically provisioned volume runs in the pod) and AM-10 (the same on the volume volcert gets from the driver, static or dynamic, with the mount flags recorded) require it.",
   snapshotDataSource:
     "New volumes can be populated from a VolumeSnapshot (upstream CapSnapshotDataSource). SN-01..03, SN-05 and SN-06 require it; the cluster must serve the VolumeSnapshot API (spec.cluster.volumeSnapshots).",
   groupSnapshot: `The driver supports VolumeGroupSnapshots (upstream CapVolumeGroupSnapshot). ${NOT_USED_YET}`,

@@ -3,7 +3,13 @@
  * is seeded; every "refuses" is checked by the exact error the kernel or the scheduler gives.
  */
 import { expect } from "vitest";
-import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
+import {
+  EXEC_PROBE,
+  expectedChecksum,
+  newPattern,
+  readChecksumScript,
+  writeScript,
+} from "../../harness/data/pattern.ts";
 import { logStep, recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, readClaim } from "../../harness/k8s/claims.ts";
 import { latestEvent } from "../../harness/k8s/events.ts";
@@ -14,7 +20,8 @@ import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
 import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
 import { holdsFor, waitFor } from "../../harness/core/wait.ts";
 import { CLUSTER_LIMITS, HOLD } from "../../harness/case/limits.ts";
-import { podMountsOnNode } from "../../harness/nodes/mountinfo.ts";
+import { podMountsOnNode, type Mount } from "../../harness/nodes/mountinfo.ts";
+import type { V1Pod } from "../../harness/k8s/kube.ts";
 
 const area = "access modes";
 const requires = { capabilities: ["persistence" as const] };
@@ -28,6 +35,21 @@ const startPod = (c: CaseContext, name: string, node: string, readOnly = false) 
 async function deletePod(c: CaseContext, name: string): Promise<void> {
   await deletePodAndWait(c.kube, c.ns, name, driverTimeout(c.driver, "podDelete"));
 }
+
+/** The mount flags of /data as the pod sees them (its /proc/mounts). */
+const podMountFlags = async (c: CaseContext, pod: string) =>
+  (await c.kube.execInPod(c.ns, pod, ["sh", "-c", "awk '$2 == \"/data\" { print $4 }' /proc/mounts"])).trim();
+
+/** The node's mounts of the claim's volume in the kubelet's directory of the pod (named after the PV). */
+async function nodeSideMounts(c: CaseContext, pod: V1Pod, claim: string): Promise<{ pv: string; mounts: Mount[] }> {
+  const pv = (await readClaim(c.kube, c.ns, claim)).volumeName;
+  // .../pods/<uid>/volumes/<plugin>/<pv>[/mount] (block volumes are not mounted there).
+  const all = await podMountsOnNode(c.nodes, pod.spec?.nodeName as string, pod.metadata?.uid as string);
+  return { pv, mounts: all.filter((m) => m.mountPoint.includes("/volumes/") && m.mountPoint.split("/").includes(pv)) };
+}
+
+const describeMounts = (mounts: readonly Mount[]) =>
+  mounts.map((m) => `${m.mountPoint} (${m.fsType}, ${m.options.join(",")})`).join("; ") || "none";
 
 const checksum = async (c: CaseContext, pod: string, file: string) =>
   (await c.kube.execInPod(c.ns, pod, readChecksumScript(file))).trim();
@@ -48,10 +70,7 @@ export const ACCESS_MODE_CASES: Case[] = [
       const p = newPattern();
       await recordParameter("seed", p.seed);
       await startPod(c, "first", node);
-      const opts = (
-        await c.kube.execInPod(c.ns, "first", ["sh", "-c", "awk '$2 == \"/data\" { print $4 }' /proc/mounts"])
-      ).trim();
-      expect(opts.split(",")).toContain("rw");
+      expect((await podMountFlags(c, "first")).split(",")).toContain("rw");
       expect((await c.kube.execInPod(c.ns, "first", writeScript(p, "/data/pattern"))).trim()).toBe(
         await expectedChecksum(p),
       );
@@ -299,26 +318,19 @@ export const ACCESS_MODE_CASES: Case[] = [
       const node = c.workers[0] as string;
       await boundClaim(c, node);
       const pod = await startPod(c, "reader", node, true);
-      const uid = pod.metadata?.uid as string;
-      const pv = (await readClaim(c.kube, c.ns, "claim")).volumeName;
-      // The kubelet's volume directory of a PV-backed volume is named after the PV:
-      // .../pods/<uid>/volumes/<plugin>/<pv>[/mount] (block volumes are not mounted there).
-      const mounts = (await podMountsOnNode(c.nodes, node, uid)).filter(
-        (m) => m.mountPoint.includes("/volumes/") && m.mountPoint.split("/").includes(pv),
-      );
-      const seen = mounts.map((m) => `${m.mountPoint} (${m.fsType}, ${m.options.join(",")})`);
-      await recordParameter(`mounts of ${pv} in pod reader's directory on ${node}`, seen.join("; ") || "none");
+      const { pv, mounts } = await nodeSideMounts(c, pod, "claim");
+      await recordParameter(`mounts of ${pv} in pod reader's directory on ${node}`, describeMounts(mounts));
       const hostPath = c.driver.spec.type === "in-tree" && c.driver.spec.inTree?.plugin === "hostPath";
       if (hostPath) {
-        expect(seen, "an in-tree hostPath volume mounted in the kubelet's pod directory").toEqual([]);
+        expect(mounts, "an in-tree hostPath volume mounted in the kubelet's pod directory").toEqual([]);
         await c.notApplicable(
           "read-only mount on the node",
           "an in-tree hostPath volume has no mount of its own on the node: the container runtime binds the node's directory into the container, read-only there",
         );
       } else {
         expect(
-          seen.length,
-          `mounts of volume ${pv} under the kubelet's directory of pod reader (${uid}) on ${node}`,
+          mounts.length,
+          `mounts of volume ${pv} under the kubelet's directory of pod reader (${pod.metadata?.uid}) on ${node}`,
         ).toBeGreaterThan(0);
         for (const m of mounts)
           expect(
@@ -329,6 +341,33 @@ export const ACCESS_MODE_CASES: Case[] = [
       const write = await c.kube.runInPod(c.ns, "reader", ["sh", "-c", "echo x > /data/new"]);
       expect(write.exitCode, "write through the readOnly mount in the pod").not.toBe(0);
       expect(write.stderr).toMatch(/Read-only file system/);
+    },
+  },
+  {
+    meta: {
+      id: "AM-10",
+      area,
+      title: "a program written to the volume runs (exec), static and dynamic volumes alike; mount flags recorded",
+      requires: { capabilities: ["persistence" as const, "exec" as const] },
+      asserts:
+        "on the volume volcert gets from the driver (a static PV for in-tree and FlexVolume drivers, the driver's class for CSI), the pod's mount has no noexec and a shell script written to it and made executable runs and prints its marker; the flags the pod sees and the node-side mount's flags are recorded",
+    },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      await boundClaim(c, node);
+      const pod = await startPod(c, "app", node);
+      const flags = await podMountFlags(c, "app");
+      await recordParameter("mount flags of /data in the pod", flags);
+      const { pv, mounts } = await nodeSideMounts(c, pod, "claim");
+      await recordParameter(`mounts of ${pv} in pod app's directory on ${node}`, describeMounts(mounts));
+      expect(flags.split(","), `/data in pod app is mounted ${flags} although the driver declares exec`).not.toContain(
+        "noexec",
+      );
+      await c.kube.execInPod(c.ns, "app", [...EXEC_PROBE.write]);
+      const run = await c.kube.runInPod(c.ns, "app", [EXEC_PROBE.path]);
+      expect(`${run.stdout.trim()}${run.stderr.trim()}`, `${EXEC_PROBE.path} on a volume mounted ${flags}`).toBe(
+        EXEC_PROBE.marker,
+      );
     },
   },
 ];

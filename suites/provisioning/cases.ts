@@ -5,6 +5,7 @@
  */
 import { expect } from "vitest";
 import {
+  EXEC_PROBE,
   blockWriteScript,
   expectedChecksum,
   newPattern,
@@ -120,12 +121,8 @@ export const PROVISIONING_CASES: Case[] = [
       const { claim, pod } = await claimWithPod(c);
       await waitForProvisioned(c, claim);
       await podReady(c, pod);
-      await c.kube.execInPod(c.ns, pod, [
-        "sh",
-        "-ec",
-        'printf "#!/bin/sh\\necho volcert-exec-ok\\n" > /data/run.sh && chmod +x /data/run.sh',
-      ]);
-      expect((await c.kube.execInPod(c.ns, pod, ["/data/run.sh"])).trim()).toBe("volcert-exec-ok");
+      await c.kube.execInPod(c.ns, pod, [...EXEC_PROBE.write]);
+      expect((await c.kube.execInPod(c.ns, pod, [EXEC_PROBE.path])).trim()).toBe(EXEC_PROBE.marker);
     },
   },
   {

@@ -60,6 +60,12 @@ const expectations: Expectation[] = [
     caseDef: pick(ACCESS_MODE_CASES, "AM-09"),
     because: /read-write although the kubelet asked for read-only/,
   },
+  // A FlexVolume mount made noexec although the driver declares exec (static volumes: DP-03 is dynamic only).
+  {
+    driver: "flex-loop-noexec",
+    caseDef: pick(ACCESS_MODE_CASES, "AM-10"),
+    because: /mounted \S*noexec\S* although the driver declares exec/,
+  },
   // A CSI DeleteVolume that answers success and keeps the data: the PV goes, the directory stays.
   {
     driver: "csi-hostpath-leaky",
