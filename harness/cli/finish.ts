@@ -107,6 +107,7 @@ export async function finish(f: FinishInput): Promise<number> {
         `  ${d.verdict.padEnd(13)} ${d.name}${d.version ? ` ${d.version}` : ""}: ${d.profile.applicable.length} cases in its profile, ${d.profile.outside.length} outside it (not declared)`,
       );
       for (const r of d.reasons.slice(0, 10)) console.log(`      ${r}`);
+      for (const n of d.profile.notes) console.log(`      note: ${n}`);
       if (d.reasons.length > 10) console.log(`      … and ${d.reasons.length - 10} more (summary.json)`);
     }
   }

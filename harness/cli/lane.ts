@@ -201,19 +201,6 @@ async function describeCluster(kube: Kube, target: ClusterTarget): Promise<RunCl
   };
 }
 
-/**
- * The order lanes ask for a creation slot (clusters are created a few at a time on a small host,
- * first come first served): the main cluster first, its suites are the longest single chain
- * (e2e of every driver); then the chaos lanes with the most images to load into their nodes (the
- * longest installs), ties in plan order.
- */
-export function creationOrder<T extends Pick<Lane, "install" | "snapshotApi">>(main: T, chaos: readonly T[]): T[] {
-  const images = (l: T) =>
-    l.install.reduce((n, d) => n + (d.installed ? 0 : d.images.length), 0) + (l.snapshotApi?.images.length ?? 0);
-  const ranked = chaos.map((l, i) => ({ l, i, n: images(l) })).sort((a, b) => b.n - a.n || a.i - b.i);
-  return [main, ...ranked.map((r) => r.l)];
-}
-
 /** Several Vitest runs' outcomes as one (the chaos lanes'); undefined for none. */
 export function mergeOutcomes(outcomes: readonly SuiteOutcome[]): SuiteOutcome | undefined {
   if (!outcomes.length) return undefined;

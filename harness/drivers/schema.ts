@@ -45,7 +45,7 @@ const NOT_USED_YET = "volcert does not exercise it yet; it is accepted so a stor
 /** What each capability means (upstream's wording first) and which volcert cases it gates or shapes. */
 const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
   persistence:
-    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: AM-01..10, BD-05..09, DP-01..10, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
+    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: AM-01..10, BD-05..09, DP-01..11, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
   block:
     "Raw block mode (upstream CapBlock): volumes can be used with volumeMode: Block. DP-08 (a dynamic claim with volumeMode Block reaches the pod as a block device and round-trips data with direct I/O), VM-02, VM-04 and EX-04 require it.",
   fsGroup: `Volume ownership via fsGroup (upstream CapFsGroup): the kubelet applies the pod's securityContext.fsGroup to the volume's files. ${NOT_USED_YET}`,
@@ -70,7 +70,7 @@ const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
   singleNodeVolume:
     "A volume is usable on a single node only, like hostPath (upstream CapSingleNodeVolume): its data cannot follow a pod to another node. Shapes what cases expect: AM-02 and DP-02 check re-created pods on the same node instead of another one, and the NF chaos cases (NF-02..05, NF-07) expect a lost pod to come back on its node, not elsewhere.",
   topology:
-    "The driver supports topology (upstream CapTopology): a volume is reachable only from some nodes and Kubernetes is told which (CSI accessible topology, or node affinity on the PV). BD-07 and LP-01..07 require it; IN-02 then expects every node's CSINode entry to list topology keys; in the NF chaos cases a node-local driver with topology is expected to keep a lost pod's replacement Pending by the PV's node affinity (without topology the workload pins itself with a node selector).",
+    "The driver supports topology (upstream CapTopology): a volume is reachable only from some nodes and Kubernetes is told which (CSI accessible topology, or node affinity on the PV). BD-07 and LP-01..07 require it, and DP-11 with singleNodeVolume (every provisioned PV's node affinity admits exactly the node holding its data); without it a singleNodeVolume driver gets a note with its verdict (the scheduler cannot place pods where the data is); IN-02 then expects every node's CSINode entry to list topology keys; in the NF chaos cases a node-local driver with topology is expected to keep a lost pod's replacement Pending by the PV's node affinity (without topology the workload pins itself with a node selector).",
   capacity:
     "The driver publishes storage capacity (CSIStorageCapacity objects, from GetCapacity through external-provisioner --enable-capacity) for its WaitForFirstConsumer StorageClasses (upstream CapCapacity). CA-01 requires it: the objects appear and go with the class, and the scheduler places no pod whose claim fits in no segment.",
   FSResizeFromSourceNotSupported: `Anti-capability: the driver cannot resize the filesystem of claims cloned or restored from a snapshot (upstream CapFSResizeFromSourceNotSupported). ${NOT_USED_YET}`,
@@ -523,7 +523,7 @@ export const DriverSpecSchema = z
       .array(StorageClassSpec)
       .default([])
       .describe(
-        "StorageClasses for dynamic provisioning, created when volcert installs a CSI driver and deleted on uninstall. Dynamic cases (DP-01..10, RP-01, RP-02, RP-05, NF-09, NF-11) need at least one and clone the first under the case's own name; with none they are skipped. Names must be unique. Default: none.",
+        "StorageClasses for dynamic provisioning, created when volcert installs a CSI driver and deleted on uninstall. Dynamic cases (DP-01..11, RP-01, RP-02, RP-05, NF-09, NF-11) need at least one and clone the first under the case's own name; with none they are skipped. Names must be unique. Default: none.",
       ),
     capabilities: Capabilities.default({}).describe(
       "What the driver supports, with Kubernetes' storage test framework Capability names (a storage.testdriver file's DriverInfo.Capabilities copies over as is). A case that needs a capability the driver does not declare true is skipped with that reason, never run to a vacuous pass. Unknown keys are errors (a typo would silently disable tests). Default: none declared.",

@@ -33,6 +33,7 @@ import {
 
 export type V1Pod = k8s.V1Pod;
 export type V1Node = k8s.V1Node;
+export type V1NodeSelectorRequirement = k8s.V1NodeSelectorRequirement;
 export type V1PersistentVolumeClaim = k8s.V1PersistentVolumeClaim;
 export type V1PersistentVolume = k8s.V1PersistentVolume;
 export type V1StorageClass = k8s.V1StorageClass;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { parseDriverText } from "../drivers/load.ts";
-import { profileFor, verdictFor, type CaseResult, type CatalogCase } from "./verdict.ts";
+import { declarationNotes, profileFor, verdictFor, type CaseResult, type CatalogCase } from "./verdict.ts";
 
 const driver = parseDriverText(
   `apiVersion: volcert.io/v1alpha1
@@ -80,5 +80,32 @@ describe("certification verdict", () => {
     expect(v.reasons[0]).toMatch(
       /AM-04 is required \(--require\) but did not run: driver does not offer access mode ReadWriteMany/,
     );
+  });
+});
+
+describe("declaration notes", () => {
+  const declaring = (capabilities: string) =>
+    parseDriverText(
+      `apiVersion: volcert.io/v1alpha1
+kind: Driver
+metadata: { name: demo }
+spec:
+  type: in-tree
+  inTree: { plugin: hostPath }
+  capabilities: ${capabilities}
+`,
+      "driver.yaml",
+    ).definition;
+
+  test("node-local volumes without topology: the scheduler cannot place pods where the data is", () => {
+    expect(declarationNotes(declaring("{ persistence: true, singleNodeVolume: true }"))).toEqual([
+      expect.stringMatching(/^singleNodeVolume without topology: the scheduler cannot place pods/),
+    ]);
+    expect(profileFor(declaring("{ persistence: true, singleNodeVolume: true }"), catalog).notes).toHaveLength(1);
+  });
+
+  test("with topology, or for storage that follows the pod, nothing to note", () => {
+    expect(declarationNotes(declaring("{ persistence: true, singleNodeVolume: true, topology: true }"))).toEqual([]);
+    expect(declarationNotes(declaring("{ persistence: true }"))).toEqual([]);
   });
 });

@@ -37,6 +37,23 @@ export interface Profile {
   outside: { id: string; reason: string }[];
   /** Case IDs --require adds (they must pass even if outside the profile). */
   required: string[];
+  /** What the declaration itself tells a user, whatever the cases found (shown with the verdict). */
+  notes: string[];
+}
+
+/**
+ * Notes on a declaration. A volume that lives on one node (`singleNodeVolume`) of a driver that
+ * does not declare `topology` has no node affinity the driver promises: the scheduler cannot know
+ * where its data is and may start a pod on a node without it (seen in the chaos suite when a pod
+ * is re-created). Not a failure: whoever creates such PVs must give them node affinity.
+ */
+export function declarationNotes(driver: DriverFile): string[] {
+  const c = driver.spec.capabilities;
+  return c.singleNodeVolume && !c.topology
+    ? [
+        "singleNodeVolume without topology: the scheduler cannot place pods where a volume's data is (no node affinity from the driver); PVs need node affinity from whoever creates them",
+      ]
+    : [];
 }
 
 export type DriverVerdict = "CERTIFIED" | "NOT CERTIFIED" | "INCOMPLETE";
@@ -67,7 +84,7 @@ export function profileFor(
     else applicable.push(c.id);
   }
   const required = catalog.filter((c) => c.perDriver && matches(c.id, require)).map((c) => c.id);
-  return { driver: driver.metadata.name, applicable, outside, required };
+  return { driver: driver.metadata.name, applicable, outside, required, notes: declarationNotes(driver) };
 }
 
 /**

@@ -16,6 +16,8 @@ import { attachText, recordParameter } from "../../harness/evidence/allure.ts";
 import { createClaim, deleteClaimAndWait, readClaim } from "../../harness/k8s/claims.ts";
 import { gone } from "../../harness/k8s/conditions.ts";
 import type { V1PersistentVolume } from "../../harness/k8s/kube.ts";
+import { describeNodeAffinity, nodesAdmitted } from "../../harness/k8s/node-affinity.ts";
+import { presentPaths } from "../../harness/nodes/paths.ts";
 import { deletePodAndWait } from "../../harness/k8s/pods.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
@@ -386,6 +388,45 @@ export const PROVISIONING_CASES: Case[] = [
       expect((await readClaim(c.kube, c.ns, "claim-0")).phase).toBe("Bound");
       const pv = await readPv(c, (await readClaim(c.kube, c.ns, "claim-0")).volumeName);
       expect(pv.status?.phase).toBe("Bound");
+    },
+  },
+  {
+    meta: {
+      id: "DP-11",
+      area,
+      title: "topology promise: a node-local volume's PV admits exactly the node that holds its data",
+      requires: {
+        ...requires,
+        capabilities: ["persistence" as const, "singleNodeVolume" as const, "topology" as const],
+      },
+      asserts:
+        "for a driver declaring singleNodeVolume and topology, the PV provisioned for a pod on a chosen worker has a node affinity that admits that node and no other (evaluated against every node's labels as the scheduler does), and the volume's data (volumeDataPaths, when declared) is on that node only: a pod re-created anywhere is scheduled where its data is",
+    },
+    body: async (c) => {
+      await caseStorageClass(c);
+      // The second worker: a driver that ignores the chosen node is not hidden by a first-choice default.
+      const node = (c.workers[1] ?? c.workers[0]) as string;
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: claimSize(c.driver) });
+      await c.createPod(podWithClaim("app", "claim", { nodeSelector: { "kubernetes.io/hostname": node } }));
+      const { pv } = await waitForProvisioned(c, "claim");
+      await podReady(c, "app");
+      const p = newPattern(64 * 1024);
+      await c.kube.execInPod(c.ns, "app", writeScript(p, "/data/pattern"));
+      const name = pv.metadata?.name ?? "";
+      const affinity = describeNodeAffinity(pv);
+      const admitted = nodesAdmitted(pv, (await c.kube.core.listNode()).items);
+      await recordParameter(`node affinity of ${name}`, affinity);
+      await recordParameter("nodes it admits", admitted.join(", ") || "none");
+      const paths = dataPaths(c, pv);
+      if (paths.length) {
+        const holding = [...new Set((await presentPaths(c.nodes, paths)).map((w) => w.split(": ")[0]))];
+        await recordParameter("nodes holding the data", holding.join(", ") || "none");
+        expect(holding, `nodes holding ${paths.join(", ")}`).toEqual([node]);
+      }
+      expect(
+        admitted,
+        `PV ${name}: its node affinity (${affinity}) admits ${admitted.join(", ") || "no node"}, but its data is on ${node} only`,
+      ).toEqual([node]);
     },
   },
 ];

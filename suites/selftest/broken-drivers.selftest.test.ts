@@ -66,6 +66,12 @@ const expectations: Expectation[] = [
     caseDef: pick(ACCESS_MODE_CASES, "AM-10"),
     because: /mounted \S*noexec\S* although the driver declares exec/,
   },
+  // Node-local CSI volumes provisioned without accessible topology: PVs with no node affinity.
+  {
+    driver: "csi-hostpath-no-topology",
+    caseDef: pick(PROVISIONING_CASES, "DP-11"),
+    because: /its node affinity \(none\) admits .* but its data is on/,
+  },
   // A CSI DeleteVolume that answers success and keeps the data: the PV goes, the directory stays.
   {
     driver: "csi-hostpath-leaky",
