@@ -255,7 +255,11 @@ program
   .command("cases")
   .description("list every test ID with its area, title and what a driver must declare for it to apply")
   .option("--driver <name-or-path>", "mark which cases are in this driver's certification profile")
-  .action(async (opts) => (await import("./case-commands.ts")).listCases(opts.driver));
+  .option("--markdown", "print the catalog as Markdown (docs/catalog.md)")
+  .action(async (opts) => {
+    if (opts.markdown) process.stdout.write((await import("../../suites/catalog-doc.ts")).catalogMarkdown());
+    else await (await import("./case-commands.ts")).listCases(opts.driver);
+  });
 
 const drivers = program.command("drivers").description("driver definition files");
 drivers
