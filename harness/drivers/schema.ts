@@ -45,7 +45,7 @@ const NOT_USED_YET = "volcert does not exercise it yet; it is accepted so a stor
 /** What each capability means (upstream's wording first) and which volcert cases it gates or shapes. */
 const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
   persistence:
-    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: AM-01..10, BD-05..09, DP-01..11, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
+    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: IN-04, AM-01..10, BD-05..09, DP-01..11, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
   block:
     "Raw block mode (upstream CapBlock): volumes can be used with volumeMode: Block. DP-08 (a dynamic claim with volumeMode Block reaches the pod as a block device and round-trips data with direct I/O), VM-02, VM-04 and EX-04 require it.",
   fsGroup: `Volume ownership via fsGroup (upstream CapFsGroup): the kubelet applies the pod's securityContext.fsGroup to the volume's files. ${NOT_USED_YET}`,

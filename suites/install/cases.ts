@@ -11,6 +11,10 @@ import { parseDriverText } from "../../harness/drivers/load.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { CLUSTER_LIMITS } from "../../harness/case/limits.ts";
+import { caseClaim, startPodOn } from "../../harness/case/claim.ts";
+import { DriverDefect } from "../../harness/core/errors.ts";
+import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
+import { latestEvent } from "../../harness/k8s/events.ts";
 
 const area = "installation";
 
@@ -124,6 +128,47 @@ export const INSTALL_CASES: Case[] = [
       await recordParameter("problems", problems);
       expect(problems).toMatch(/capabilities\.persistance: unknown key; did you mean "persistence"\?/);
       expect(problems).toMatch(/timeoutMultiplier/);
+    },
+  },
+  {
+    meta: {
+      id: "IN-04",
+      area,
+      title: "a volume of the driver mounts and serves a data check on every schedulable node",
+      requires: { capabilities: ["persistence" as const] },
+      asserts:
+        "on every schedulable worker, a claim of the driver (a static PV on that node for in-tree and FlexVolume drivers, the driver's class for CSI) is mounted by a pod pinned to the node and reads back the seeded data it wrote; every node where that fails is named with what the pod showed (a driver that registers everywhere but cannot mount on one node)",
+    },
+    body: async (c) => {
+      const failures: string[] = [];
+      const checked: string[] = [];
+      // Claims one at a time (a static claim binds the PV made on its node, the only one available
+      // then); pods on all nodes at once, so every node that fails is named, not only the first.
+      const claims: string[] = [];
+      for (const [i, node] of c.workers.entries()) claims.push(await caseClaim(c, node, { name: `claim-${i}` }));
+      const results = await Promise.allSettled(
+        c.workers.map(async (node, i) => {
+          const claim = claims[i] as string;
+          try {
+            await startPodOn(c, `pod-${i}`, claim, node);
+          } catch (err) {
+            if (!(err instanceof DriverDefect)) throw err;
+            const event = await latestEvent(c.kube, c.ns, "Pod", `pod-${i}`);
+            failures.push(`${node}: ${err.message}${event ? `; last event: ${event}` : ""}`);
+            return;
+          }
+          const p = newPattern(64 * 1024);
+          const wrote = (await c.kube.execInPod(c.ns, `pod-${i}`, writeScript(p, "/data/pattern"))).trim();
+          const read = (await c.kube.execInPod(c.ns, `pod-${i}`, readChecksumScript("/data/pattern"))).trim();
+          if (wrote !== (await expectedChecksum(p)) || read !== wrote)
+            failures.push(`${node}: data check failed (wrote ${wrote}, read back ${read})`);
+          else checked.push(node);
+        }),
+      );
+      for (const r of results) if (r.status === "rejected") throw r.reason;
+      await recordParameter("nodes where a volume mounted and served its data", checked.join(", ") || "none");
+      expect(failures, `nodes where a volume of ${c.driver.metadata.name} did not mount or serve its data`).toEqual([]);
+      expect(checked.length).toBe(c.workers.length);
     },
   },
 ];
