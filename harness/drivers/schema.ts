@@ -45,7 +45,7 @@ const NOT_USED_YET = "volcert does not exercise it yet; it is accepted so a stor
 /** What each capability means (upstream's wording first) and which volcert cases it gates or shapes. */
 const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
   persistence:
-    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: IN-04, AM-01..10, BD-05..09, DP-01..11, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
+    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: IN-04, AM-01..11, BD-05..09, DP-01..11, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
   block:
     "Raw block mode (upstream CapBlock): volumes can be used with volumeMode: Block. DP-08 (a dynamic claim with volumeMode Block reaches the pod as a block device and round-trips data with direct I/O), VM-02, VM-04 and EX-04 require it.",
   fsGroup: `Volume ownership via fsGroup (upstream CapFsGroup): the kubelet applies the pod's securityContext.fsGroup to the volume's files. ${NOT_USED_YET}`,
@@ -57,7 +57,7 @@ const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
   pvcDataSource:
     "New volumes can be populated from another claim, i.e. cloning (upstream CapPVCDataSource). SN-04 requires it.",
   multipods:
-    "Multiple pods on one node can use the same volume concurrently (upstream CapMultiPODs; for CSI see NodeStageVolume in the CSI spec). AM-03 (two pods on one node share a claim and see each other's writes) requires it.",
+    "Multiple pods on one node can use the same volume concurrently (upstream CapMultiPODs; for CSI see NodeStageVolume in the CSI spec). AM-03 (two pods on one node share a claim and see each other's writes) and AM-11 (the same while pods come and go: one instance of the volume on the node) require it.",
   RWX: "The driver supports the ReadWriteMany access mode (upstream CapRWX): pods on different nodes share one volume. AM-04 requires it, together with ReadWriteMany in spec.accessModes and two worker nodes.",
   controllerExpansion:
     "The controller can expand volumes (upstream CapControllerExpansion). IN-02 checks that every StorageClass in spec.storageClasses has allowVolumeExpansion equal to this value; EX-02..05 and SN-03 require it.",

@@ -20,7 +20,7 @@ import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
 import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
 import { holdsFor, waitFor } from "../../harness/core/wait.ts";
 import { CLUSTER_LIMITS, HOLD } from "../../harness/case/limits.ts";
-import { podMountsOnNode, type Mount } from "../../harness/nodes/mountinfo.ts";
+import { podMountsOnNode, readMounts, type Mount } from "../../harness/nodes/mountinfo.ts";
 import type { V1Pod } from "../../harness/k8s/kube.ts";
 
 const area = "access modes";
@@ -367,6 +367,79 @@ export const ACCESS_MODE_CASES: Case[] = [
       const run = await c.kube.runInPod(c.ns, "app", [EXEC_PROBE.path]);
       expect(`${run.stdout.trim()}${run.stderr.trim()}`, `${EXEC_PROBE.path} on a volume mounted ${flags}`).toBe(
         EXEC_PROBE.marker,
+      );
+    },
+  },
+  {
+    meta: {
+      id: "AM-11",
+      area,
+      title: "sharing under churn: pods come and go on one node, every pair alive sees the other's writes",
+      requires: { ...requires, capabilities: ["persistence" as const, "multipods" as const] },
+      asserts:
+        "pods A and B share a volume on one node; A is deleted and C started, then B is deleted and D started: after each step the two pods alive see each other's writes, the node holds one instance of the volume (every node-side mount of it on one device), and once the last pod is gone no mount of the volume is left on the node",
+    },
+    body: async (c) => {
+      const node = c.workers[0] as string;
+      await boundClaim(c, node);
+      const pv = (await readClaim(c.kube, c.ns, "claim")).volumeName;
+      const pods = new Map<string, V1Pod>();
+      const start = async (n: string) => pods.set(n, await startPod(c, n, node));
+      const stop = async (n: string) => {
+        await deletePod(c, n);
+        pods.delete(n);
+      };
+      const hostPath = c.driver.spec.type === "in-tree" && c.driver.spec.inTree?.plugin === "hostPath";
+      let round = 0;
+      const pairSees = async (a: string, b: string) => {
+        round++;
+        for (const [from, to] of [
+          [a, b],
+          [b, a],
+        ] as const) {
+          const file = `/data/churn-${round}-${from}`;
+          const token = `${from}-${round}-${Date.now()}`;
+          await c.kube.execInPod(c.ns, from, ["sh", "-ec", `echo ${token} > ${file} && sync`]);
+          const seen = (await c.kube.runInPod(c.ns, to, ["cat", file])).stdout.trim();
+          expect(seen, `pod ${to} reads what pod ${from} (alive with it on ${node}) wrote to ${file}`).toBe(token);
+        }
+        if (hostPath) return;
+        const mounts = (await Promise.all([...pods.values()].map((p) => nodeSideMounts(c, p, "claim")))).flatMap(
+          (m) => m.mounts,
+        );
+        const devices = [...new Set(mounts.map((m) => m.device))];
+        await recordParameter(`node-side mounts with ${a} and ${b}`, describeMounts(mounts));
+        expect(
+          devices,
+          `devices behind the mounts of ${pv} for pods ${a} and ${b} on ${node} (two devices: two instances of one volume)`,
+        ).toHaveLength(1);
+      };
+      await start("pod-a");
+      await start("pod-b");
+      await pairSees("pod-a", "pod-b");
+      await stop("pod-a");
+      await start("pod-c");
+      await pairSees("pod-b", "pod-c");
+      await stop("pod-b");
+      await start("pod-d");
+      await pairSees("pod-c", "pod-d");
+      await stop("pod-c");
+      await stop("pod-d");
+      if (hostPath) {
+        await c.notApplicable(
+          "one instance on the node",
+          "an in-tree hostPath volume has no mount of its own on the node (the runtime binds the directory)",
+        );
+        return;
+      }
+      // Nothing of the volume left on the node: no mount whose path names the PV (the kubelet's and the driver's own).
+      await waitFor(
+        `no mount of ${pv} left on ${node} after the last pod`,
+        async () => {
+          const left = (await readMounts(c.nodes, node)).filter((m) => m.mountPoint.split("/").includes(pv));
+          return { done: left.length === 0, seen: describeMounts(left) };
+        },
+        { timeoutMs: driverTimeout(c.driver, "podDelete"), intervalMs: 2000, blame: "driver" },
       );
     },
   },
