@@ -20,6 +20,7 @@ import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
 import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
 import { holdsFor, waitFor } from "../../harness/core/wait.ts";
 import { CLUSTER_LIMITS, HOLD } from "../../harness/case/limits.ts";
+import { HarnessBug } from "../../harness/core/errors.ts";
 import { podMountsOnNode, readMounts, type Mount } from "../../harness/nodes/mountinfo.ts";
 import type { V1Pod } from "../../harness/k8s/kube.ts";
 
@@ -382,7 +383,6 @@ export const ACCESS_MODE_CASES: Case[] = [
     body: async (c) => {
       const node = c.workers[0] as string;
       await boundClaim(c, node);
-      const pv = (await readClaim(c.kube, c.ns, "claim")).volumeName;
       const pods = new Map<string, V1Pod>();
       const start = async (n: string) => pods.set(n, await startPod(c, n, node));
       const stop = async (n: string) => {
@@ -416,6 +416,9 @@ export const ACCESS_MODE_CASES: Case[] = [
       };
       await start("pod-a");
       await start("pod-b");
+      // Read once bound: a WaitForFirstConsumer claim has no volume before its first pod.
+      const pv = (await readClaim(c.kube, c.ns, "claim")).volumeName;
+      if (!pv) throw new HarnessBug("claim has no volume although its pods run");
       await pairSees("pod-a", "pod-b");
       await stop("pod-a");
       await start("pod-c");
