@@ -64,6 +64,6 @@ export async function detachOrphanLoops(ownRunId?: string): Promise<DetachedLoop
 /** What a caller says about one detached (or held) orphan. */
 export function describeDetached(l: DetachedLoop, what: string): string {
   return l.held
-    ? `loop device ${l.device} ${what} (${l.file}) is still held by a mount or an open file this host cannot see: marked to detach (autoclear), the kernel frees it when its last holder goes; nothing else of volcert's uses it`
+    ? `${what} ${l.device} (${l.file}) is still held by a mount or an open file this host cannot see: marked to detach (autoclear), the kernel frees it when its last holder goes; nothing else of volcert's uses it`
     : `detached ${what} ${l.device} (${l.file})`;
 }
