@@ -2,17 +2,21 @@ import { describe, expect, test } from "vitest";
 import { parseDriverText } from "../drivers/load.ts";
 import { declarationNotes, profileFor, verdictFor, type CaseResult, type CatalogCase } from "./verdict.ts";
 
-const driver = parseDriverText(
-  `apiVersion: volcert.io/v1alpha1
+/** A driver file declaring these capabilities (YAML flow map). */
+const declaring = (capabilities: string) =>
+  parseDriverText(
+    `apiVersion: volcert.io/v1alpha1
 kind: Driver
 metadata: { name: demo }
 spec:
   type: in-tree
   inTree: { plugin: hostPath }
-  capabilities: { persistence: true }
+  capabilities: ${capabilities}
 `,
-  "driver.yaml",
-).definition;
+    "driver.yaml",
+  ).definition;
+
+const driver = declaring("{ persistence: true }");
 
 const catalog: CatalogCase[] = [
   { id: "SMOKE-01", area: "SMOKE", perDriver: false },
@@ -84,19 +88,6 @@ describe("certification verdict", () => {
 });
 
 describe("declaration notes", () => {
-  const declaring = (capabilities: string) =>
-    parseDriverText(
-      `apiVersion: volcert.io/v1alpha1
-kind: Driver
-metadata: { name: demo }
-spec:
-  type: in-tree
-  inTree: { plugin: hostPath }
-  capabilities: ${capabilities}
-`,
-      "driver.yaml",
-    ).definition;
-
   test("node-local volumes without topology: the scheduler cannot place pods where the data is", () => {
     expect(declarationNotes(declaring("{ persistence: true, singleNodeVolume: true }"))).toEqual([
       expect.stringMatching(/^singleNodeVolume without topology: the scheduler cannot place pods/),
