@@ -9,6 +9,7 @@ import { holdsFor } from "../core/wait.ts";
 import { holdWindow } from "../drivers/timeouts.ts";
 import { createClaim, readClaim, waitForClaimPhase } from "../k8s/claims.ts";
 import { latestEvent } from "../k8s/events.ts";
+import { claimSize } from "./sizes.ts";
 import { waitForPodReady } from "../k8s/pods.ts";
 import { HOLD } from "./limits.ts";
 import type { CaseContext } from "./types.ts";
@@ -40,7 +41,7 @@ export async function waitForFirstConsumer(c: CaseContext): Promise<void> {
   await storageClassWFFC(c);
   const homePv = await staticVolume(c, "home", { node: home });
   await staticVolume(c, "away", { node: away });
-  await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+  await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: claimSize(c.driver) });
   await holdsFor(
     "claim stays Pending until its first consumer",
     async () => {

@@ -6,13 +6,17 @@
  */
 import { HarnessBug } from "../core/errors.ts";
 import { driverTimeout } from "../drivers/timeouts.ts";
-import { createClaim, waitForClaimPhase } from "../k8s/claims.ts";
+import { createClaim, deleteClaimAndWait, readClaim, waitForClaimPhase } from "../k8s/claims.ts";
+import type { StaticVolume } from "../drivers/intree.ts";
 import { waitForPodReady } from "../k8s/pods.ts";
 import type { V1Pod } from "../k8s/kube.ts";
 import type { CaseContext } from "./types.ts";
-import { caseStorageClass, waitForProvisioned } from "./dynamic.ts";
+import { caseStorageClass, waitForProvisioned, waitForPvGone } from "./dynamic.ts";
 import { claimSize } from "./sizes.ts";
 import { podWithClaim, staticVolume } from "./volumes.ts";
+
+/** The static volumes caseClaim made, per case and claim (what deleteCaseClaim removes with the claim). */
+const staticVolumes = new WeakMap<CaseContext, Map<string, StaticVolume>>();
 
 export async function caseClaim(
   c: CaseContext,
@@ -28,10 +32,30 @@ export async function caseClaim(
     await createClaim(c.kube, c.ns, { name, storageClassName: c.ns, size: claimSize(c.driver), accessModes });
     return name;
   }
-  await staticVolume(c, `pv-${name}`, { node, accessModes });
-  await createClaim(c.kube, c.ns, { name, storageClassName: c.ns, size: "1Gi", accessModes });
+  const volume = await staticVolume(c, `pv-${name}`, { node, accessModes });
+  staticVolumes.set(c, (staticVolumes.get(c) ?? new Map<string, StaticVolume>()).set(name, volume));
+  await createClaim(c.kube, c.ns, { name, storageClassName: c.ns, size: claimSize(c.driver), accessModes });
   await waitForClaimPhase(c.kube, c.ns, name, "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
   return name;
+}
+
+/**
+ * Deletes a claim of caseClaim and its volume, and returns the PV's name: the claim (waited until
+ * gone, its pods must be gone first), then for static drivers the PV and its storage on the node,
+ * for dynamic drivers the PV (deleted by the driver under reclaim Delete, by volcert under Retain).
+ */
+export async function deleteCaseClaim(c: CaseContext, name: string): Promise<string> {
+  const pv = (await readClaim(c.kube, c.ns, name)).volumeName;
+  await deleteClaimAndWait(c.kube, c.ns, name, driverTimeout(c.driver, "pvDelete"));
+  const volume = staticVolumes.get(c)?.get(name);
+  if (volume) {
+    await volume[Symbol.asyncDispose]();
+    return pv;
+  }
+  const sc = await c.kube.readIfExists("StorageClass", c.ns);
+  if (sc?.reclaimPolicy === "Retain") await c.kube.deleteIfExists("PersistentVolume", pv);
+  await waitForPvGone(c, pv);
+  return pv;
 }
 
 export const onNode = (node: string) => ({ nodeSelector: { "kubernetes.io/hostname": node } });

@@ -3,6 +3,7 @@ import { HarnessBug } from "../core/errors.ts";
 import { createStaticVolume, type StaticVolume, type StaticVolumeSpec } from "../drivers/intree.ts";
 import type { V1Pod } from "../k8s/kube.ts";
 import type { CaseContext } from "./types.ts";
+import { claimSize } from "./sizes.ts";
 
 import { runContext } from "./run-context.ts";
 
@@ -24,7 +25,7 @@ export async function staticVolume(
   return c.defer(
     await createStaticVolume(c.kube, c.nodes, c.driver, {
       name: `${c.ns}-${suffix}`,
-      capacity: "1Gi",
+      capacity: claimSize(c.driver),
       storageClassName: c.ns,
       labels: { "volcert.io/case": c.ns },
       ...spec,

@@ -37,6 +37,7 @@ export const CAPABILITY_KEYS = [
   "readWriteOncePod",
   "multiplePVsSameID",
   "capReadOnlyMany",
+  "sizeEnforced",
 ] as const;
 export type CapabilityKey = (typeof CAPABILITY_KEYS)[number];
 
@@ -45,7 +46,7 @@ const NOT_USED_YET = "volcert does not exercise it yet; it is accepted so a stor
 /** What each capability means (upstream's wording first) and which volcert cases it gates or shapes. */
 const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
   persistence:
-    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: IN-04, AM-01..11, BD-05..09, DP-01..11, RP-01..05, LP-01..07 and NF-01..11 are skipped without it.",
+    "Data is persisted across pod restarts (upstream CapPersistence). Every case that stores data in a volume requires it: IN-04, AM-01..12, BD-05..09, DP-01..11, RP-01..05, LP-01..07, CA-02 and NF-01..11 are skipped without it.",
   block:
     "Raw block mode (upstream CapBlock): volumes can be used with volumeMode: Block. DP-08 (a dynamic claim with volumeMode Block reaches the pod as a block device and round-trips data with direct I/O), VM-02, VM-04 and EX-04 require it.",
   fsGroup: `Volume ownership via fsGroup (upstream CapFsGroup): the kubelet applies the pod's securityContext.fsGroup to the volume's files. ${NOT_USED_YET}`,
@@ -77,6 +78,8 @@ const CAPABILITY_DOCS: Record<CapabilityKey, string> = {
   readWriteOncePod:
     "The driver supports the ReadWriteOncePod access mode (upstream CapReadWriteOncePod; needs csi-provisioner v3.0.0+, csi-attacher v3.3.0+, csi-resizer v1.3.0+). AM-07 requires it, together with ReadWriteOncePod in spec.accessModes.",
   multiplePVsSameID: `The driver handles two PersistentVolumes with the same volumeHandle (upstream CapMultiplePVsSameID): recommended for ReadWriteMany volumes shared across namespaces; only drivers that inspect Kubernetes PV objects should leave it off. ${NOT_USED_YET}`,
+  sizeEnforced:
+    "volcert's own (no upstream equivalent): every volume is a filesystem or device of its own, sized by the claim, so a pod can store about the PV's capacity and no more (writes past it fail with ENOSPC). True for image-, block- or quota-backed drivers; false for directory-backed ones (hostPath, local directories, csi-hostpath), whose volumes share the node's filesystem. CA-02 checks for every driver that the filesystem a pod sees holds the PV's capacity (within filesystem overhead); with sizeEnforced it also checks that the filesystem is no larger than the PV and the driver's sizeRange.max, and that filling the volume ends in ENOSPC without touching a neighbouring volume.",
   capReadOnlyMany:
     "The driver supports the ReadOnlyMany access mode (upstream CapReadOnlyMany). AM-06 requires it, together with ReadOnlyMany in spec.accessModes and two worker nodes.",
 };

@@ -23,6 +23,8 @@ import { CLUSTER_LIMITS, HOLD } from "../../harness/case/limits.ts";
 import { HarnessBug } from "../../harness/core/errors.ts";
 import { podMountsOnNode, readMounts, type Mount } from "../../harness/nodes/mountinfo.ts";
 import type { V1Pod } from "../../harness/k8s/kube.ts";
+import { ISOLATION_CASE } from "./isolation.ts";
+import { claimSize } from "../../harness/case/sizes.ts";
 
 const area = "access modes";
 const requires = { capabilities: ["persistence" as const] };
@@ -242,7 +244,7 @@ export const ACCESS_MODE_CASES: Case[] = [
       await createClaim(c.kube, c.ns, {
         name: "rwx",
         storageClassName: c.ns,
-        size: "1Gi",
+        size: claimSize(c.driver),
         accessModes: ["ReadWriteMany"],
       });
       await holdsFor(
@@ -446,4 +448,5 @@ export const ACCESS_MODE_CASES: Case[] = [
       );
     },
   },
+  ISOLATION_CASE,
 ];

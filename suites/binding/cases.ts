@@ -20,6 +20,7 @@ import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { podWithClaim, staticVolume } from "../../harness/case/volumes.ts";
 import { waitForFirstConsumer } from "../../harness/case/binding.ts";
 import { HOLD } from "../../harness/case/limits.ts";
+import { claimSize } from "../../harness/case/sizes.ts";
 
 const area = "PVC binding";
 // Static binding needs volumes an administrator can create by hand: in-tree and FlexVolume sources.
@@ -53,7 +54,8 @@ function orderCase(id: string, title: string, preBound: boolean, claimFirst: boo
       const node = c.workers[0] as string;
       const makeVolume = () =>
         staticVolume(c, "pv", { node, ...(preBound ? { claimRef: { namespace: c.ns, name: "claim" } } : {}) });
-      const makeClaim = () => createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      const makeClaim = () =>
+        createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: claimSize(c.driver) });
       let pv;
       if (claimFirst) {
         await makeClaim();
@@ -141,7 +143,11 @@ export const BINDING_CASES: Case[] = [
         for (let i = 0; i < pvs; i++)
           await staticVolume(c, `${tag}pv${i}`, { node, storageClassName: `${c.ns}-${tag}` });
         for (let i = 0; i < claims; i++)
-          await createClaim(c.kube, c.ns, { name: `${tag}c${i}`, storageClassName: `${c.ns}-${tag}`, size: "1Gi" });
+          await createClaim(c.kube, c.ns, {
+            name: `${tag}c${i}`,
+            storageClassName: `${c.ns}-${tag}`,
+            size: claimSize(c.driver),
+          });
         const expectedBound = Math.min(pvs, claims);
         const states = await waitFor(
           `${expectedBound} of ${claims} claims bound (${tag})`,
@@ -184,7 +190,7 @@ export const BINDING_CASES: Case[] = [
     body: async (c) => {
       const node = c.workers[0] as string;
       const pv = await staticVolume(c, "pv", { node });
-      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: claimSize(c.driver) });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("user", "claim", { nodeName: node }));
       await waitForPodReady(c.kube, c.ns, "user", driverTimeout(c.driver, "podStart"));
@@ -222,7 +228,7 @@ export const BINDING_CASES: Case[] = [
         (await c.kube.core.readPersistentVolume({ name: pv.pvName })).status?.lastPhaseTransitionTime;
       await waitForPvPhase(c.kube, pv.pvName, "Available", driverTimeout(c.driver, "claimBound"));
       const t1 = await stamp();
-      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: claimSize(c.driver) });
       await waitForPvPhase(c.kube, pv.pvName, "Bound", driverTimeout(c.driver, "claimBound"));
       const t2 = await stamp();
       await deleteClaimAndWait(c.kube, c.ns, "claim", driverTimeout(c.driver, "claimBound"));

@@ -1,7 +1,8 @@
 /**
- * CA: storage capacity tracking. A driver that declares `capacity` has its external-provisioner
- * publish CSIStorageCapacity objects (from GetCapacity) for its WaitForFirstConsumer classes, and
- * the scheduler uses them: a claim no segment has room for is not placed anywhere.
+ * CA: storage capacity. CA-01, capacity tracking: a driver that declares `capacity` has its
+ * external-provisioner publish CSIStorageCapacity objects (from GetCapacity) for its
+ * WaitForFirstConsumer classes, and the scheduler uses them: a claim no segment has room for is not
+ * placed anywhere. CA-02, capacity honesty (./honesty.ts): a pod can store what the PV promises.
  */
 import { expect } from "vitest";
 import { waitFor } from "../../harness/core/wait.ts";
@@ -12,6 +13,7 @@ import { describePod, type V1CSIStorageCapacity } from "../../harness/k8s/kube.t
 import { caseStorageClass, quantityBytes } from "../../harness/case/dynamic.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import { podWithClaim } from "../../harness/case/volumes.ts";
+import { HONESTY_CASE } from "./honesty.ts";
 
 const area = "storage capacity";
 
@@ -86,4 +88,5 @@ export const CAPACITY_CASES: Case[] = [
       );
     },
   },
+  HONESTY_CASE,
 ];

@@ -26,6 +26,7 @@ import { VOLUME_ROOT } from "../../harness/drivers/intree.ts";
 import { driverTimeout, holdWindow } from "../../harness/drivers/timeouts.ts";
 import { CLUSTER_LIMITS, HOLD } from "../../harness/case/limits.ts";
 import { attachLoopFile } from "../../harness/nodes/loops.ts";
+import { claimSize } from "../../harness/case/sizes.ts";
 
 const area = "local PV scheduling";
 const requires = {
@@ -75,7 +76,7 @@ export const LOCAL_PV_CASES: Case[] = [
     body: async (c) => {
       const { home, away } = placement(c);
       await staticVolume(c, "pv", { node: home });
-      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: claimSize(c.driver) });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("user", "claim", { affinity: preferNode(away) }));
       // The scheduling decision first: a pod sent to the other worker would only hang in ContainerCreating.
@@ -118,7 +119,7 @@ export const LOCAL_PV_CASES: Case[] = [
     body: async (c) => {
       const { home, away } = placement(c);
       await staticVolume(c, "pv", { node: home });
-      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: claimSize(c.driver) });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("conflict", "claim", { nodeSelector: { "kubernetes.io/hostname": away } }));
       const seen = await podEventually(
@@ -147,7 +148,7 @@ export const LOCAL_PV_CASES: Case[] = [
     body: async (c) => {
       const { home, away } = placement(c);
       await staticVolume(c, "pv", { node: home });
-      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: claimSize(c.driver) });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("forced", "claim", { nodeName: away }));
       const seen = await podEventually(
@@ -179,7 +180,7 @@ export const LOCAL_PV_CASES: Case[] = [
     body: async (c) => {
       const { home } = placement(c);
       const pv = await staticVolume(c, "pv", { node: home, createPath: false });
-      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: claimSize(c.driver) });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("missing", "claim", { nodeName: home }));
       // Any FailedMount event of the pod, not only the latest: once the kubelet's mount wait
@@ -367,7 +368,7 @@ async function runStatefulSet(
             spec: {
               storageClassName: c.ns,
               accessModes: ["ReadWriteOnce"],
-              resources: { requests: { storage: "1Gi" } },
+              resources: { requests: { storage: claimSize(c.driver) } },
             },
           },
         ],

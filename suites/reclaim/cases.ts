@@ -153,11 +153,11 @@ export const RECLAIM_CASES: Case[] = [
     body: async (c) => {
       const node = c.workers[0] as string;
       const vol = await staticVolume(c, "pv", { node, reclaimPolicy: "Retain" });
-      await createClaim(c.kube, c.ns, { name: "first", storageClassName: c.ns, size: "1Gi" });
+      await createClaim(c.kube, c.ns, { name: "first", storageClassName: c.ns, size: claimSize(c.driver) });
       await waitForClaimPhase(c.kube, c.ns, "first", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await deleteClaim(c, "first");
       await waitForPvPhase(c.kube, vol.pvName, "Released", driverTimeout(c.driver, "claimBound"));
-      await createClaim(c.kube, c.ns, { name: "second", storageClassName: c.ns, size: "1Gi" });
+      await createClaim(c.kube, c.ns, { name: "second", storageClassName: c.ns, size: claimSize(c.driver) });
       await staysPending(c, "second", holdWindow(c.driver, HOLD.pendingClaim));
       await clearClaimRef(c, vol.pvName);
       const bound = await waitForClaimPhase(c.kube, c.ns, "second", "Bound", {
@@ -183,7 +183,7 @@ export const RECLAIM_CASES: Case[] = [
       );
       const node = nodes[0]?.metadata?.name as string;
       const vol = await staticVolume(c, "pv", { node, reclaimPolicy: "Recycle" });
-      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: "1Gi" });
+      await createClaim(c.kube, c.ns, { name: "claim", storageClassName: c.ns, size: claimSize(c.driver) });
       await waitForClaimPhase(c.kube, c.ns, "claim", "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
       await c.createPod(podWithClaim("writer", "claim", { nodeName: node }));
       await podReady(c, "writer");

@@ -13,6 +13,7 @@ import { INSTALL_CASES } from "../install/cases.ts";
 import { LOCAL_PV_CASES } from "../local-pv/cases.ts";
 import { RECLAIM_CASES } from "../reclaim/cases.ts";
 import { PROVISIONING_CASES } from "../provisioning/cases.ts";
+import { CAPACITY_CASES } from "../capacity/cases.ts";
 import type { Case } from "../../harness/case/runtime.ts";
 import { expectCaught, selfTestTimeout } from "./oracle.ts";
 
@@ -83,6 +84,18 @@ const expectations: Expectation[] = [
     driver: "flex-loop-refcount",
     caseDef: pick(ACCESS_MODE_CASES, "AM-11"),
     because: /two instances of one volume|reads what pod \S+ \(alive with it/,
+  },
+  // Every volume of a node is one image: two claims on a node share their storage.
+  {
+    driver: "flex-loop-shared",
+    caseDef: pick(ACCESS_MODE_CASES, "AM-12"),
+    because: /sees \/data\/isolation-claim-\d, written to claim-\d/,
+  },
+  // Filesystems a quarter of the size asked for: the PV promises four times what a pod can store.
+  {
+    driver: "flex-loop-small",
+    caseDef: pick(CAPACITY_CASES, "CA-02"),
+    because: /promises 64\.0 MiB but the ext4 filesystem a pod sees at \/data is 1\d\.\d MiB/,
   },
   // A CSI DeleteVolume that answers success and keeps the data: the PV goes, the directory stays.
   {
