@@ -136,7 +136,7 @@ export const HONESTY_CASE: Case = {
     const fill = await c.kube.runInPod(c.ns, "app", [
       "sh",
       "-c",
-      `dd if=/dev/zero of=/data/fill bs=1M count=${count} conv=fsync 2>/tmp/dd.err; rc=$?; echo "$rc $(stat -c %s /data/fill)"; tail -n 3 /tmp/dd.err`,
+      `dd if=/dev/zero of=/data/fill bs=1M count=${count} conv=fsync 2>/tmp/dd.err; rc=$?; echo "$rc $(stat -c %s /data/fill)"; cat /tmp/dd.err`,
     ]);
     const [rc, stored] = (fill.stdout.split("\n")[0] ?? "").split(" ").map(Number) as [number, number];
     const ddError = fill.stdout.split("\n").slice(1).join(" ").trim();
