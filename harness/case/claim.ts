@@ -42,19 +42,18 @@ export async function caseClaim(
 /**
  * Deletes a claim of caseClaim and its volume, and returns the PV's name: the claim (waited until
  * gone, its pods must be gone first), then for static drivers the PV and its storage on the node,
- * for dynamic drivers the PV (deleted by the driver under reclaim Delete, by volcert under Retain).
+ * for dynamic drivers the PV and its volume (deleted by the driver, reclaim Delete set if it was Retain).
  */
 export async function deleteCaseClaim(c: CaseContext, name: string): Promise<string> {
   const pv = (await readClaim(c.kube, c.ns, name)).volumeName;
-  await deleteClaimAndWait(c.kube, c.ns, name, driverTimeout(c.driver, "pvDelete"));
   const volume = staticVolumes.get(c)?.get(name);
-  if (volume) {
-    await volume[Symbol.asyncDispose]();
-    return pv;
-  }
-  const sc = await c.kube.readIfExists("StorageClass", c.ns);
-  if (sc?.reclaimPolicy === "Retain") await c.kube.deleteIfExists("PersistentVolume", pv);
-  await waitForPvGone(c, pv);
+  // A provisioned PV under Retain would keep its volume on the backend: switch it to Delete first,
+  // so the driver removes the volume itself (as RP-02 does).
+  if (!volume)
+    await c.kube.mergePatch("PersistentVolume", pv, undefined, { spec: { persistentVolumeReclaimPolicy: "Delete" } });
+  await deleteClaimAndWait(c.kube, c.ns, name, driverTimeout(c.driver, "pvDelete"));
+  if (volume) await volume[Symbol.asyncDispose]();
+  else await waitForPvGone(c, pv);
   return pv;
 }
 
