@@ -37,6 +37,12 @@ export async function caseStorageClass(
   return sc;
 }
 
+/** A Block-mode claim of the driver's size on the case's StorageClass (created here). */
+export async function blockClaim(c: CaseContext, name = "claim"): Promise<void> {
+  await caseStorageClass(c);
+  await createClaim(c.kube, c.ns, { name, storageClassName: c.ns, size: claimSize(c.driver), volumeMode: "Block" });
+}
+
 export interface ProvisionedVolume {
   claim: ClaimState;
   pv: V1PersistentVolume;

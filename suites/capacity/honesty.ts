@@ -6,13 +6,11 @@
 import { expect } from "vitest";
 import { expectedChecksum, newPattern, readChecksumScript, writeScript } from "../../harness/data/pattern.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
-import { createClaim } from "../../harness/k8s/claims.ts";
 import { deletePodAndWait } from "../../harness/k8s/pods.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import { caseClaim, onNode, startPodOn } from "../../harness/case/claim.ts";
-import { caseStorageClass, podReady, quantityBytes, readPv, waitForProvisioned } from "../../harness/case/dynamic.ts";
+import { blockClaim, podReady, quantityBytes, readPv, waitForProvisioned } from "../../harness/case/dynamic.ts";
 import type { Case, CaseContext } from "../../harness/case/runtime.ts";
-import { claimSize } from "../../harness/case/sizes.ts";
 import { blockPodWithClaim } from "../../harness/case/volumes.ts";
 
 /**
@@ -55,13 +53,7 @@ async function promised(c: CaseContext, claim: string): Promise<{ request: numbe
 
 /** A Block claim of the driver's class: the raw device holds at least the PV's capacity, and no more with sizeEnforced. */
 async function checkBlockDevice(c: CaseContext, node: string): Promise<void> {
-  await caseStorageClass(c);
-  await createClaim(c.kube, c.ns, {
-    name: "raw",
-    storageClassName: c.ns,
-    size: claimSize(c.driver),
-    volumeMode: "Block",
-  });
+  await blockClaim(c, "raw");
   await c.createPod(blockPodWithClaim("raw", "raw", onNode(node)));
   await waitForProvisioned(c, "raw");
   await podReady(c, "raw");

@@ -25,6 +25,7 @@ import type { Case, CaseContext } from "../../harness/case/runtime.ts";
 import {
   claimWithPod,
   caseStorageClass,
+  blockClaim,
   dataPaths,
   podReady,
   quantityBytes,
@@ -265,13 +266,7 @@ export const PROVISIONING_CASES: Case[] = [
         "the pod sees a block device at the volumeDevices path, and seeded data written with direct I/O reads back identically",
     },
     body: async (c) => {
-      await caseStorageClass(c);
-      await createClaim(c.kube, c.ns, {
-        name: "claim",
-        storageClassName: c.ns,
-        size: claimSize(c.driver),
-        volumeMode: "Block",
-      });
+      await blockClaim(c);
       await c.createPod(blockPodWithClaim("block", "claim"));
       await waitForProvisioned(c, "claim");
       await podReady(c, "block");

@@ -8,27 +8,15 @@ import { Verdict, waitFor } from "../../harness/core/wait.ts";
 import { blockReadChecksumScript, blockWriteScript, expectedChecksum, newPattern } from "../../harness/data/pattern.ts";
 import { driverTimeout } from "../../harness/drivers/timeouts.ts";
 import { recordParameter } from "../../harness/evidence/allure.ts";
-import { createClaim } from "../../harness/k8s/claims.ts";
 import { listEvents, eventLine } from "../../harness/k8s/events.ts";
 import { deletePodAndWait } from "../../harness/k8s/pods.ts";
 import { onNode } from "../../harness/case/claim.ts";
-import { caseStorageClass, podReady, waitForProvisioned } from "../../harness/case/dynamic.ts";
-import type { Case, CaseContext } from "../../harness/case/runtime.ts";
-import { claimSize } from "../../harness/case/sizes.ts";
+import { blockClaim, podReady, waitForProvisioned } from "../../harness/case/dynamic.ts";
+import type { Case } from "../../harness/case/runtime.ts";
 import { blockPodWithClaim, podWithClaim } from "../../harness/case/volumes.ts";
 
 const area = "volume mode";
 const block = { dynamic: true, capabilities: ["persistence" as const, "block" as const] };
-
-async function blockClaim(c: CaseContext): Promise<void> {
-  await caseStorageClass(c);
-  await createClaim(c.kube, c.ns, {
-    name: "claim",
-    storageClassName: c.ns,
-    size: claimSize(c.driver),
-    volumeMode: "Block",
-  });
-}
 
 export const VOLUME_MODE_CASES: Case[] = [
   {
