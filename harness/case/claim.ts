@@ -28,8 +28,13 @@ export async function caseClaim(
   if (c.driver?.spec.type === "csi") {
     if (!c.driver.spec.storageClasses.length)
       throw new HarnessBug(`${c.driver.metadata.name} has no StorageClass: the case's gate should have skipped it`);
-    if (!(await c.kube.readIfExists("StorageClass", c.ns))) await caseStorageClass(c);
+    const cls = (await c.kube.readIfExists("StorageClass", c.ns)) ?? (await caseStorageClass(c));
     await createClaim(c.kube, c.ns, { name, storageClassName: c.ns, size: claimSize(c.driver), accessModes });
+    // Under Immediate binding the claim is bound before its pod exists: a pod the scheduler first
+    // sees with an unbound claim may wait for its retry long after the claim binds (seen once in
+    // NF-08 for 180 s, binding-stall.ts), a flake of the control plane that the case is not about.
+    if (cls.volumeBindingMode !== "WaitForFirstConsumer")
+      await waitForClaimPhase(c.kube, c.ns, name, "Bound", { timeoutMs: driverTimeout(c.driver, "claimBound") });
     return name;
   }
   const volume = await staticVolume(c, `pv-${name}`, { node, accessModes });

@@ -48,7 +48,7 @@ describe("run planning", () => {
     ]);
   });
 
-  test("chaos runs in clusters of its own, drivers dealt round-robin, at most --chaos-clusters", () => {
+  test("chaos runs in clusters of its own, drivers dealt evenly, at most --chaos-clusters", () => {
     const main = planRun(base, available, "20261201-ab12");
     expect(main.chaosLanes.map((l) => [l.cluster, names(l.drivers), l.files])).toEqual([
       ["volcert-run-ab12-nf1", ["csi-hostpath"], ["suites/chaos/"]],
@@ -76,6 +76,32 @@ describe("run planning", () => {
     // No NF case selected: no cluster is created for it.
     expect(inMain({ cases: ["DP-02", "RP"] })).toEqual([["csi-hostpath", "flex-loop", "intree-local"], 0]);
     expect(inMain({ mode: "test", cases: ["SELF"] })[1]).toBe(3);
+  });
+
+  test("the drivers that share a chaos cluster are those with the fewest NF cases", () => {
+    const five = ["csi-hostpath", "csi-netstore", "flex-loop", "intree-hostpath", "intree-local"].map((n) => d(n));
+    // NF cases in each profile, as run.ts counts them from the catalog (2026-12-03).
+    const chaosWeights = {
+      "csi-hostpath": 11,
+      "csi-netstore": 11,
+      "flex-loop": 8,
+      "intree-hostpath": 8,
+      "intree-local": 8,
+    };
+    const p = planRun({ ...base, chaosWeights }, five, "x-0001");
+    expect(p.chaosLanes.map((l) => names(l.drivers))).toEqual([
+      ["csi-hostpath"],
+      ["csi-netstore"],
+      ["flex-loop", "intree-local"],
+      ["intree-hostpath"],
+    ]);
+    // Without weights every driver counts the same (name order, as before).
+    expect(planRun(base, five, "x-0001").chaosLanes.map((l) => names(l.drivers))).toEqual([
+      ["csi-hostpath", "intree-local"],
+      ["csi-netstore"],
+      ["flex-loop"],
+      ["intree-hostpath"],
+    ]);
   });
 
   test("a run of NF cases only: the main cluster takes a group itself, with fast node-failure detection", () => {

@@ -48,6 +48,11 @@ export interface RunOptions {
   deadlineMs?: number;
   /** The drivers are already installed in the cluster: test them as they are, never install or uninstall. */
   installed?: boolean;
+  /**
+   * How many NF cases each driver's profile runs (its chaos lane's length), by driver name: lanes
+   * are filled longest first. Missing: every driver counts the same.
+   */
+  chaosWeights?: Readonly<Record<string, number>>;
 }
 
 /** The case IDs and areas that exist (the catalog), to check --case and --require against. */
@@ -271,6 +276,7 @@ export function planRun(
     onlyChaos,
     clusterName,
     chaosFiles,
+    opts.chaosWeights ?? {},
   );
   return {
     mode: opts.mode,
@@ -301,7 +307,11 @@ export function planRun(
 }
 
 /**
- * Where the NF suite runs: chaos drivers dealt round-robin to `count` groups. With `inMainToo`
+ * Where the NF suite runs: chaos drivers dealt to `count` groups, the driver with the most NF cases
+ * first, each to the group with the fewest cases so far (the first of equals), so the drivers that
+ * must share a cluster are the ones with the shortest NF suites: with the five reference drivers and
+ * four lanes, two with 8 NF cases each (16) rather than one with 11 and one with 8 (19; round-robin
+ * by name did that until 2026-12-03, and that lane was the main job's critical path). With `inMainToo`
  * the main cluster takes the first group (it has nothing else to run); every other group gets a
  * cluster of its own, named after the main one. The chaos self-tests (test mode: `files` is every
  * chaos file) and the broken fixtures they need go with the main cluster's group if it has one,
@@ -314,10 +324,19 @@ function placeChaos(
   inMainToo: boolean,
   mainCluster: string,
   files: string[],
+  weights: Readonly<Record<string, number>>,
 ): { inMain: PlannedDriver[]; lanes: ChaosLane[] } {
   if (count <= 1 && (count === 0 || inMainToo)) return { inMain: [...drivers], lanes: [] };
+  const weight = (d: PlannedDriver) => weights[d.name] ?? 1;
   const groups: PlannedDriver[][] = Array.from({ length: count }, () => []);
-  drivers.forEach((d, i) => groups[i % count]?.push(d));
+  const load = groups.map(() => 0);
+  // Stable sort: equal weights keep name order.
+  for (const d of [...drivers].sort((a, b) => weight(b) - weight(a))) {
+    const i = load.indexOf(Math.min(...load));
+    groups[i]?.push(d);
+    load[i] = (load[i] ?? 0) + weight(d);
+  }
+  for (const g of groups) g.sort((a, b) => a.name.localeCompare(b.name));
   const inMain = inMainToo ? (groups.shift() ?? []) : [];
   const lanes: ChaosLane[] = groups.map((g, i) => ({
     cluster: `${mainCluster}-nf${i + 1}`,

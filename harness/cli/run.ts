@@ -49,6 +49,7 @@ import { mergeOutcomes, runLane, type Lane, type LaneDeps, type SharedContext } 
 import type { DriverFile } from "../drivers/schema.ts";
 import { declarationNotes } from "../report/verdict.ts";
 import { clusterNeeds, NEED_TITLES, type ClusterNeeds } from "../drivers/cluster-needs.ts";
+import { driverGateReason } from "../case/gate.ts";
 
 export type { RunOptions } from "./plan.ts";
 
@@ -150,8 +151,16 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
   );
   const { CATALOG } = await import("../../suites/catalog.ts");
   const driverCases = CATALOG.filter((c) => c.perDriver);
+  // A chaos lane's length is its drivers' NF cases: what each profile runs (the gate's driver half).
+  const nfCases = driverCases.filter((c) => c.area === "NF");
+  const chaosWeights = Object.fromEntries(
+    selection.available.map((a) => [
+      a.name,
+      nfCases.filter((c) => driverGateReason(c.meta?.requires, a.loaded.definition) === null).length,
+    ]),
+  );
   const plan = planRun(
-    { ...opts, ...(selection.names ? { drivers: selection.names } : {}) },
+    { ...opts, ...(selection.names ? { drivers: selection.names } : {}), chaosWeights },
     selection.available,
     runId,
     {

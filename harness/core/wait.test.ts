@@ -30,6 +30,26 @@ describe("named bounded waits", () => {
     expect(infra).toBeInstanceOf(InfraError);
   });
 
+  test("the last observation may say whose the timeout is (a claim the control plane never bound)", async () => {
+    let n = 0;
+    const probe = async () =>
+      ++n < 3
+        ? { done: false, seen: "phase Pending; no volume yet" }
+        : { done: false, seen: "volume made, not bound by the PV controller", blame: "infrastructure" as const };
+    const err = await waitFor("PVC data-1 Bound", probe, { ...fast, blame: "driver" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WaitTimeout);
+    expect((err as Error).message).toContain("last seen: volume made, not bound by the PV controller");
+    // An earlier observation's blame does not outlive it.
+    let m = 0;
+    const back = async () =>
+      ++m === 1
+        ? { done: false, seen: "stalled", blame: "infrastructure" as const }
+        : { done: false, seen: "again Pending" };
+    expect(
+      await waitFor("PVC data-2 Bound", back, { ...fast, blame: "driver" }).catch((e: unknown) => e),
+    ).toBeInstanceOf(DriverWaitTimeout);
+  });
+
   test("a probe that cannot observe is retried, and an outage at the end is never blamed on the driver", async () => {
     const err = await waitFor(
       "PVC data-1 Bound",

@@ -8,7 +8,8 @@
  * blames infrastructure. One exception keeps outages from being reported as driver bugs: when the
  * last check could not observe anything (the probe threw an error that is not volcert's own
  * verdict, such as an unreachable API server), the timeout blames infrastructure whatever the wait
- * says.
+ * says; and a probe may say whose its last observation is (Observation.blame: a claim the driver
+ * provisioned that the control plane never bound).
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { effectiveSignal } from "./abort.ts";
@@ -20,6 +21,12 @@ export interface Observation<T> {
   /** Short human description of what was seen ("phase Pending; last event ProvisioningFailed: ..."). */
   seen: string;
   value?: T;
+  /**
+   * Whose a timeout would be if this were the last thing seen, when the state itself says so
+   * (a claim whose volume exists and only the control plane has yet to bind it): overrides the
+   * wait's blame.
+   */
+  blame?: Blame;
 }
 
 export interface WaitOptions {
@@ -67,6 +74,7 @@ export async function waitFor<T>(name: string, probe: () => Promise<Observation<
   const interval = opts.intervalMs ?? 1000;
   let last = "nothing observed yet";
   let lastProbeError: unknown;
+  let lastBlame: Blame | undefined;
   let attempts = 0;
   for (;;) {
     signal?.throwIfAborted();
@@ -74,6 +82,7 @@ export async function waitFor<T>(name: string, probe: () => Promise<Observation<
     try {
       const o = await probe();
       last = o.seen;
+      lastBlame = o.blame;
       lastProbeError = undefined;
       if (o.done) return o.value as T;
     } catch (err) {
@@ -85,7 +94,7 @@ export async function waitFor<T>(name: string, probe: () => Promise<Observation<
     const elapsed = Date.now() - started;
     if (elapsed >= opts.timeoutMs) {
       const msg = `${name}: not done after ${Math.round(elapsed / 1000)}s (${attempts} checks); last seen: ${last}`;
-      throw timeoutError(name, msg, opts.blame, lastProbeError);
+      throw timeoutError(name, msg, lastBlame ?? opts.blame, lastProbeError);
     }
     await delay(Math.min(interval, opts.timeoutMs - elapsed), undefined, signal ? { signal } : undefined).catch(
       (err: unknown) => {

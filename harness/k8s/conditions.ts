@@ -10,6 +10,7 @@
  */
 import type { Observation } from "../core/wait.ts";
 import { isNotFound } from "./api-errors.ts";
+import { bindingStall, podBindingStall } from "./binding-stall.ts";
 import { latestEvent } from "./events.ts";
 import {
   describePod,
@@ -91,13 +92,24 @@ export function claimState(pvc: Model<"PersistentVolumeClaim">): ClaimState {
   };
 }
 
-/** "phase Pending (volume x); last event ProvisioningFailed: ..." */
+/**
+ * "phase Pending (volume x); last event ProvisioningFailed: ..." Waiting for Bound, a Pending claim
+ * whose volume exists says whose the wait is now (binding-stall.ts).
+ */
 export function claimPhase(kube: Kube, ns: string, name: string, phase: string): Probe<ClaimState> {
   return async () => {
-    const s = claimState(await kube.read("PersistentVolumeClaim", name, ns));
+    const pvc = await kube.read("PersistentVolumeClaim", name, ns);
+    const s = claimState(pvc);
     const seen = `phase ${s.phase}${s.volumeName ? ` (volume ${s.volumeName})` : ""}`;
     if (s.phase === phase) return { done: true, value: s, seen };
-    return { done: false, value: s, seen: await withEvent(kube, "PersistentVolumeClaim", name, ns, seen) };
+    const stall = phase === "Bound" ? await bindingStall(kube, pvc) : undefined;
+    const withStall = stall ? `${seen}; ${stall.seen}` : seen;
+    return {
+      done: false,
+      value: s,
+      seen: await withEvent(kube, "PersistentVolumeClaim", name, ns, withStall),
+      ...(stall ? { blame: stall.blame } : {}),
+    };
   };
 }
 
@@ -112,12 +124,22 @@ export function pvPhase(kube: Kube, name: string, ...phases: string[]): Probe<st
   };
 }
 
-/** The pod is Ready. "phase Pending; PodScheduled=Unschedulable: ...; last event FailedMount: ..." */
+/**
+ * The pod is Ready. "phase Pending; PodScheduled=Unschedulable: ...; last event FailedMount: ..."
+ * A pod not scheduled for its claims says whose that is (binding-stall.ts).
+ */
 export function podReady(kube: Kube, ns: string, name: string): Probe<V1Pod> {
   return async () => {
     const pod = await kube.read("Pod", name, ns);
     if (isPodReady(pod)) return { done: true, value: pod, seen: describePod(pod) };
-    return { done: false, value: pod, seen: await withEvent(kube, "Pod", name, ns, describePod(pod)) };
+    const stall = await podBindingStall(kube, pod);
+    const seen = stall ? `${describePod(pod)}; ${stall.seen}` : describePod(pod);
+    return {
+      done: false,
+      value: pod,
+      seen: await withEvent(kube, "Pod", name, ns, seen),
+      ...(stall ? { blame: stall.blame } : {}),
+    };
   };
 }
 

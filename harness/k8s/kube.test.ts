@@ -319,6 +319,9 @@ describe("conditions", () => {
           }),
         );
       }
+      // No volume names the claim (binding-stall.ts looks).
+      if (req.url?.startsWith("/api/v1/persistentvolumes"))
+        return json(res, 200, JSON.stringify({ kind: "PersistentVolumeList", apiVersion: "v1", items: [] }));
       json(
         res,
         200,
