@@ -89,10 +89,11 @@ describe("run planning", () => {
       "intree-local": 8,
     };
     const p = planRun({ ...base, chaosWeights }, five, "x-0001");
+    // Longest lane first (its cluster is created first).
     expect(p.chaosLanes.map((l) => names(l.drivers))).toEqual([
+      ["flex-loop", "intree-local"],
       ["csi-hostpath"],
       ["csi-netstore"],
-      ["flex-loop", "intree-local"],
       ["intree-hostpath"],
     ]);
     // Without weights every driver counts the same (name order, as before).

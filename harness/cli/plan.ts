@@ -311,7 +311,8 @@ export function planRun(
  * first, each to the group with the fewest cases so far (the first of equals), so the drivers that
  * must share a cluster are the ones with the shortest NF suites: with the five reference drivers and
  * four lanes, two with 8 NF cases each (16) rather than one with 11 and one with 8 (19; round-robin
- * by name did that until 2026-12-03, and that lane was the main job's critical path). With `inMainToo`
+ * by name did that until 2026-12-03, and that lane was the main job's critical path). Lanes are
+ * numbered longest first, the order their clusters are created in. With `inMainToo`
  * the main cluster takes the first group (it has nothing else to run); every other group gets a
  * cluster of its own, named after the main one. The chaos self-tests (test mode: `files` is every
  * chaos file) and the broken fixtures they need go with the main cluster's group if it has one,
@@ -337,6 +338,9 @@ function placeChaos(
     load[i] = (load[i] ?? 0) + weight(d);
   }
   for (const g of groups) g.sort((a, b) => a.name.localeCompare(b.name));
+  // The longest lane first: clusters are created a few at a time, and the first get theirs first.
+  const total = (g: PlannedDriver[]) => g.reduce((sum, d) => sum + weight(d), 0);
+  groups.sort((a, b) => total(b) - total(a));
   const inMain = inMainToo ? (groups.shift() ?? []) : [];
   const lanes: ChaosLane[] = groups.map((g, i) => ({
     cluster: `${mainCluster}-nf${i + 1}`,
