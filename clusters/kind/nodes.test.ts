@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { dockerExecArgs, kindNodeShell, nodeNames, parseDockerInspect, powerState } from "./nodes.ts";
+import { dockerExecArgs, freezeRefused, kindNodeShell, nodeNames, parseDockerInspect, powerState } from "./nodes.ts";
 
 const recorded = (name: string) => readFileSync(new URL(`../../fixtures/recorded/${name}`, import.meta.url), "utf8");
 
@@ -74,5 +74,13 @@ describe("what a person pastes to reach a kind node", () => {
     expect(shell.commandLine("volcert-dev-worker", "bash", { interactive: true })).toBe(
       "docker exec -it volcert-dev-worker bash",
     );
+  });
+});
+
+describe("freezing a node", () => {
+  test("runc refusing to freeze this time is retried; any other docker pause failure is not", () => {
+    expect(freezeRefused(recorded("docker-pause-unable-to-freeze.txt"))).toBe(true);
+    // docker exec into a paused node: a different failure, never read as a refused freeze.
+    expect(freezeRefused(recorded("docker-exec-kind-node-paused.txt"))).toBe(false);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { HarnessBug, InfraError } from "../../harness/core/errors.ts";
 import { exec } from "../../harness/core/exec.ts";
+import { Verdict, waitFor } from "../../harness/core/wait.ts";
 import {
   inNodeTimeout,
   NODE_EXEC_TIMEOUT_MS,
@@ -28,6 +29,14 @@ export function clusterNetwork(clusterName: string): string {
   return `${clusterName}-net`;
 }
 export const CLUSTER_LABEL = "io.x-k8s.kind.cluster";
+
+/** `docker pause` failed because runc could not freeze the node this time (worth another try). */
+export function freezeRefused(stderr: string): boolean {
+  return /OCI runtime pause failed: unable to freeze/.test(stderr);
+}
+
+/** How long a node that will not freeze is retried before that is the infrastructure's failure. */
+const PAUSE_RETRY_MS = 30_000;
 
 const docker = (args: readonly string[], opts: { nothrow?: boolean; timeoutMs?: number } = {}) =>
   exec("docker", args, { timeoutMs: 120_000, ...opts });
@@ -93,7 +102,20 @@ export function kindNodeLifecycle(shell: NodeShell, clusterName: string): NodeLi
       await docker(["start", node]);
     },
     async pause(node) {
-      await docker(["pause", node]);
+      // runc on cgroup v1 gives up when a task of the node stays in uninterruptible sleep (I/O on a
+      // loop device, say) through its freezer poll: "unable to freeze", the node thawed again. Seen
+      // once in NF-06 on csi-netstore (main job of 2026-12-03); a later try freezes it.
+      await waitFor(
+        `node ${node} frozen (docker pause)`,
+        async () => {
+          const r = await docker(["pause", node], { nothrow: true });
+          if (r.ok) return { done: true, seen: "paused" };
+          const why = r.stderr.trim();
+          if (!freezeRefused(why)) throw new Verdict(new InfraError(`docker pause ${node}: ${why}`));
+          return { done: false, seen: why };
+        },
+        { timeoutMs: PAUSE_RETRY_MS, intervalMs: 2000, blame: "infrastructure" },
+      );
     },
     async unpause(node) {
       await docker(["unpause", node]);
