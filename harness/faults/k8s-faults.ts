@@ -8,6 +8,14 @@ import { injectFault, type Fault } from "./fault.ts";
 import { restoreFault } from "./restore.ts";
 import type { Timeline } from "./timeline.ts";
 
+/**
+ * crictl with a longer deadline for each call to the runtime than its 2 s default: on a loaded
+ * 2-core host containerd took longer than that to stop a container (NF-09 in a main job of
+ * 2026-12-03: "StopContainer ... DeadlineExceeded" after 2.4 s, the fault not injected). The
+ * node-side command is still bounded by the node shell's own timeout.
+ */
+const CRICTL = ["crictl", "--timeout", "30s"] as const;
+
 /** Stops one container of a pod in the node's runtime (crictl); the kubelet restarts it. */
 export async function killContainer(
   t: Timeline,
@@ -18,16 +26,16 @@ export async function killContainer(
 ): Promise<void> {
   t.mark(`inject: kill container ${container} of ${pod} on ${node}`);
   const sandbox = await podSandbox(shell, node, pod);
-  const id = (await shell.exec(node, ["crictl", "ps", "-q", "--pod", sandbox, "--name", `^${container}$`])).stdout
+  const id = (await shell.exec(node, [...CRICTL, "ps", "-q", "--pod", sandbox, "--name", `^${container}$`])).stdout
     .trim()
     .split("\n")[0];
   if (!id) throw new Error(`no running container ${container} of pod ${pod} on ${node}`);
-  await shell.exec(node, ["crictl", "stop", "--timeout", "0", id]);
+  await shell.exec(node, [...CRICTL, "stop", "--timeout", "0", id]);
   t.mark(`killed container ${container} (${id.slice(0, 12)}) of ${pod}`);
 }
 
 async function podSandbox(shell: NodeShell, node: string, pod: string): Promise<string> {
-  const id = (await shell.exec(node, ["crictl", "pods", "-q", "--name", `^${pod}$`, "--state", "ready"])).stdout
+  const id = (await shell.exec(node, [...CRICTL, "pods", "-q", "--name", `^${pod}$`, "--state", "ready"])).stdout
     .trim()
     .split("\n")[0];
   if (!id) throw new Error(`no ready sandbox for pod ${pod} on ${node}`);
@@ -46,10 +54,10 @@ export async function restartControllerManager(
   if (!controlPlane)
     throw new InfraError("no kube-controller-manager pod (component=kube-controller-manager) in kube-system");
   t.mark(`inject: kube-controller-manager restart on ${controlPlane}`);
-  const running = ["crictl", "ps", "-q", "--name", "^kube-controller-manager$"];
+  const running = [...CRICTL, "ps", "-q", "--name", "^kube-controller-manager$"];
   const before = (await shell.exec(controlPlane, running)).stdout.trim();
   if (!before) throw new Error(`kube-controller-manager is not running on ${controlPlane}`);
-  await shell.exec(controlPlane, ["crictl", "stop", "--timeout", "0", before]);
+  await shell.exec(controlPlane, [...CRICTL, "stop", "--timeout", "0", before]);
   t.mark(`stopped kube-controller-manager container ${before.slice(0, 12)}`);
   await waitFor(
     "a new kube-controller-manager container running",
