@@ -41,7 +41,8 @@ export interface KindTools {
  * cores took kubeadm past its own API deadline ("could not bootstrap the admin user ... context
  * deadline exceeded") on a machine where three at once took 2m50s.
  */
-const CREATES = new Slots(Math.max(1, availableParallelism()));
+export const CREATION_SLOTS = Math.max(1, availableParallelism());
+const CREATES = new Slots(CREATION_SLOTS);
 
 /** kubeadm gave up inside a node (init or join): what an overloaded host does, worth one more try. */
 export function isKubeadmFailure(output: string): boolean {

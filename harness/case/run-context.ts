@@ -40,6 +40,12 @@ export function selectedDrivers(): DriverFile[] {
   return runContext().drivers.map(definitionOf);
 }
 
+/** The test IDs this worker registers for a driver, when its cases are dealt to several clusters (else undefined: all). */
+export function driverCaseSubset(name: string): ReadonlySet<string> | undefined {
+  const ids = runContext().drivers.find((d) => d.name === name)?.cases;
+  return ids ? new Set(ids) : undefined;
+}
+
 /** A broken fixture installed for volcert's self-tests, by name, or undefined when this run did not install it (--driver). */
 export function installedBrokenFixture(name: string): DriverFile | undefined {
   const d = runContext().brokenFixtures.find((f) => f.name === name);

@@ -25,7 +25,7 @@ import { executeCase, type CasePhases } from "./execute.ts";
 import { gateReason } from "./gate.ts";
 import { clusterBrokenReason, healFaults, healVerdict, markClusterBroken } from "./heal.ts";
 import { createNamespace } from "./namespace.ts";
-import { runContext, runKube } from "./run-context.ts";
+import { driverCaseSubset, runContext, runKube } from "./run-context.ts";
 import type { Case, ClusterCase, ClusterCaseContext } from "./types.ts";
 
 export type { Case, CaseContext, CaseMeta, ClusterCase, ClusterCaseContext } from "./types.ts";
@@ -38,7 +38,11 @@ export function registerCases(cases: readonly Case[], drivers: readonly DriverFi
     test.skip(`no driver under test in this run for ${cases.map((c) => c.meta.id).join(", ")}`);
     return;
   }
-  for (const d of drivers) for (const c of cases) registerOne(c as Case<ClusterCaseContext>, d);
+  for (const d of drivers) {
+    // A driver whose NF cases are dealt to several chaos clusters registers here only those of this one.
+    const only = driverCaseSubset(d.metadata.name);
+    for (const c of cases) if (!only || only.has(c.meta.id)) registerOne(c as Case<ClusterCaseContext>, d);
+  }
 }
 
 /** Registers driver-independent cases (emptyDir, cluster checks) once. */

@@ -11,6 +11,21 @@ const available = [
   d("intree-local"),
 ];
 const base: RunOptions = { mode: "run", keepCluster: false, workers: 2 };
+const five = ["csi-hostpath", "csi-netstore", "flex-loop", "intree-hostpath", "intree-local"].map((n) => d(n));
+const NF_IDS = Array.from({ length: 11 }, (_, i) => `NF-${String(i + 1).padStart(2, "0")}`);
+/** The NF profiles of the five reference drivers, the shape run.ts reads from the catalog (11 and 8 cases). */
+const profile = (quickInstall: boolean, skip: string[] = []) => ({
+  runs: NF_IDS.filter((i) => !skip.includes(i)),
+  outside: skip,
+  quickInstall,
+});
+const FIVE_PROFILES = {
+  "csi-hostpath": profile(false),
+  "csi-netstore": profile(false),
+  "flex-loop": profile(true, ["NF-07", "NF-08", "NF-11"]),
+  "intree-hostpath": profile(true, ["NF-03", "NF-07", "NF-08"]),
+  "intree-local": profile(true, ["NF-07", "NF-08", "NF-11"]),
+};
 const names = (ds: PlannedDriver[]) => ds.map((x) => x.name);
 
 describe("run planning", () => {
@@ -44,6 +59,7 @@ describe("run planning", () => {
         drivers: [d("flex-loop")],
         brokenFixtures: [d("flex-loop-leaky-unmount", true)],
         files: [],
+        caseSubsets: {},
       },
     ]);
   });
@@ -79,30 +95,55 @@ describe("run planning", () => {
   });
 
   test("the drivers that share a chaos cluster are those with the fewest NF cases", () => {
-    const five = ["csi-hostpath", "csi-netstore", "flex-loop", "intree-hostpath", "intree-local"].map((n) => d(n));
-    // NF cases in each profile, as run.ts counts them from the catalog (2026-12-03).
-    const chaosWeights = {
-      "csi-hostpath": 11,
-      "csi-netstore": 11,
-      "flex-loop": 8,
-      "intree-hostpath": 8,
-      "intree-local": 8,
-    };
-    const p = planRun({ ...base, chaosWeights }, five, "x-0001");
-    // Longest lane first (its cluster is created first).
-    expect(p.chaosLanes.map((l) => names(l.drivers))).toEqual([
-      ["flex-loop", "intree-local"],
-      ["csi-hostpath"],
-      ["csi-netstore"],
-      ["intree-hostpath"],
+    const p = planRun({ ...base, chaosProfiles: FIVE_PROFILES, creationSlots: 1 }, five, "x-0001");
+    // Longest lane first (its cluster is created first); one cluster at a time leaves no case to deal:
+    // every later lane waits a round more.
+    expect(p.chaosLanes.map((l) => [names(l.drivers), l.caseSubsets])).toEqual([
+      [["flex-loop", "intree-local"], {}],
+      [["csi-hostpath"], {}],
+      [["csi-netstore"], {}],
+      [["intree-hostpath"], {}],
     ]);
-    // Without weights every driver counts the same (name order, as before).
+    // Without profiles every driver counts the same (name order, as before).
     expect(planRun(base, five, "x-0001").chaosLanes.map((l) => names(l.drivers))).toEqual([
       ["csi-hostpath", "intree-local"],
       ["csi-netstore"],
       ["flex-loop"],
       ["intree-hostpath"],
     ]);
+  });
+
+  test("cases of a quick-install driver in the lane that would end last are dealt to the lane that ends first", () => {
+    // Two clusters at a time (2 cores): nf1 and the main cluster first, nf2 and nf3 a round later,
+    // nf4 two rounds later. nf1 (16 cases) gives intree-local's last two to nf4 (8 + 2); then
+    // the CSI lanes end last, and their cases stay (a second CSI install would cost a minute).
+    const p = planRun({ ...base, chaosProfiles: FIVE_PROFILES, creationSlots: 2 }, five, "x-0001");
+    expect(p.chaosLanes.map((l) => [l.cluster, names(l.drivers), l.caseSubsets])).toEqual([
+      [
+        "volcert-run-0001-nf1",
+        ["flex-loop", "intree-local"],
+        { "intree-local": ["NF-01", "NF-02", "NF-03", "NF-04", "NF-05", "NF-06", "NF-07", "NF-08", "NF-11"] },
+      ],
+      ["volcert-run-0001-nf2", ["csi-hostpath"], {}],
+      ["volcert-run-0001-nf3", ["csi-netstore"], {}],
+      ["volcert-run-0001-nf4", ["intree-hostpath", "intree-local"], { "intree-local": ["NF-09", "NF-10"] }],
+    ]);
+    // Every NF case of intree-local is registered exactly once (those outside its profile in its home lane).
+    const dealt = p.chaosLanes.flatMap((l) => l.caseSubsets["intree-local"] ?? []).sort();
+    expect(dealt).toEqual([...NF_IDS]);
+    // The CI command's lanes (three drivers, three clusters, the self-tests in one): nothing is dealt.
+    const ci = planRun(
+      {
+        ...base,
+        mode: "test",
+        chaosDrivers: ["csi-hostpath", "flex-loop", "intree-local"],
+        chaosProfiles: FIVE_PROFILES,
+        creationSlots: 2,
+      },
+      available,
+      "x-0001",
+    );
+    expect(ci.chaosLanes.every((l) => Object.keys(l.caseSubsets).length === 0)).toBe(true);
   });
 
   test("a run of NF cases only: the main cluster takes a group itself, with fast node-failure detection", () => {

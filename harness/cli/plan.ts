@@ -6,6 +6,7 @@
  */
 import { ConfigError } from "../core/errors.ts";
 import { CHAOS_SELFTEST_FIXTURES } from "../drivers/fixtures.ts";
+import { placeChaos, type ChaosProfile } from "./chaos-lanes.ts";
 
 export interface RunOptions {
   mode: "run" | "test";
@@ -49,10 +50,12 @@ export interface RunOptions {
   /** The drivers are already installed in the cluster: test them as they are, never install or uninstall. */
   installed?: boolean;
   /**
-   * How many NF cases each driver's profile runs (its chaos lane's length), by driver name: lanes
-   * are filled longest first. Missing: every driver counts the same.
+   * What the NF suite runs for each driver, by name (harness/cli/chaos-lanes.ts): lanes are filled
+   * longest first and balanced. Missing: every driver counts the same, and no case is dealt.
    */
-  chaosWeights?: Readonly<Record<string, number>>;
+  chaosProfiles?: Readonly<Record<string, ChaosProfile>>;
+  /** Kind clusters created at a time on this machine (KindProvider: one per CPU core). */
+  creationSlots?: number;
 }
 
 /** The case IDs and areas that exist (the catalog), to check --case and --require against. */
@@ -87,6 +90,11 @@ export interface ChaosLane {
   brokenFixtures: PlannedDriver[];
   /** Files of the chaos project ([] = all, self-tests included). */
   files: string[];
+  /**
+   * For a driver whose NF cases are dealt to several lanes: the case IDs registered for it here
+   * (absent: all of them).
+   */
+  caseSubsets: Record<string, string[]>;
 }
 
 /**
@@ -276,7 +284,8 @@ export function planRun(
     onlyChaos,
     clusterName,
     chaosFiles,
-    opts.chaosWeights ?? {},
+    opts.chaosProfiles ?? {},
+    opts.creationSlots ?? 1,
   );
   return {
     mode: opts.mode,
@@ -304,54 +313,4 @@ export function planRun(
     keepCase: !!opts.keepCase,
     allowDisruptive: !!opts.allowDisruptive,
   };
-}
-
-/**
- * Where the NF suite runs: chaos drivers dealt to `count` groups, the driver with the most NF cases
- * first, each to the group with the fewest cases so far (the first of equals), so the drivers that
- * must share a cluster are the ones with the shortest NF suites: with the five reference drivers and
- * four lanes, two with 8 NF cases each (16) rather than one with 11 and one with 8 (19; round-robin
- * by name did that until 2026-12-03, and that lane was the main job's critical path). Lanes are
- * numbered longest first, the order their clusters are created in. With `inMainToo`
- * the main cluster takes the first group (it has nothing else to run); every other group gets a
- * cluster of its own, named after the main one. The chaos self-tests (test mode: `files` is every
- * chaos file) and the broken fixtures they need go with the main cluster's group if it has one,
- * else to the lane with the fewest drivers (the last of equals).
- */
-function placeChaos(
-  drivers: readonly PlannedDriver[],
-  fixtures: readonly PlannedDriver[],
-  count: number,
-  inMainToo: boolean,
-  mainCluster: string,
-  files: string[],
-  weights: Readonly<Record<string, number>>,
-): { inMain: PlannedDriver[]; lanes: ChaosLane[] } {
-  if (count <= 1 && (count === 0 || inMainToo)) return { inMain: [...drivers], lanes: [] };
-  const weight = (d: PlannedDriver) => weights[d.name] ?? 1;
-  const groups: PlannedDriver[][] = Array.from({ length: count }, () => []);
-  const load = groups.map(() => 0);
-  // Stable sort: equal weights keep name order.
-  for (const d of [...drivers].sort((a, b) => weight(b) - weight(a))) {
-    const i = load.indexOf(Math.min(...load));
-    groups[i]?.push(d);
-    load[i] = (load[i] ?? 0) + weight(d);
-  }
-  for (const g of groups) g.sort((a, b) => a.name.localeCompare(b.name));
-  // The longest lane first: clusters are created a few at a time, and the first get theirs first.
-  const total = (g: PlannedDriver[]) => g.reduce((sum, d) => sum + weight(d), 0);
-  groups.sort((a, b) => total(b) - total(a));
-  const inMain = inMainToo ? (groups.shift() ?? []) : [];
-  const lanes: ChaosLane[] = groups.map((g, i) => ({
-    cluster: `${mainCluster}-nf${i + 1}`,
-    drivers: g,
-    brokenFixtures: [],
-    files: ["suites/chaos/"],
-  }));
-  if (!inMain.length) {
-    const selftests = lanes.reduce((min, l) => (l.drivers.length <= min.drivers.length ? l : min));
-    selftests.files = files;
-    selftests.brokenFixtures = files.length ? [] : [...fixtures];
-  }
-  return { inMain, lanes };
 }

@@ -15,7 +15,7 @@ import { stepOutput } from "../../clusters/images/build.ts";
 import { imageNames, loadManifest, upstreamNames } from "../../clusters/images/manifest.ts";
 import { builtinImageRewrites } from "../../clusters/images/sidecars.ts";
 import { readSnapshotApi } from "../../clusters/images/snapshot-api.ts";
-import { KindProvider } from "../../clusters/kind/provider.ts";
+import { CREATION_SLOTS, KindProvider } from "../../clusters/kind/provider.ts";
 import { describeNodeMonitor, FAST_NODE_MONITOR, parseShape } from "../../clusters/kind/shape.ts";
 import { categoryOf, ConfigError, describeError } from "../core/errors.ts";
 import { describeDetached, detachOrphanLoops } from "../drivers/loops.ts";
@@ -43,7 +43,7 @@ import { checkVendorPath, removeVendorCopy, tagVendorImage, writeVendorCopy } fr
 import { fixtureDriverFiles } from "../drivers/fixtures.ts";
 import { prepareEnvironment, toolsFor } from "./environment.ts";
 import { finish } from "./finish.ts";
-import { planRun, type RunOptions } from "./plan.ts";
+import { planRun, type ChaosLane, type RunOptions } from "./plan.ts";
 import { runVitestProject, type SuiteOutcome } from "./vitest-runner.ts";
 import { mergeOutcomes, runLane, type Lane, type LaneDeps, type SharedContext } from "./lane.ts";
 import type { DriverFile } from "../drivers/schema.ts";
@@ -151,16 +151,29 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
   );
   const { CATALOG } = await import("../../suites/catalog.ts");
   const driverCases = CATALOG.filter((c) => c.perDriver);
-  // A chaos lane's length is its drivers' NF cases: what each profile runs (the gate's driver half).
+  // What the NF suite runs for each driver (its profile's NF cases, the gate's driver half): lanes
+  // are balanced by it, and cases of a driver that installs in seconds may be dealt to several.
   const nfCases = driverCases.filter((c) => c.area === "NF");
-  const chaosWeights = Object.fromEntries(
-    selection.available.map((a) => [
-      a.name,
-      nfCases.filter((c) => driverGateReason(c.meta?.requires, a.loaded.definition) === null).length,
-    ]),
+  const chaosProfiles = Object.fromEntries(
+    selection.available.map((a) => {
+      const runs = nfCases.filter((c) => driverGateReason(c.meta?.requires, a.loaded.definition) === null);
+      return [
+        a.name,
+        {
+          runs: runs.map((c) => c.id),
+          outside: nfCases.filter((c) => !runs.includes(c)).map((c) => c.id),
+          quickInstall: a.loaded.definition.spec.type !== "csi",
+        },
+      ];
+    }),
   );
   const plan = planRun(
-    { ...opts, ...(selection.names ? { drivers: selection.names } : {}), chaosWeights },
+    {
+      ...opts,
+      ...(selection.names ? { drivers: selection.names } : {}),
+      chaosProfiles,
+      creationSlots: CREATION_SLOTS,
+    },
     selection.available,
     runId,
     {
@@ -459,7 +472,14 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
       target: () => kindTarget(provider, laneShape, { reuse: false, kubectl: env.tools.kubectl, journal }),
       install: installsOf([...l.drivers, ...l.brokenFixtures]),
       ...(snapshotApi && laneNeeds.volumeSnapshots.length ? { snapshotApi } : {}),
-      context: { ...shared, drivers: l.drivers.map(runDriver), brokenFixtures: l.brokenFixtures.map(runDriver) },
+      context: {
+        ...shared,
+        drivers: l.drivers.map((d) => {
+          const cases = l.caseSubsets[d.name];
+          return cases ? { ...runDriver(d), cases } : runDriver(d);
+        }),
+        brokenFixtures: l.brokenFixtures.map(runDriver),
+      },
       keep: plan.cluster.keep,
       alwaysUninstall: false,
       work: async (context) => {
@@ -488,7 +508,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
   };
   if (chaosLanes.length)
     say(
-      `the chaos suite runs in ${chaosLanes.length} cluster(s) of its own next to the other suites: ${plan.chaosLanes.map((l) => `${l.cluster} (${[...l.drivers, ...l.brokenFixtures].map((d) => d.name).join(", ")})`).join("; ")}; node-failure detection there: ${describeNodeMonitor(FAST_NODE_MONITOR)}`,
+      `the chaos suite runs in ${chaosLanes.length} cluster(s) of its own next to the other suites: ${plan.chaosLanes.map(laneText).join("; ")}; node-failure detection there: ${describeNodeMonitor(FAST_NODE_MONITOR)}`,
     );
   // On a small host clusters are created a few at a time (KindProvider.create), in this order: the
   // longest chaos lane (plan.ts numbers them longest first), then the main cluster, then the other
@@ -548,9 +568,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
           ...(plan.cluster.fastNodeMonitor ? { nodeFailureDetection: describeNodeMonitor(FAST_NODE_MONITOR) } : {}),
           ...(plan.chaosLanes.length
             ? {
-                chaosClusters: plan.chaosLanes
-                  .map((l) => `${l.cluster}: ${l.drivers.map((d) => d.name).join(", ")}`)
-                  .join("; "),
+                chaosClusters: plan.chaosLanes.map(laneText).join("; "),
                 chaosNodeFailureDetection: describeNodeMonitor(FAST_NODE_MONITOR),
               }
             : {}),
@@ -607,4 +625,13 @@ async function lintOutcome(): Promise<SuiteOutcome> {
     failureCategories: failedTests.map(() => "harness" as const),
     results: [],
   };
+}
+
+/** A chaos lane as the run describes it: its cluster, its drivers, and the cases of a driver dealt to several lanes. */
+function laneText(l: ChaosLane): string {
+  const drivers = [...l.drivers, ...l.brokenFixtures].map((d) => {
+    const only = l.caseSubsets[d.name];
+    return only ? `${d.name}: ${only.join(" ")}` : d.name;
+  });
+  return `${l.cluster} (${drivers.join(", ")})`;
 }

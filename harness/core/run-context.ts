@@ -29,6 +29,11 @@ export interface RunDriver {
    * tests the same definition. A DriverFile (harness/drivers/schema.ts) as plain data.
    */
   definition: unknown;
+  /**
+   * The test IDs registered for this driver here, when its NF cases are dealt to several chaos
+   * clusters (harness/cli/chaos-lanes.ts); absent: every case.
+   */
+  cases?: string[];
 }
 
 export interface RunContext {
