@@ -1,4 +1,6 @@
 import { defineConfig } from "vitest/config";
+import { CASE_CONCURRENCY_ENV, caseConcurrency } from "./harness/cli/e2e-schedule.ts";
+import { HeaviestFirst } from "./harness/cli/e2e-sequencer.ts";
 
 /**
  * Projects (the CLI runs e2e and selftest together, then chaos alone):
@@ -28,6 +30,8 @@ export default defineConfig({
     ],
     outputFile: { junit: "reports/junit.xml" },
     teardownTimeout: 5 * 60_000,
+    // Heaviest e2e suite files first, so none starts late and becomes the tail (e2e-schedule.ts).
+    sequence: { sequencer: HeaviestFirst },
     projects: [
       {
         extends: true,
@@ -44,10 +48,11 @@ export default defineConfig({
           name: "e2e",
           include: ["suites/**/*.e2e.test.ts"],
           // Cases are independent (own namespace, storage class name and volume names): suite files
-          // run in parallel and cases inside a file run concurrently.
+          // run in parallel and cases inside a file run concurrently, 4 at a time next to chaos
+          // lanes, 10 alone (the CLI decides; harness/cli/e2e-schedule.ts).
           fileParallelism: true,
           maxWorkers: 3,
-          maxConcurrency: 4,
+          maxConcurrency: caseConcurrency(process.env[CASE_CONCURRENCY_ENV]),
         },
       },
       {

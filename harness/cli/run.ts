@@ -50,6 +50,7 @@ import type { DriverFile } from "../drivers/schema.ts";
 import { declarationNotes } from "../report/verdict.ts";
 import { clusterNeeds, NEED_TITLES, type ClusterNeeds } from "../drivers/cluster-needs.ts";
 import { driverGateReason } from "../case/gate.ts";
+import { CASE_CONCURRENCY } from "./e2e-schedule.ts";
 
 export type { RunOptions } from "./plan.ts";
 
@@ -405,6 +406,8 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
           {
             projects: plan.projects,
             testNamePattern: plan.testNamePattern,
+            // Next to chaos lanes the cores are busy; alone, the cases mostly wait (e2e-schedule.ts).
+            caseConcurrency: plan.chaosLanes.length ? CASE_CONCURRENCY.nextToChaos : CASE_CONCURRENCY.alone,
             context,
             allureResultsDir: resultsDir,
             junitFile: join(runDir, "junit.xml"),

@@ -13,6 +13,7 @@ import { categoryOf, HarnessBug, type ErrorCategory } from "../core/errors.ts";
 import { startChild } from "../core/exec.ts";
 import { followLines } from "../core/follow.ts";
 import { CaseProgress } from "./case-progress.ts";
+import { CASE_CONCURRENCY_ENV } from "./e2e-schedule.ts";
 import { markStopped } from "../core/interrupt.ts";
 import { RUN_CONTEXT_KEY, type RunContext } from "../core/run-context.ts";
 export interface SuiteOutcome {
@@ -43,6 +44,8 @@ export interface VitestRun {
   /** File filters ([] = every file of the projects). */
   files?: string[];
   testNamePattern?: string | undefined;
+  /** Cases of one e2e file at a time (vitest.config.ts reads it; unset: its default). */
+  caseConcurrency?: number;
   /** Provided to the workers (suites on a cluster); absent for unit tests. */
   context?: RunContext;
   allureResultsDir: string;
@@ -101,6 +104,9 @@ export interface ChildSpec {
 export async function runVitestInProcess(spec: VitestRun): Promise<SuiteOutcome> {
   const keep = new Set([...process.listeners("SIGINT"), ...process.listeners("SIGTERM")]);
   const { createVitest } = await import("vitest/node");
+  // maxConcurrency is a project setting that Vitest takes from the config only, not from these
+  // options: the config reads it from this child's environment.
+  if (spec.caseConcurrency) process.env[CASE_CONCURRENCY_ENV] = String(spec.caseConcurrency);
   const vitest = await createVitest("test", {
     project: spec.projects,
     watch: false,
