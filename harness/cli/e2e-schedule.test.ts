@@ -18,7 +18,7 @@ describe("e2e schedule", () => {
     expect(suiteOf("/work/x/harness/cli/plan.test.ts")).toBeUndefined();
   });
 
-  test("heaviest suites first within a project; unweighted files and projects keep their order", () => {
+  test("smoke, then heaviest suites first within a project; unweighted files and projects keep their order", () => {
     const order = heaviestFirst([
       file("/r/suites/smoke/cluster.e2e.test.ts"),
       file("/r/suites/new-area/new.e2e.test.ts"),
@@ -29,9 +29,9 @@ describe("e2e schedule", () => {
       file("/r/suites/reclaim/reclaim.e2e.test.ts", "selftest"),
     ]).map((f) => `${f.project.name}:${suiteOf(f.moduleId)}`);
     expect(order).toEqual([
+      "e2e:smoke",
       "e2e:access-modes",
       "e2e:binding",
-      "e2e:smoke",
       "e2e:new-area",
       "e2e:other",
       "selftest:reclaim",

@@ -58,11 +58,13 @@ export function suiteOf(moduleId: string): string | undefined {
 type File = Pick<TestSpecification, "moduleId"> & { project: { name: string } };
 
 /**
- * Heaviest suites first within each project (projects keep the order they came in); a stable
+ * The cluster smoke check, then the heaviest suites first, within each project (projects keep the order they came in); a stable
  * sort, so unweighted files keep theirs.
  */
 export function heaviestFirst<T extends File>(files: readonly T[]): T[] {
-  const weight = (f: T) => SUITE_WEIGHT[suiteOf(f.moduleId) ?? ""] ?? 0;
+  // The cluster smoke check goes first whatever it weighs: a broken cluster shows at once.
+  const weight = (f: T) =>
+    suiteOf(f.moduleId) === "smoke" ? Number.MAX_SAFE_INTEGER : (SUITE_WEIGHT[suiteOf(f.moduleId) ?? ""] ?? 0);
   const projects = new Map<string, T[]>();
   for (const f of files) projects.set(f.project.name, [...(projects.get(f.project.name) ?? []), f]);
   return [...projects.values()].flatMap((group) => group.sort((a, b) => weight(b) - weight(a)));
