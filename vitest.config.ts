@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 import { CASE_CONCURRENCY_ENV, caseConcurrency } from "./harness/cli/e2e-schedule.ts";
-import { HeaviestFirst } from "./harness/cli/e2e-sequencer.ts";
+import { E2eFileOrder } from "./harness/cli/e2e-sequencer.ts";
 
 /**
  * Projects (the CLI runs e2e and selftest together, then chaos alone):
@@ -30,8 +30,9 @@ export default defineConfig({
     ],
     outputFile: { junit: "reports/junit.xml" },
     teardownTimeout: 5 * 60_000,
-    // Heaviest e2e suite files first, so none starts late and becomes the tail (e2e-schedule.ts).
-    sequence: { sequencer: HeaviestFirst },
+    // The smoke check, then the heaviest e2e suite files first, so none starts late and becomes the
+    // tail (e2e-schedule.ts).
+    sequence: { sequencer: E2eFileOrder },
     projects: [
       {
         extends: true,

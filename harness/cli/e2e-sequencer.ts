@@ -1,10 +1,13 @@
-/** Vitest's file sequencer for volcert's projects: heaviest e2e suites first (e2e-schedule.ts). */
+/**
+ * Vitest's file sequencer for volcert's projects (e2e-schedule.ts): the smoke check, then the
+ * heaviest e2e suites first. Setting a sequencer turns off Vitest's `--sequence.shuffle` of files.
+ */
 import { BaseSequencer, type TestSpecification } from "vitest/node";
-import { heaviestFirst } from "./e2e-schedule.ts";
+import { e2eFileOrder } from "./e2e-schedule.ts";
 
-/** Vitest's own order (failed and slow files first, from its cache), then heaviest suites first. */
-export class HeaviestFirst extends BaseSequencer {
+/** The e2e file order; Vitest's own order (projects, its cache) decides only among equal weights. */
+export class E2eFileOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    return heaviestFirst(await super.sort(files));
+    return e2eFileOrder(await super.sort(files));
   }
 }

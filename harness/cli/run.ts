@@ -406,7 +406,8 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
           {
             projects: plan.projects,
             testNamePattern: plan.testNamePattern,
-            // Next to chaos lanes the cores are busy; alone, the cases mostly wait (e2e-schedule.ts).
+            // Next to chaos lanes the cores are busy; alone (no lanes: --no-chaos, a kept, reused or
+            // --kubeconfig cluster), the cases mostly wait (e2e-schedule.ts).
             caseConcurrency: plan.chaosLanes.length ? CASE_CONCURRENCY.nextToChaos : CASE_CONCURRENCY.alone,
             context,
             allureResultsDir: resultsDir,

@@ -105,7 +105,9 @@ export async function runVitestInProcess(spec: VitestRun): Promise<SuiteOutcome>
   const keep = new Set([...process.listeners("SIGINT"), ...process.listeners("SIGTERM")]);
   const { createVitest } = await import("vitest/node");
   // maxConcurrency is a project setting that Vitest takes from the config only, not from these
-  // options: the config reads it from this child's environment.
+  // options: the config reads it from this child's environment while createVitest loads it, and
+  // the variable is removed after, so it reaches neither the workers nor the commands they start.
+  const previous = process.env[CASE_CONCURRENCY_ENV];
   if (spec.caseConcurrency) process.env[CASE_CONCURRENCY_ENV] = String(spec.caseConcurrency);
   const vitest = await createVitest("test", {
     project: spec.projects,
@@ -120,6 +122,9 @@ export async function runVitestInProcess(spec: VitestRun): Promise<SuiteOutcome>
     ],
     outputFile: { junit: spec.junitFile },
     ...(spec.testNamePattern ? { testNamePattern: spec.testNamePattern } : {}),
+  }).finally(() => {
+    if (previous === undefined) delete process.env[CASE_CONCURRENCY_ENV];
+    else process.env[CASE_CONCURRENCY_ENV] = previous;
   });
   if (spec.context) vitest.provide(RUN_CONTEXT_KEY, spec.context);
   // Vitest's reporter exits the process on SIGINT/SIGTERM; in the child, a signal means "stop the
