@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Dev tool (not run by CI): what processes a run started, from <run>/spawns.tsv (harness/core/exec.ts).
+// Dev tool (not run by CI): what processes a run started, and its node-session commands, pod
+// execs and API requests, from <run>/spawns.tsv (harness/core/exec.ts).
 // Usage: node .ci/spawn-tally.mjs reports/<run>/spawns.tsv [top N]
 import { readFileSync } from "node:fs";
 
@@ -15,15 +16,19 @@ const kindOf = (words) => {
   const plain = a.filter(
     (w, i) => !w.startsWith("-") && !(a[i - 1] ?? "").match(/^--?(kubeconfig|context|namespace|n|o|output|f)$/),
   );
-  if (cmd === "docker" && plain[0] === "exec") {
-    const inNode = plain.slice(2).filter((w) => w !== "timeout" && !/^\d+s?$/.test(w) && !w.startsWith("-"));
-    return `docker exec … ${inNode[0] ?? "?"}`;
-  }
+  const program = (words) => words.filter((w) => w !== "timeout" && !/^\d+s?$/.test(w) && !w.startsWith("-"))[0] ?? "?";
+  if (cmd === "docker" && plain[0] === "exec") return `docker exec … ${program(plain.slice(2))}`;
+  // Not processes: a command sent to a node's long-lived shell, one run in a pod through the API,
+  // an API request (harness/core/exec.ts tallyCommand).
+  if (cmd === "node-session") return `node session … ${program(a.slice(1))}`;
+  if (cmd === "pod-exec") return "pod exec (API)";
+  if (cmd === "api") return `api ${a.join(" ")}`;
   if (cmd === "kubectl") return `kubectl ${plain.slice(0, 2).join(" ")}`;
   return `${cmd} ${plain[0] ?? ""}`.trim();
 };
 const by = new Map();
 let total = 0;
+let processes = 0;
 let first = Infinity;
 let last = 0;
 for (const l of lines) {
@@ -34,11 +39,13 @@ for (const l of lines) {
   e.ms += Number(dur);
   by.set(k, e);
   total++;
+  if (!/^(node-session|pod-exec|api) /.test(words ?? "")) processes++;
   first = Math.min(first, Number(start));
   last = Math.max(last, Number(start) + Number(dur));
 }
 const rows = [...by.entries()].sort((a, b) => b[1].n - a[1].n).slice(0, Number(topArg ?? 25));
 console.log(
-  `${total} commands over ${((last - first) / 60000).toFixed(1)} min (${(total / ((last - first) / 1000)).toFixed(1)}/s)`,
+  `${total} commands over ${((last - first) / 60000).toFixed(1)} min (${(total / ((last - first) / 1000)).toFixed(1)}/s), ` +
+    `${processes} of them processes started`,
 );
 for (const [k, e] of rows) console.log(`${String(e.n).padStart(6)}  ${(e.ms / 1000).toFixed(0).padStart(6)} s  ${k}`);

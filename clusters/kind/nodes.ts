@@ -5,7 +5,9 @@
  * kernel and would outlive the container, where a real machine loses them with its kernel.
  */
 import { HarnessBug, InfraError } from "../../harness/core/errors.ts";
-import { exec } from "../../harness/core/exec.ts";
+import { effectiveSignal } from "../../harness/core/abort.ts";
+import { CommandError, commandLine, exec } from "../../harness/core/exec.ts";
+import { NodeSessions } from "./node-sessions.ts";
 import { Verdict, waitFor } from "../../harness/core/wait.ts";
 import {
   inNodeTimeout,
@@ -42,28 +44,47 @@ const docker = (args: readonly string[], opts: { nothrow?: boolean; timeoutMs?: 
   exec("docker", args, { timeoutMs: 120_000, ...opts });
 
 export function kindNodeAccess(clusterName: string): NodeAccess {
-  const shell = kindNodeShell(clusterName);
+  const sessions = new NodeSessions();
+  const shell = kindNodeShell(clusterName, sessions);
   return {
     shell,
-    lifecycle: kindNodeLifecycle(shell, clusterName),
+    lifecycle: kindNodeLifecycle(shell, clusterName, sessions),
     description: `kind cluster ${clusterName}`,
   };
 }
 
-export function kindNodeShell(clusterName: string): NodeShell {
+/**
+ * `sessions`: long-lived shells to send commands through (node-sessions.ts); without them every
+ * command is a `docker exec` of its own.
+ */
+export function kindNodeShell(clusterName: string, sessions?: NodeSessions): NodeShell {
+  // A kind cluster's nodes are fixed at creation (a powered-off node is still listed): asked once.
+  let known: string[] | undefined;
   return {
     async nodes() {
-      return nodeNames(
+      if (known) return [...known];
+      const names = nodeNames(
         (await docker(["ps", "--all", "--filter", `label=${CLUSTER_LABEL}=${clusterName}`, "--format", "{{.Names}}"]))
           .stdout,
       );
+      if (names.length > 0) known = names;
+      return [...names];
     },
     async exec(node, argv, opts = {}) {
       // Guards against running a command in some other container of this engine.
       if (!node.startsWith(`${clusterName}-`))
         throw new HarnessBug(`${node} is not a node of kind cluster ${clusterName}`);
       const timeoutMs = opts.timeoutMs ?? NODE_EXEC_TIMEOUT_MS;
-      return await exec("docker", dockerExecArgs(node, argv, opts.input !== undefined, timeoutMs), execOptions(opts));
+      const args = dockerExecArgs(node, argv, opts.input !== undefined, timeoutMs);
+      const pooled = await sessions?.run(node, inNodeTimeout(argv, timeoutMs), {
+        timeoutMs,
+        display: commandLine("docker", args),
+        ...(opts.input !== undefined ? { input: opts.input } : {}),
+        ...(effectiveSignal(opts.signal) ? { signal: effectiveSignal(opts.signal) } : {}),
+      });
+      if (!pooled) return await exec("docker", args, execOptions(opts));
+      if (!pooled.ok && !opts.nothrow) throw new CommandError(pooled);
+      return pooled;
     },
     commandLine(node, command, opts = {}) {
       return `docker exec${opts.interactive ? " -it" : ""} ${node} ${command}`;
@@ -88,13 +109,14 @@ function execOptions(opts: NodeExecOptions) {
   };
 }
 
-export function kindNodeLifecycle(shell: NodeShell, clusterName: string): NodeLifecycle {
+export function kindNodeLifecycle(shell: NodeShell, clusterName: string, sessions?: NodeSessions): NodeLifecycle {
   return {
     async state(node) {
       return (await inspectNode(node)).state;
     },
     async stop(node, graceSeconds) {
       const loops = await nodeLoopDevices(shell, node);
+      sessions?.forget(node);
       await docker(["stop", "--time", String(graceSeconds), node], { timeoutMs: (graceSeconds + 90) * 1000 });
       for (const dev of loops) await exec("losetup", ["--detach", dev], { nothrow: true, timeoutMs: 30_000 });
     },
@@ -105,6 +127,7 @@ export function kindNodeLifecycle(shell: NodeShell, clusterName: string): NodeLi
       // runc on cgroup v1 gives up when a task of the node stays in uninterruptible sleep (I/O on a
       // loop device, say) through its freezer poll: "unable to freeze", the node thawed again. Seen
       // once in NF-06 on csi-netstore (main job of 2026-12-03); a later try freezes it.
+      sessions?.forget(node);
       await waitFor(
         `node ${node} frozen (docker pause)`,
         async () => {

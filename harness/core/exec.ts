@@ -3,6 +3,7 @@
  * and a failure is a CommandError that carries the command line, exit code and the tail of stderr.
  */
 import { spawn } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { appendFileSync, closeSync, openSync } from "node:fs";
 import { appendFile, mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -100,7 +101,7 @@ export async function exec(cmd: string, args: readonly string[], opts: ExecOptio
     ok: out.exitCode === 0,
   };
   if (opts.logFile) await writeLog(opts.logFile, result);
-  tally(started, result, cmd, args);
+  tallyCommand(started, result, cmd, args);
   if (!result.ok && !opts.nothrow) throw new CommandError(result, opts.logFile);
   return result;
 }
@@ -110,10 +111,11 @@ export const SPAWN_LOG_ENV = "VOLCERT_SPAWN_LOG";
 
 /**
  * One line per command (start, duration, exit, command and its first arguments): how many
- * processes a run starts and which, for `.ci/spawn-tally.mjs`. Node shell commands are
- * `docker exec`, each a runc exec in a node, the costliest round trip a case makes.
+ * processes a run starts and which, for `.ci/spawn-tally.mjs`. Commands that start no process of
+ * their own are tallied too, under a name of their own (`node-session`: a command sent to a node's
+ * long-lived shell, `pod-exec`: a command in a pod through the API), so a run's round trips all show.
  */
-function tally(started: number, r: ExecResult, cmd: string, args: readonly string[]): void {
+export function tallyCommand(started: number, r: ExecResult, cmd: string, args: readonly string[]): void {
   const file = process.env[SPAWN_LOG_ENV];
   if (!file) return;
   const words = [cmd.split("/").pop() ?? cmd, ...args.slice(0, 8)].map((w) => w.replace(/[\t\n]/g, " ").slice(0, 80));
@@ -158,6 +160,53 @@ export async function spawnDaemon(cmd: string, args: readonly string[], logFile:
   } finally {
     await fh.close();
   }
+}
+
+/** A long-lived process spoken to through its stdin and stdout (a node's shell session). */
+export interface PipedChild {
+  pid: number;
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL to its process group. */
+  kill(): void;
+}
+
+/**
+ * Starts a process that lives as long as it is used: in its own process group (a terminal's
+ * Ctrl-C does not reach it; volcert decides), never keeping volcert alive by itself (unreferenced;
+ * when volcert exits its stdin closes and it ends), and killed with the other children on a second
+ * Ctrl-C.
+ */
+export async function startPiped(cmd: string, args: readonly string[]): Promise<PipedChild> {
+  const child = spawn(cmd, [...args], { detached: true, stdio: ["pipe", "pipe", "pipe"], env: shellEnv(mergeEnv({})) });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("close", (code, signal) => resolve({ code, signal })),
+  );
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("spawn", () => resolve(child.pid ?? -1));
+  });
+  live.add(pid);
+  void exited.then(() => live.delete(pid));
+  child.unref();
+  for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+  child.stdin.on("error", () => undefined); // EPIPE when it died: its exit is what callers see
+  return {
+    pid,
+    stdin: child.stdin,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    exited,
+    kill() {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    },
+  };
 }
 
 /** Signals the process group of every command and child still running (giving up on a run). */

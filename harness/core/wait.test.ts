@@ -50,6 +50,37 @@ describe("named bounded waits", () => {
     ).toBeInstanceOf(DriverWaitTimeout);
   });
 
+  test("the costly explanation of what was seen is asked once, for the observation the wait ends on", async () => {
+    let checks = 0;
+    let explained = 0;
+    const probe = async () => ({
+      done: false,
+      seen: `phase Pending (check ${++checks})`,
+      explain: async () => ({
+        seen: `phase Pending (check ${checks}); last event ${++explained}`,
+        blame: "infrastructure" as const,
+      }),
+    });
+    const err = await waitFor("PVC data-1 Bound", probe, { ...fast, blame: "driver" }).catch((e: unknown) => e);
+    expect(checks).toBeGreaterThan(1);
+    expect(explained).toBe(1);
+    expect(err).toBeInstanceOf(WaitTimeout);
+    expect((err as Error).message).toMatch(new RegExp(`last seen: phase Pending \\(check ${checks}\\); last event 1$`));
+    // An explanation that cannot be had leaves what was seen, and says so.
+    const failing = async () => ({
+      done: false,
+      seen: "phase Pending",
+      explain: async () => {
+        throw new Error("events: connect ECONNREFUSED");
+      },
+    });
+    const e2 = await waitFor("PVC data-2 Bound", failing, { ...fast, blame: "driver" }).catch((e: unknown) => e);
+    expect(e2).toBeInstanceOf(DriverWaitTimeout);
+    expect((e2 as Error).message).toMatch(
+      /last seen: phase Pending; \(more could not be observed: events: connect ECONNREFUSED\)$/,
+    );
+  });
+
   test("a probe that cannot observe is retried, and an outage at the end is never blamed on the driver", async () => {
     const err = await waitFor(
       "PVC data-1 Bound",

@@ -27,6 +27,13 @@ export interface Observation<T> {
    * wait's blame.
    */
   blame?: Blame;
+  /**
+   * The rest of what there is to say about this observation (the latest event about the object,
+   * whose a binding stall is), asked only when the wait ends on it: look-ups that cost an API
+   * request or more each (events, every PV) are not repeated on every check. Its `seen` replaces
+   * the observation's, its `blame` (if any) overrides it.
+   */
+  explain?: () => Promise<{ seen: string; blame?: Blame }>;
 }
 
 export interface WaitOptions {
@@ -75,6 +82,7 @@ export async function waitFor<T>(name: string, probe: () => Promise<Observation<
   let last = "nothing observed yet";
   let lastProbeError: unknown;
   let lastBlame: Blame | undefined;
+  let lastExplain: Observation<T>["explain"];
   let attempts = 0;
   for (;;) {
     signal?.throwIfAborted();
@@ -83,16 +91,28 @@ export async function waitFor<T>(name: string, probe: () => Promise<Observation<
       const o = await probe();
       last = o.seen;
       lastBlame = o.blame;
+      lastExplain = o.explain;
       lastProbeError = undefined;
       if (o.done) return o.value as T;
     } catch (err) {
       if (err instanceof Verdict) throw err.error;
       signal?.throwIfAborted();
       lastProbeError = err;
+      lastExplain = undefined;
       last = `probe failed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
     }
     const elapsed = Date.now() - started;
     if (elapsed >= opts.timeoutMs) {
+      if (lastExplain) {
+        try {
+          const more = await lastExplain();
+          last = more.seen;
+          lastBlame = more.blame ?? lastBlame;
+        } catch (err) {
+          signal?.throwIfAborted();
+          last += `; (more could not be observed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)})`;
+        }
+      }
       const msg = `${name}: not done after ${Math.round(elapsed / 1000)}s (${attempts} checks); last seen: ${last}`;
       throw timeoutError(name, msg, lastBlame ?? opts.blame, lastProbeError);
     }

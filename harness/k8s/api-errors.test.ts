@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { InfraError } from "../core/errors.ts";
-import { ApiError, apiStatus, isNotFound, remoteExitCode, toApiError } from "./api-errors.ts";
+import { ApiError, apiStatus, isNotFound, toApiError } from "./api-errors.ts";
 
 /** The API server's real 404 body for a claim that does not exist. */
 const PVC_NOT_FOUND =
@@ -52,20 +52,5 @@ describe("isNotFound", () => {
     const other = new Error("boom");
     expect(toApiError(other, "call")).toBe(other);
     expect(other.message).toBe("boom");
-  });
-});
-
-describe("remoteExitCode (kubectl exec's stderr)", () => {
-  test("kubectl reports the container's exit code on its last line", () => {
-    expect(
-      remoteExitCode("sh: can't create /data/new: Read-only file system\ncommand terminated with exit code 1\n"),
-    ).toBe(1);
-    expect(remoteExitCode("command terminated with exit code 137")).toBe(137);
-  });
-
-  test("kubectl's own failures carry no exit code of the container", () => {
-    expect(remoteExitCode('Error from server (NotFound): pods "p" not found\n')).toBeUndefined();
-    expect(remoteExitCode('error: unable to upgrade connection: container not found ("workload")\n')).toBeUndefined();
-    expect(remoteExitCode("")).toBeUndefined();
   });
 });

@@ -109,14 +109,5 @@ export class PodCommandFailed extends DriverDefect {
   }
 }
 
-/** kubectl could not run the command in the pod at all (pod or container gone, kubelet unreachable). */
+/** The command could not be run in the pod at all (pod or container gone, kubelet unreachable). */
 export class PodUnreachable extends InfraError {}
-
-/** kubectl's report that the command it ran in the container exited non-zero. */
-const REMOTE_EXIT = /command terminated with exit code (\d+)\s*$/;
-
-/** The container's exit code if kubectl ran the command and it failed, else undefined (kubectl itself failed). */
-export function remoteExitCode(stderr: string): number | undefined {
-  const m = REMOTE_EXIT.exec(stderr.trimEnd());
-  return m ? Number(m[1]) : undefined;
-}

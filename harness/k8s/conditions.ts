@@ -1,7 +1,7 @@
 /**
  * Named conditions on API objects, as probes for `waitFor` (harness/core/wait.ts): each reads the
- * object once and says what it saw, with the latest event about the object while the condition
- * does not hold yet. Whoever waits names the wait and says whom its timeout blames:
+ * object once and says what it saw; while the condition does not hold, what it saw is explained
+ * (the latest event about the object, whose a binding stall is) only if the wait ends on it. Whoever waits names the wait and says whom its timeout blames:
  *
  *   await waitFor(`PVC ${ns}/data Bound`, claimPhase(kube, ns, "data", "Bound"), { timeoutMs, blame: "driver" });
  *
@@ -102,13 +102,18 @@ export function claimPhase(kube: Kube, ns: string, name: string, phase: string):
     const s = claimState(pvc);
     const seen = `phase ${s.phase}${s.volumeName ? ` (volume ${s.volumeName})` : ""}`;
     if (s.phase === phase) return { done: true, value: s, seen };
-    const stall = phase === "Bound" ? await bindingStall(kube, pvc) : undefined;
-    const withStall = stall ? `${seen}; ${stall.seen}` : seen;
     return {
       done: false,
       value: s,
-      seen: await withEvent(kube, "PersistentVolumeClaim", name, ns, withStall),
-      ...(stall ? { blame: stall.blame } : {}),
+      seen,
+      explain: async () => {
+        const stall = phase === "Bound" ? await bindingStall(kube, pvc) : undefined;
+        const withStall = stall ? `${seen}; ${stall.seen}` : seen;
+        return {
+          seen: await withEvent(kube, "PersistentVolumeClaim", name, ns, withStall),
+          ...(stall ? { blame: stall.blame } : {}),
+        };
+      },
     };
   };
 }
@@ -120,7 +125,12 @@ export function pvPhase(kube: Kube, name: string, ...phases: string[]): Probe<st
     const phase = pv.status?.phase ?? "Unknown";
     const seen = `phase ${phase}${pv.spec?.claimRef?.name ? ` (claim ${pv.spec.claimRef.namespace}/${pv.spec.claimRef.name})` : ""}`;
     if (phases.includes(phase)) return { done: true, value: phase, seen };
-    return { done: false, value: phase, seen: await withEvent(kube, "PersistentVolume", name, undefined, seen) };
+    return {
+      done: false,
+      value: phase,
+      seen,
+      explain: async () => ({ seen: await withEvent(kube, "PersistentVolume", name, undefined, seen) }),
+    };
   };
 }
 
@@ -132,13 +142,15 @@ export function podReady(kube: Kube, ns: string, name: string): Probe<V1Pod> {
   return async () => {
     const pod = await kube.read("Pod", name, ns);
     if (isPodReady(pod)) return { done: true, value: pod, seen: describePod(pod) };
-    const stall = await podBindingStall(kube, pod);
-    const seen = stall ? `${describePod(pod)}; ${stall.seen}` : describePod(pod);
     return {
       done: false,
       value: pod,
-      seen: await withEvent(kube, "Pod", name, ns, seen),
-      ...(stall ? { blame: stall.blame } : {}),
+      seen: describePod(pod),
+      explain: async () => {
+        const stall = await podBindingStall(kube, pod);
+        const seen = stall ? `${describePod(pod)}; ${stall.seen}` : describePod(pod);
+        return { seen: await withEvent(kube, "Pod", name, ns, seen), ...(stall ? { blame: stall.blame } : {}) };
+      },
     };
   };
 }
@@ -149,7 +161,11 @@ export function podScheduled(kube: Kube, ns: string, name: string): Probe<string
     const pod = await kube.read("Pod", name, ns);
     const node = pod.spec?.nodeName;
     if (node) return { done: true, value: node, seen: `on ${node}` };
-    return { done: false, seen: await withEvent(kube, "Pod", name, ns, describePod(pod)) };
+    return {
+      done: false,
+      seen: describePod(pod),
+      explain: async () => ({ seen: await withEvent(kube, "Pod", name, ns, describePod(pod)) }),
+    };
   };
 }
 

@@ -1,6 +1,7 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
+import { WebSocketServer } from "ws";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -9,7 +10,7 @@ import { DriverDefect, InfraError } from "../core/errors.ts";
 import { waitFor } from "../core/wait.ts";
 import { ApiRequestTimeout, isNotFound, PodCommandFailed, PodUnreachable } from "./api-errors.ts";
 import { claimPhase, gone } from "./conditions.ts";
-import { Kube } from "./kube.ts";
+import { Kube, requestKind } from "./kube.ts";
 import { addTaint, removeTaint } from "./taints.ts";
 
 /** The API server's real answer to GET of a claim that does not exist. */
@@ -40,12 +41,19 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server;
 let dir: string;
 let handler: Handler = () => undefined;
+/** What answers an exec (WebSocket upgrade) request. */
+let upgrade: (req: IncomingMessage, socket: Socket, head: Buffer) => void = (_r, socket) => socket.destroy();
+const wss = new WebSocketServer({ noServer: true });
 const seen: string[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
     handler(req, res);
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    seen.push(`${req.method} ${req.url}`);
+    upgrade(req, socket, head);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   dir = mkdtempSync(join(tmpdir(), "volcert-kube-test-"));
@@ -70,13 +78,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  wss.close();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   rmSync(dir, { recursive: true, force: true });
 });
 
-const kube = (requestTimeoutMs = 2000, kubectl = "kubectl") =>
-  new Kube(join(dir, "kubeconfig"), kubectl, { requestTimeoutMs });
+const kube = (requestTimeoutMs = 2000) => new Kube(join(dir, "kubeconfig"), "kubectl", { requestTimeoutMs });
 
 const json = (res: ServerResponse, code: number, body: string) => {
   res.writeHead(code, { "content-type": "application/json" });
@@ -254,38 +262,61 @@ describe("request timeout", () => {
 });
 
 describe("exec into pods", () => {
-  /** A stand-in kubectl that prints what the real one prints in each situation. */
-  const fakeKubectl = (stderr: string, code: number) => {
-    const file = join(dir, `kubectl-${code}`);
-    writeFileSync(`${file}.stderr`, `${stderr}\n`);
-    writeFileSync(file, `#!/bin/sh\necho out\ncat '${file}.stderr' >&2\nexit ${code}\n`);
-    chmodSync(file, 0o755);
-    return file;
+  /** The recorded final Status frames: `true`, `sh -c 'exit 7'`, a binary that does not exist. */
+  const [success, exit7, noBinary] = readFileSync(
+    new URL("../../fixtures/recorded/pod-exec-status-v5.jsonl", import.meta.url),
+    "utf8",
+  )
+    .trim()
+    .split("\n");
+  /** Answers the exec upgrade as the API server does: stdout and stderr frames, then the Status. */
+  const answering = (stdout: string, stderr: string, status: string) => {
+    upgrade = (req, socket, head) =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const frame = (channel: number, text: string) => Buffer.concat([Buffer.from([channel]), Buffer.from(text)]);
+        ws.send(frame(1, stdout));
+        ws.send(frame(2, stderr));
+        ws.send(frame(3, status));
+        ws.close();
+      });
   };
 
   test("a command that ran and failed in the container is the driver's", async () => {
-    const k = kube(
-      2000,
-      fakeKubectl("sh: can't create /data/x: Read-only file system\ncommand terminated with exit code 2", 2),
-    );
+    answering("out\n", "sh: can't create /data/x: Read-only file system\n", exit7!);
+    const k = kube();
     const err = await k.execInPod("ns", "p", ["sh", "-c", "echo x > /data/x"]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PodCommandFailed);
     expect(err).toBeInstanceOf(DriverDefect);
-    expect((err as PodCommandFailed).exitCode).toBe(2);
-    const r = await k.runInPod("ns", "p", ["sh", "-c", "echo x > /data/x"]);
-    expect(r).toMatchObject({ exitCode: 2, stdout: "out\n" });
-    expect(r.stderr).toMatch(/Read-only file system/);
+    expect((err as PodCommandFailed).exitCode).toBe(7);
+    const r = await k.runInPod("ns", "p", ["sh", "-c", "echo x > /data/x"], { container: "app" });
+    expect(r).toEqual({ exitCode: 7, stdout: "out\n", stderr: "sh: can't create /data/x: Read-only file system\n" });
+    expect(seen.at(-1)).toBe(
+      "GET /api/v1/namespaces/ns/pods/p/exec?stdout=true&stderr=true&stdin=false&tty=false&container=app&command=sh&command=-c&command=echo+x+%3E+%2Fdata%2Fx",
+    );
+    answering("fine\n", "", success!);
+    expect(await k.execInPod("ns", "p", ["true"])).toBe("fine\n");
   });
 
-  test("kubectl not reaching the pod is infrastructure", async () => {
-    const k = kube(2000, fakeKubectl('Error from server (NotFound): pods "p" not found', 1));
+  test("not reaching the pod, or a command that could not start, is infrastructure", async () => {
+    upgrade = (_req, socket) => {
+      const body =
+        '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"pods \\"p\\" not found","reason":"NotFound","details":{"name":"p","kind":"pods"},"code":404}';
+      socket.end(
+        `HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+    };
+    const k = kube();
     const err = await k.execInPod("ns", "p", ["true"]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PodUnreachable);
     expect(err).toBeInstanceOf(InfraError);
-    expect((err as Error).message).toBe(
-      'kubectl exec into pod ns/p failed: Error from server (NotFound): pods "p" not found',
+    expect((err as Error).message).toBe('exec into pod ns/p failed: HTTP 404: pods "p" not found');
+    answering("", "", noBinary!);
+    await expect(k.runInPod("ns", "p", ["/no/such/binary"])).rejects.toThrow(
+      /^exec into pod ns\/p failed: Internal error occurred: .*no such file or directory/,
     );
-    await expect(k.runInPod("ns", "p", ["true"])).rejects.toBeInstanceOf(PodUnreachable);
+    // The connection dropped before the exit status: never a result.
+    upgrade = (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.terminate());
+    await expect(k.runInPod("ns", "p", ["true"])).rejects.toThrow(/closed before the command's exit status/);
   });
 });
 
@@ -336,7 +367,8 @@ describe("conditions", () => {
     };
     const o = await claimPhase(kube(), "ns", "data", "Bound")();
     expect(o.done).toBe(false);
-    expect(o.seen).toBe("phase Pending; last event ProvisioningFailed: rpc error: no space");
+    expect(o.seen).toBe("phase Pending");
+    expect(await o.explain?.()).toEqual({ seen: "phase Pending; last event ProvisioningFailed: rpc error: no space" });
   });
 });
 
@@ -392,5 +424,21 @@ describe("taints", () => {
       ),
     );
     expect(await removeTaint(kube(), "w1", "node.kubernetes.io/out-of-service")).toBe(false);
+  });
+});
+
+describe("the run's tally of API requests", () => {
+  test("names each request by verb and resource, never by object or namespace", () => {
+    const kind = (method: string, path: string) => requestKind(method, new URL(`https://h:6443${path}`));
+    expect(kind("GET", "/api/v1/namespaces/vc-1/persistentvolumeclaims/data")).toBe("GET persistentvolumeclaims");
+    expect(kind("GET", "/api/v1/namespaces/vc-1/pods?labelSelector=a%3Db")).toBe("LIST pods");
+    expect(kind("GET", "/api/v1/persistentvolumes")).toBe("LIST persistentvolumes");
+    expect(kind("PATCH", "/api/v1/nodes/w1/status")).toBe("PATCH nodes/status");
+    expect(kind("DELETE", "/api/v1/namespaces/vc-1")).toBe("DELETE namespaces");
+    expect(kind("POST", "/apis/snapshot.storage.k8s.io/v1/namespaces/vc-1/volumesnapshots")).toBe(
+      "POST volumesnapshots",
+    );
+    expect(kind("GET", "/version")).toBe("GET /version");
+    expect(kind("GET", "/api/v1")).toBe("GET /api/v1");
   });
 });

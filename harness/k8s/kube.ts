@@ -7,22 +7,15 @@
  * request timeout until the server answers, and the case's signal (see watch.ts). "Gone" means one
  * thing, `isNotFound` (api-errors.ts).
  *
- * kubectl stays only for what the API does awkwardly: exec into pods, logs, drain (eviction with
- * its retries and DaemonSet rules).
+ * kubectl stays only for what the API does awkwardly: logs and drain (eviction with its retries and
+ * DaemonSet rules). Commands in pods go through the exec subresource (pod-exec.ts).
  */
 import * as k8s from "@kubernetes/client-node";
 import { currentSignal, effectiveSignal } from "../core/abort.ts";
 import { InfraError } from "../core/errors.ts";
-import { CommandError, exec, type ExecResult } from "../core/exec.ts";
-import {
-  toApiError,
-  ApiError,
-  ApiRequestTimeout,
-  isNotFound,
-  PodCommandFailed,
-  PodUnreachable,
-  remoteExitCode,
-} from "./api-errors.ts";
+import { exec, lastLines, tallyCommand, type ExecResult } from "../core/exec.ts";
+import { toApiError, ApiError, ApiRequestTimeout, isNotFound, PodCommandFailed, PodUnreachable } from "./api-errors.ts";
+import { podExec, type PodExecTarget } from "./pod-exec.ts";
 import { CollectionWatch, type ReceivedEvent, type WireObject } from "./watch.ts";
 import {
   SNAPSHOT_API,
@@ -116,7 +109,7 @@ export interface JsonPatchOp {
   value?: unknown;
 }
 
-/** What a command run in a pod did (it ran: kubectl reached the container). */
+/** What a command run in a pod did (it ran: the API server reached the container). */
 export interface PodCommandResult {
   exitCode: number;
   stdout: string;
@@ -136,6 +129,7 @@ export class Kube {
   private readonly versionApi: k8s.VersionApi;
   /** For watches: the library's Watch makes its own requests from the kubeconfig. */
   private readonly kc: k8s.KubeConfig;
+  private execTargetOnce: Promise<PodExecTarget> | undefined;
 
   constructor(
     readonly kubeconfigPath: string,
@@ -320,7 +314,7 @@ export class Kube {
     );
   }
 
-  /** For exec into pods, logs and drain only; everything else goes through the API. */
+  /** For logs and drain only; everything else goes through the API. */
   kubectl(
     args: readonly string[],
     opts: { timeoutMs?: number; input?: string; nothrow?: boolean } = {},
@@ -334,8 +328,8 @@ export class Kube {
 
   /**
    * Runs a command in a pod's container and returns its stdout. A command that ran and failed is a
-   * PodCommandFailed (a DriverDefect: the volume did not let the workload do what it must); kubectl
-   * not reaching the container is a PodUnreachable (infrastructure).
+   * PodCommandFailed (a DriverDefect: the volume did not let the workload do what it must); not
+   * reaching the container is a PodUnreachable (infrastructure).
    */
   async execInPod(namespace: string, pod: string, command: readonly string[], container?: string): Promise<string> {
     const r = await this.runInPod(namespace, pod, command, { ...(container ? { container } : {}) });
@@ -350,17 +344,46 @@ export class Kube {
     command: readonly string[],
     opts: { container?: string; timeoutMs?: number } = {},
   ): Promise<PodCommandResult> {
-    const r = await this.kubectl(
-      ["exec", "-n", namespace, pod, ...(opts.container ? ["-c", opts.container] : []), "--", ...command],
-      { nothrow: true, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) },
+    const target = await this.execTarget();
+    const run = (container: string | undefined) =>
+      podExec(target, namespace, pod, container, command, {
+        timeoutMs: opts.timeoutMs ?? 120_000,
+        ...(effectiveSignal() ? { signal: effectiveSignal() } : {}),
+      });
+    const started = Date.now();
+    let r = await run(opts.container);
+    // kubectl's default for a pod of several containers: the annotated one, else the first.
+    if (!r.ran && !opts.container && /a container name must be specified/.test(r.why))
+      r = await run(defaultContainer(await this.read("Pod", pod, namespace)));
+    tallyCommand(
+      started,
+      {
+        command: "",
+        exitCode: r.ran ? r.exitCode : null,
+        signal: r.ran ? null : "unreachable",
+        stdout: "",
+        stderr: "",
+        durationMs: Date.now() - started,
+        ok: r.ran && r.exitCode === 0,
+      },
+      "pod-exec",
+      [`${namespace}/${pod}`, ...command],
     );
-    if (r.ok) return { exitCode: 0, stdout: r.stdout, stderr: r.stderr };
-    const remote = remoteExitCode(r.stderr);
-    if (remote !== undefined && remote === r.exitCode) return { exitCode: remote, stdout: r.stdout, stderr: r.stderr };
-    const why = r.stderr.trim().split("\n").pop() || (r.exitCode === null ? `killed (${r.signal ?? "timeout"})` : "");
-    throw new PodUnreachable(`kubectl exec into pod ${namespace}/${pod} failed: ${why}`, {
-      cause: new CommandError(r),
-    });
+    if (r.ran) return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    throw new PodUnreachable(
+      `exec into pod ${namespace}/${pod}${opts.container ? ` (container ${opts.container})` : ""} failed: ${r.why}` +
+        (r.stderr.trim() ? `\n${lastLines(r.stderr, 5)}` : ""),
+    );
+  }
+
+  /** Where exec connects and with which TLS options and credentials (from the kubeconfig, once). */
+  private execTarget(): Promise<PodExecTarget> {
+    this.execTargetOnce ??= (async () => {
+      const options: PodExecTarget["options"] = {};
+      await this.kc.applyToHTTPSOptions(options as Parameters<k8s.KubeConfig["applyToHTTPSOptions"]>[0]);
+      return { server: this.kc.getCurrentCluster()?.server ?? "", options };
+    })();
+    return this.execTargetOnce;
   }
 
   private async deleteObject(m: Manifest, opts: DeleteOptions): Promise<void> {
@@ -473,8 +496,10 @@ class BoundedFetch implements k8s.PromiseHttpLibrary {
       if (limit.aborted) throw new ApiRequestTimeout(name, this.timeoutMs, err);
       throw err;
     };
+    const started = Date.now();
     try {
       const res = await this.fetch.send(request).toPromise();
+      tallyRequest(started, request.getHttpMethod(), url, res.httpStatusCode);
       const body = res.body;
       return new k8s.ResponseContext(res.httpStatusCode, res.headers, {
         text: () => body.text().catch(fail),
@@ -575,4 +600,43 @@ export function describePod(pod: V1Pod): string {
     if (t) parts.push(`${cs.name} terminated: ${t.reason ?? ""} (exit ${t.exitCode})`);
   }
   return parts.join("; ");
+}
+
+/** The container kubectl picks when none is named: the annotated default, else the first. */
+function defaultContainer(pod: k8s.V1Pod): string | undefined {
+  return pod.metadata?.annotations?.["kubectl.kubernetes.io/default-container"] ?? pod.spec?.containers[0]?.name;
+}
+
+/**
+ * Each API request in the run's command tally (exec.ts), as `api <VERB> <resource>`: how many
+ * round trips a run makes to the API server and of which kind (`.ci/spawn-tally.mjs`).
+ */
+function tallyRequest(started: number, method: string, url: URL, status: number): void {
+  tallyCommand(
+    started,
+    {
+      command: "",
+      exitCode: status,
+      signal: null,
+      stdout: "",
+      stderr: "",
+      durationMs: Date.now() - started,
+      ok: status < 400,
+    },
+    "api",
+    [requestKind(method, url)],
+  );
+}
+
+/** `GET pods`, `LIST persistentvolumeclaims`, `PATCH nodes/status`... from a request's method and path. */
+export function requestKind(method: string, url: URL): string {
+  const parts = url.pathname.split("/").filter(Boolean);
+  // /api/v1/... or /apis/<group>/<version>/...
+  if (parts[0] !== "api" && parts[0] !== "apis") return `${method} ${url.pathname}`;
+  const rest = parts.slice(parts[0] === "api" ? 2 : 3);
+  const scoped = rest[0] === "namespaces" && rest.length > 2 ? rest.slice(2) : rest;
+  const [resource, name, sub] = scoped;
+  if (!resource) return `${method} ${url.pathname}`;
+  const verb = method === "GET" && name === undefined ? "LIST" : method;
+  return `${verb} ${resource}${sub ? `/${sub}` : ""}`;
 }
