@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { CASE_CONCURRENCY_ENV, caseConcurrency } from "./harness/cli/e2e-schedule.ts";
+import { CASE_CONCURRENCY_ENV, caseConcurrency, FILE_WORKERS_ENV, fileWorkers } from "./harness/cli/e2e-schedule.ts";
 import { E2eFileOrder } from "./harness/cli/e2e-sequencer.ts";
 
 /**
@@ -30,7 +30,7 @@ export default defineConfig({
     ],
     outputFile: { junit: "reports/junit.xml" },
     teardownTimeout: 5 * 60_000,
-    // The smoke check, then the heaviest e2e suite files first, so none starts late and becomes the
+    // The smoke check, then the longest e2e suite files first, so none starts late and becomes the
     // tail (e2e-schedule.ts).
     sequence: { sequencer: E2eFileOrder },
     projects: [
@@ -49,10 +49,10 @@ export default defineConfig({
           name: "e2e",
           include: ["suites/**/*.e2e.test.ts"],
           // Cases are independent (own namespace, storage class name and volume names): suite files
-          // run in parallel and cases inside a file run concurrently, 4 at a time next to chaos
-          // lanes, 10 alone (the CLI decides; harness/cli/e2e-schedule.ts).
+          // run in parallel and cases inside a file run concurrently: 3 files and 4 cases of each
+          // next to chaos lanes, 5 and 10 alone (the CLI decides; harness/cli/e2e-schedule.ts).
           fileParallelism: true,
-          maxWorkers: 3,
+          maxWorkers: fileWorkers(process.env[FILE_WORKERS_ENV]),
           maxConcurrency: caseConcurrency(process.env[CASE_CONCURRENCY_ENV]),
         },
       },

@@ -1,16 +1,19 @@
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { caseConcurrency, e2eFileOrder, FIRST_SUITE, SUITE_WEIGHT, suiteOf } from "./e2e-schedule.ts";
+import { caseConcurrency, e2eFileOrder, fileWorkers, FIRST_SUITE, SUITE_WEIGHT, suiteOf } from "./e2e-schedule.ts";
 
 const file = (moduleId: string, project = "e2e") => ({ moduleId, project: { name: project } });
 
 describe("e2e schedule", () => {
-  test("concurrency: 4 without the CLI's setting, the CLI's integer otherwise, nonsense refused", () => {
+  test("concurrency: 4 cases and 3 files without the CLI's settings, the CLI's integers otherwise, nonsense refused", () => {
     expect(caseConcurrency(undefined)).toBe(4);
     expect(caseConcurrency("")).toBe(4);
     expect(caseConcurrency("10")).toBe(10);
     for (const bad of ["0", "33", "2.5", "ten", "-1"]) expect(() => caseConcurrency(bad)).toThrow(/1 to 32/);
+    expect(fileWorkers(undefined)).toBe(3);
+    expect(fileWorkers("5")).toBe(5);
+    for (const bad of ["0", "9", "1.5"]) expect(() => fileWorkers(bad)).toThrow(/VOLCERT_E2E_FILES=.*1 to 8/);
   });
 
   test("suite directory of a test file", () => {
@@ -20,7 +23,7 @@ describe("e2e schedule", () => {
     expect(suiteOf("/work/x/harness/cli/plan.test.ts")).toBeUndefined();
   });
 
-  test("smoke, then heaviest suites first within a project; equal weights and projects keep their order", () => {
+  test("smoke, then the longest suites first within a project; equal weights and projects keep their order", () => {
     const order = e2eFileOrder([
       file("/r/suites/limits/limits.e2e.test.ts"),
       file("/r/suites/new-area/new.e2e.test.ts"),

@@ -1,34 +1,46 @@
 /**
- * How the e2e suite files share the machine: how many cases of one file run at once, and which
- * files start first. The CLI (run.ts, vitest-runner.ts) and vitest.config.ts, evaluated in the
- * CLI's Vitest child process, read it.
+ * How the e2e suite files share the machine: how many cases of one file run at once, how many
+ * files at once, and which files start first. The CLI (run.ts, vitest-runner.ts) and
+ * vitest.config.ts, evaluated in the CLI's Vitest child process, read it.
  *
- * Concurrency. Next to chaos lanes the two cores are busy (99 % in the main job's e2e phase), so a
- * file runs 4 cases at a time; when the suites have the machine to themselves (`--no-chaos`, or
- * chaos run after them) the cases mostly wait (namespace and volume deletion, pods starting: 36 %
- * of the CPU idle with 4), so a file runs 10 at a time (docs/benchmarks.md, 2026-12-04: e2e 6m33s
- * → 4m59s, the same CPU-seconds). 10 was measured with a local kind cluster; a cluster given by
- * `--kubeconfig` gets it too (its nodes are not on this machine's cores, so it has more room, not
- * less). The CLI passes its choice in VOLCERT_CASE_CONCURRENCY; plain `vitest` without it gets 4.
+ * Concurrency. Next to chaos lanes the two cores are busy (99 % in the main job's e2e phase), so
+ * 3 files run at once, 4 cases of each; when the suites have the machine to themselves
+ * (`--no-chaos`, or chaos run after them) the cases mostly wait (namespace and volume deletion,
+ * pods starting: 36 % of the CPU idle with 4), so 5 files run at once, 10 cases of each
+ * (docs/benchmarks.md, 2026-12-04). Measured with a local kind cluster; a cluster given by
+ * `--kubeconfig` gets the same (its nodes are not on this machine's cores, so it has more room,
+ * not less). The CLI passes its choice in VOLCERT_CASE_CONCURRENCY and VOLCERT_E2E_FILES; plain
+ * `vitest` without them gets 4 and 3.
  *
- * Order. Three workers take files one after the other, so a heavy file that starts late is the
- * tail of the run (access-modes, 49 cases, started at 76 s and ended last). The cluster smoke
- * check goes first (a broken cluster shows at once), then the files by their suite's measured
- * case-seconds, heaviest first; Vitest's own order decides only among files of equal weight (the
+ * Order. Each worker takes files one after the other, so a long file that starts late is the tail
+ * of the run (expansion, 6 cases but one of 108 s, started at 106 s and ended at 214 s). The
+ * cluster smoke check goes first (a broken cluster shows at once), then the files by the time a
+ * file needs, longest first; Vitest's own order decides only among files of equal weight (the
  * sequencer is in e2e-sequencer.ts: it loads Vitest, which the CLI need not).
  */
 import type { TestSpecification } from "vitest/node";
 
 export const CASE_CONCURRENCY_ENV = "VOLCERT_CASE_CONCURRENCY";
 export const CASE_CONCURRENCY = { nextToChaos: 4, alone: 10 } as const;
+export const FILE_WORKERS_ENV = "VOLCERT_E2E_FILES";
+export const FILE_WORKERS = { nextToChaos: 3, alone: 5 } as const;
 
 /** The per-file concurrency from the environment (validated: an integer from 1 to 32). */
 export function caseConcurrency(env: string | undefined): number {
-  if (env === undefined || env === "") return CASE_CONCURRENCY.nextToChaos;
+  return fromEnv(CASE_CONCURRENCY_ENV, env, 32, CASE_CONCURRENCY.nextToChaos);
+}
+
+/** How many e2e files run at once (Vitest workers), from the environment (an integer from 1 to 8). */
+export function fileWorkers(env: string | undefined): number {
+  return fromEnv(FILE_WORKERS_ENV, env, 8, FILE_WORKERS.nextToChaos);
+}
+
+function fromEnv(name: string, env: string | undefined, max: number, unset: number): number {
+  if (env === undefined || env === "") return unset;
   const n = Number(env);
-  if (!Number.isInteger(n) || n < 1 || n > 32)
+  if (!Number.isInteger(n) || n < 1 || n > max)
     throw new Error(
-      `${CASE_CONCURRENCY_ENV}=${env}: expected an integer from 1 to 32 (volcert's CLI sets it; unset it to get ${CASE_CONCURRENCY.nextToChaos})`,
+      `${name}=${env}: expected an integer from 1 to ${max} (volcert's CLI sets it; unset it to get ${unset})`,
     );
   return n;
 }
@@ -37,23 +49,24 @@ export function caseConcurrency(env: string | undefined): number {
 export const FIRST_SUITE = "smoke";
 
 /**
- * Case-seconds per e2e suite directory, five reference drivers, `npm start -- --no-chaos` on
- * d5ffba9 with 10 cases at a time (2026-12-04). Only the order matters, so a few seconds of drift
- * change nothing; a new suite without an entry runs after these (a unit test asks for one).
+ * Seconds a file of each e2e suite directory needs with 10 cases at a time: its longest case or its
+ * case-seconds / 10, whichever is more (five reference drivers, `npm start -- --no-chaos` on
+ * ff601a7, 2026-12-04). Only the order matters, so a few seconds of drift change nothing; a new
+ * suite without an entry runs after these (a unit test asks for one).
  */
 export const SUITE_WEIGHT: ReadonlyMap<string, number> = new Map([
-  ["access-modes", 1440],
-  ["provisioning", 647],
-  ["binding", 380],
-  ["expansion", 353],
-  ["snapshots", 324],
-  ["reclaim", 220],
-  ["install", 183],
-  ["emptydir", 167],
-  ["local-pv", 161],
-  ["capacity", 126],
-  ["attach", 79],
-  ["volume-mode", 47],
+  ["access-modes", 158],
+  ["expansion", 108],
+  ["provisioning", 68],
+  ["attach", 61],
+  ["snapshots", 58],
+  ["capacity", 48],
+  ["binding", 46],
+  ["reclaim", 41],
+  ["volume-mode", 40],
+  ["local-pv", 31],
+  ["install", 30],
+  ["emptydir", 17],
   ["limits", 1],
 ]);
 
@@ -71,7 +84,7 @@ function rank(moduleId: string): number {
 
 /**
  * The e2e file order within each project (projects keep the order they came in): the smoke check,
- * then the heaviest suites; a stable sort, so files of equal weight keep theirs.
+ * then the longest suites; a stable sort, so files of equal weight keep theirs.
  */
 export function e2eFileOrder<T extends File>(files: readonly T[]): T[] {
   const projects = new Map<string, T[]>();

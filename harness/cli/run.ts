@@ -50,7 +50,7 @@ import type { DriverFile } from "../drivers/schema.ts";
 import { declarationNotes } from "../report/verdict.ts";
 import { clusterNeeds, NEED_TITLES, type ClusterNeeds } from "../drivers/cluster-needs.ts";
 import { driverGateReason } from "../case/gate.ts";
-import { CASE_CONCURRENCY } from "./e2e-schedule.ts";
+import { CASE_CONCURRENCY, FILE_WORKERS } from "./e2e-schedule.ts";
 
 export type { RunOptions } from "./plan.ts";
 
@@ -409,6 +409,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
             // Next to chaos lanes the cores are busy; alone (no lanes: --no-chaos, a kept, reused or
             // --kubeconfig cluster), the cases mostly wait (e2e-schedule.ts).
             caseConcurrency: plan.chaosLanes.length ? CASE_CONCURRENCY.nextToChaos : CASE_CONCURRENCY.alone,
+            fileWorkers: plan.chaosLanes.length ? FILE_WORKERS.nextToChaos : FILE_WORKERS.alone,
             context,
             allureResultsDir: resultsDir,
             junitFile: join(runDir, "junit.xml"),

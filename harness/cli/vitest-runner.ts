@@ -13,7 +13,7 @@ import { categoryOf, HarnessBug, type ErrorCategory } from "../core/errors.ts";
 import { startChild } from "../core/exec.ts";
 import { followLines } from "../core/follow.ts";
 import { CaseProgress } from "./case-progress.ts";
-import { CASE_CONCURRENCY_ENV } from "./e2e-schedule.ts";
+import { CASE_CONCURRENCY_ENV, FILE_WORKERS_ENV } from "./e2e-schedule.ts";
 import { markStopped } from "../core/interrupt.ts";
 import { RUN_CONTEXT_KEY, type RunContext } from "../core/run-context.ts";
 export interface SuiteOutcome {
@@ -46,6 +46,8 @@ export interface VitestRun {
   testNamePattern?: string | undefined;
   /** Cases of one e2e file at a time (vitest.config.ts reads it; unset: its default). */
   caseConcurrency?: number;
+  /** e2e files at a time (vitest.config.ts reads it; unset: its default). */
+  fileWorkers?: number;
   /** Provided to the workers (suites on a cluster); absent for unit tests. */
   context?: RunContext;
   allureResultsDir: string;
@@ -104,11 +106,16 @@ export interface ChildSpec {
 export async function runVitestInProcess(spec: VitestRun): Promise<SuiteOutcome> {
   const keep = new Set([...process.listeners("SIGINT"), ...process.listeners("SIGTERM")]);
   const { createVitest } = await import("vitest/node");
-  // maxConcurrency is a project setting that Vitest takes from the config only, not from these
-  // options: the config reads it from this child's environment while createVitest loads it, and
-  // the variable is removed after, so it reaches neither the workers nor the commands they start.
-  const previous = process.env[CASE_CONCURRENCY_ENV];
-  if (spec.caseConcurrency) process.env[CASE_CONCURRENCY_ENV] = String(spec.caseConcurrency);
+  // maxConcurrency and maxWorkers are project settings that Vitest takes from the config only, not
+  // from these options: the config reads them from this child's environment while createVitest
+  // loads it, and the variables are removed after, so they reach neither the workers nor the
+  // commands they start.
+  const settings: [string, number | undefined][] = [
+    [CASE_CONCURRENCY_ENV, spec.caseConcurrency],
+    [FILE_WORKERS_ENV, spec.fileWorkers],
+  ];
+  const previous = settings.map(([name]) => [name, process.env[name]] as const);
+  for (const [name, value] of settings) if (value) process.env[name] = String(value);
   const vitest = await createVitest("test", {
     project: spec.projects,
     watch: false,
@@ -123,8 +130,10 @@ export async function runVitestInProcess(spec: VitestRun): Promise<SuiteOutcome>
     outputFile: { junit: spec.junitFile },
     ...(spec.testNamePattern ? { testNamePattern: spec.testNamePattern } : {}),
   }).finally(() => {
-    if (previous === undefined) delete process.env[CASE_CONCURRENCY_ENV];
-    else process.env[CASE_CONCURRENCY_ENV] = previous;
+    for (const [name, value] of previous) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   });
   if (spec.context) vitest.provide(RUN_CONTEXT_KEY, spec.context);
   // Vitest's reporter exits the process on SIGINT/SIGTERM; in the child, a signal means "stop the
