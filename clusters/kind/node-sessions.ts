@@ -3,10 +3,12 @@
  * command costs a few forks in the node instead of a `docker exec` each (a runc exec: ~65 ms of
  * CPU on the 2-core machine; a main job ran ~1400 of them). When every session of a node is busy,
  * or none can be started (the node is stopped or frozen), the command runs the one-shot way and
- * fails or succeeds exactly as it always did. Powering a node off or freezing it closes its
- * sessions first (`forget`), so a command sent afterwards does not wait on a frozen shell.
+ * fails or succeeds exactly as it always did. Powering a node off or freezing it closes this
+ * process's sessions of the node (`forget`, before and again once frozen), so a command it sends
+ * afterwards does not wait on a frozen shell; another process's sessions into a frozen node (the
+ * CLI's, another Vitest worker's) answer at the command's timeout instead of at once.
  */
-import { startPiped, tallyCommand } from "../../harness/core/exec.ts";
+import { startPiped, tallyCommand, type PipedChild } from "../../harness/core/exec.ts";
 import type { ExecResult } from "../../harness/core/exec.ts";
 import { ShellSession, type SessionRunOptions } from "../../harness/core/shell-session.ts";
 
@@ -15,12 +17,20 @@ export const SESSIONS_PER_NODE = 4;
 /** How long a new session may take to answer before the command goes the one-shot way. */
 const READY_TIMEOUT_MS = 15_000;
 
+/** Starts the process a node's session talks to (kind: `docker exec -i <node> sh`). */
+export type SessionStarter = (node: string) => Promise<PipedChild>;
+
+const dockerExecShell: SessionStarter = (node) => startPiped("docker", ["exec", "-i", node, "sh"]);
+
 export class NodeSessions {
   private readonly byNode = new Map<string, Set<ShellSession>>();
   /** Sessions being started, per node (counted against the limit). */
   private readonly opening = new Map<string, number>();
 
-  constructor(private readonly perNode = SESSIONS_PER_NODE) {}
+  constructor(
+    private readonly perNode = SESSIONS_PER_NODE,
+    private readonly start: SessionStarter = dockerExecShell,
+  ) {}
 
   /**
    * Runs argv in the node through an idle session (starting one if the node has fewer than the
@@ -41,10 +51,6 @@ export class NodeSessions {
     this.byNode.delete(node);
   }
 
-  closeAll(): void {
-    for (const node of [...this.byNode.keys()]) this.forget(node);
-  }
-
   private async acquire(node: string): Promise<ShellSession | undefined> {
     const sessions = this.byNode.get(node) ?? new Set<ShellSession>();
     this.byNode.set(node, sessions);
@@ -58,7 +64,7 @@ export class NodeSessions {
     if (sessions.size + opening >= this.perNode) return undefined;
     this.opening.set(node, opening + 1);
     try {
-      const s = await ShellSession.open(() => startPiped("docker", ["exec", "-i", node, "sh"]), READY_TIMEOUT_MS);
+      const s = await ShellSession.open(() => this.start(node), READY_TIMEOUT_MS);
       if (!s) return undefined;
       // Forgotten while it was starting (the node was powered off meanwhile): not to be used.
       if (this.byNode.get(node) !== sessions) {

@@ -132,6 +132,8 @@ export function kindNodeLifecycle(shell: NodeShell, clusterName: string, session
         `node ${node} frozen (docker pause)`,
         async () => {
           const r = await docker(["pause", node], { nothrow: true });
+          // Again once frozen: a session opened while the pause was retried would now hang.
+          if (r.ok) sessions?.forget(node);
           if (r.ok) return { done: true, seen: "paused" };
           const why = r.stderr.trim();
           if (!freezeRefused(why)) throw new Verdict(new InfraError(`docker pause ${node}: ${why}`));

@@ -1,6 +1,6 @@
 /**
  * Vitest's file sequencer for volcert's projects (e2e-schedule.ts): the smoke check, then the
- * heaviest e2e suites first. Setting a sequencer turns off Vitest's `--sequence.shuffle` of files.
+ * longest e2e suites first. Setting a sequencer turns off Vitest's `--sequence.shuffle` of files.
  */
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 import { e2eFileOrder } from "./e2e-schedule.ts";

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { basename } from "node:path";
 import { kindNodeAccess } from "../../clusters/kind/nodes.ts";
+import type { NodeAccess } from "../core/nodes.ts";
 import { describeError } from "../core/errors.ts";
 import { exec } from "../core/exec.ts";
 import { RunJournal, type JournalCluster, type JournalEntry } from "../core/journal.ts";
@@ -22,6 +23,17 @@ export interface SettleResult {
 
 function closeEntry(e: JournalEntry): void {
   new RunJournal(e.runId).close(e.id);
+}
+
+/**
+ * One node access per kind cluster in this process: each holds its own shell sessions into the
+ * nodes (clusters/kind/node-sessions.ts), so several journal entries of a cluster share them.
+ */
+const accesses = new Map<string, NodeAccess>();
+function accessOf(cluster: string): NodeAccess {
+  let a = accesses.get(cluster);
+  if (!a) accesses.set(cluster, (a = kindNodeAccess(cluster)));
+  return a;
 }
 
 /** Heals the faults among `entries` (last injected first). */
@@ -41,7 +53,7 @@ export async function healFaults(
       const kube = existsSync(e.cluster.kubeconfig) ? new Kube(e.cluster.kubeconfig, opts.kubectl) : undefined;
       await restoreFault(e.record, {
         ...(kube ? { kube } : {}),
-        ...(e.cluster.provider === "kind" ? { access: kindNodeAccess(e.cluster.name) } : {}),
+        ...(e.cluster.provider === "kind" ? { access: accessOf(e.cluster.name) } : {}),
       });
       closeEntry(e);
       result.done.push(`healed: ${e.what} (cluster ${e.cluster.name})`);
@@ -63,7 +75,7 @@ export async function detachLoops(
     const { node, file } = e.record;
     try {
       if (e.cluster.provider === "kind" && (await opts.clusterExists(e.cluster))) {
-        const shell = kindNodeAccess(e.cluster.name).shell;
+        const shell = accessOf(e.cluster.name).shell;
         await shell.exec(node, [
           "sh",
           "-c",

@@ -189,7 +189,12 @@ export async function startPiped(cmd: string, args: readonly string[]): Promise<
     child.once("spawn", () => resolve(child.pid ?? -1));
   });
   live.add(pid);
-  void exited.then(() => live.delete(pid));
+  const started = Date.now();
+  void exited.then(({ code, signal }) => {
+    live.delete(pid);
+    const r = { command: "", exitCode: code, signal, stdout: "", stderr: "", durationMs: Date.now() - started };
+    tallyCommand(started, { ...r, ok: code === 0 }, cmd, args);
+  });
   child.unref();
   for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
   child.stdin.on("error", () => undefined); // EPIPE when it died: its exit is what callers see

@@ -48,12 +48,21 @@ interface Frame {
 /** Splits the session's stdout into frames; anything else on it is a protocol error. */
 export class FrameReader {
   private buf: Buffer = Buffer.alloc(0);
+  /** Bytes received after `buf`, joined only once a frame's body is complete (no quadratic copying). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private header: { seq: number; exitCode: number; out: number; err: number } | undefined;
   ready = false;
 
   /** Feeds bytes; returns the frames completed by them. Throws on bytes that are not a frame. */
   push(chunk: Buffer): Frame[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    const need = this.header ? this.header.out + this.header.err : 0;
+    if (this.header && this.buf.length + this.pendingBytes < need) return [];
+    this.buf = Buffer.concat([this.buf, ...this.pending]);
+    this.pending = [];
+    this.pendingBytes = 0;
     const frames: Frame[] = [];
     for (;;) {
       if (!this.header) {
@@ -129,9 +138,10 @@ export class ShellSession {
       if (p) {
         this.pending = undefined;
         clearTimeout(p.timer);
-        // Never a success: no frame said how the command ended.
+        // Never a success, and no exit code of the command's: no frame said how it ended (what
+        // ended is the transport, whose exit status is not the command's).
         const why = `${this.stderrTail.trim()}\nthe node's shell session ended before the command finished`.trim();
-        p.resolve(this.result(p, code ? code : null, code ? null : (signal ?? "session ended"), "", why));
+        p.resolve(this.result(p, null, `session ended (${signal ?? `exit ${code}`})`, "", why));
       }
     });
   }

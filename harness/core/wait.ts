@@ -105,11 +105,13 @@ export async function waitFor<T>(name: string, probe: () => Promise<Observation<
     if (elapsed >= opts.timeoutMs) {
       if (lastExplain) {
         try {
-          const more = await lastExplain();
+          const more = await withinMs(lastExplain(), EXPLAIN_TIMEOUT_MS, "the explanation took too long");
           last = more.seen;
           lastBlame = more.blame ?? lastBlame;
         } catch (err) {
           signal?.throwIfAborted();
+          // As when the probe itself cannot observe: whose the timeout is could not be told.
+          lastProbeError = err;
           last += `; (more could not be observed: ${err instanceof Error ? err.message.split("\n")[0] : String(err)})`;
         }
       }
@@ -123,6 +125,17 @@ export async function waitFor<T>(name: string, probe: () => Promise<Observation<
       },
     );
   }
+}
+
+/** How long a timed-out wait may spend explaining what it last saw (a request or two). */
+const EXPLAIN_TIMEOUT_MS = 15_000;
+
+function withinMs<T>(p: Promise<T>, ms: number, why: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${why} (${ms / 1000}s)`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
 
 function timeoutError(name: string, msg: string, blame: Blame, lastProbeError: unknown): VolcertError {

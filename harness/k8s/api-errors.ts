@@ -95,7 +95,7 @@ export class ApiRequestTimeout extends InfraError {
   }
 }
 
-/** A command run with `kubectl exec` ran in the container and failed: what the volume let it do is the driver's. */
+/** A command run in a pod's container ran and failed: what the volume let it do is the driver's. */
 export class PodCommandFailed extends DriverDefect {
   constructor(
     readonly pod: string,

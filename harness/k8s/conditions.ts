@@ -1,7 +1,8 @@
 /**
- * Named conditions on API objects, as probes for `waitFor` (harness/core/wait.ts): each reads the
- * object once and says what it saw; while the condition does not hold, what it saw is explained
- * (the latest event about the object, whose a binding stall is) only if the wait ends on it. Whoever waits names the wait and says whom its timeout blames:
+ * Named conditions on API objects, as probes for `waitFor` (harness/core/wait.ts): each reads
+ * the object once and says what it saw; while the condition does not hold, what it saw is
+ * explained (the latest event about the object, whose a binding stall is) only if the wait ends
+ * on it. Whoever waits names the wait and says whom its timeout blames:
  *
  *   await waitFor(`PVC ${ns}/data Bound`, claimPhase(kube, ns, "data", "Bound"), { timeoutMs, blame: "driver" });
  *

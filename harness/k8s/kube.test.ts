@@ -33,6 +33,7 @@ const CORE_RESOURCES = JSON.stringify({
     { name: "persistentvolumeclaims", singularName: "", namespaced: true, kind: "PersistentVolumeClaim", verbs: [] },
     { name: "persistentvolumes", singularName: "", namespaced: false, kind: "PersistentVolume", verbs: [] },
     { name: "nodes", singularName: "", namespaced: false, kind: "Node", verbs: [] },
+    { name: "pods", singularName: "", namespaced: true, kind: "Pod", verbs: [] },
   ],
 });
 
@@ -317,6 +318,60 @@ describe("exec into pods", () => {
     // The connection dropped before the exit status: never a result.
     upgrade = (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.terminate());
     await expect(k.runInPod("ns", "p", ["true"])).rejects.toThrow(/closed before the command's exit status/);
+  });
+
+  test("an exec that never ends is bounded; the case's abort ends it with the abort's reason", async () => {
+    upgrade = (req, socket, head) => wss.handleUpgrade(req, socket, head, () => undefined);
+    const k = kube();
+    await expect(k.runInPod("ns", "p", ["sleep", "60"], { timeoutMs: 300 })).rejects.toThrow(
+      /^exec into pod ns\/p failed: no exit status within 0s$/,
+    );
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error("case budget spent")), 100);
+    const err = await withSignal(ac.signal, () => k.runInPod("ns", "p", ["sleep", "60"])).catch((e: unknown) => e);
+    expect((err as Error).message).toBe("case budget spent");
+  });
+
+  test("no container named and several in the pod: the annotated default, else the first, as kubectl", async () => {
+    upgrade = (req, socket, head) => {
+      if (!req.url?.includes("container=")) {
+        const body = JSON.stringify({
+          kind: "Status",
+          status: "Failure",
+          message: "a container name must be specified for pod p, choose one of: [a b]",
+          reason: "BadRequest",
+          code: 400,
+        });
+        socket.end(
+          `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        );
+        return;
+      }
+      // Answers with the container it was asked for, as its stdout.
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const container = new URL(req.url ?? "", "http://x").searchParams.get("container") ?? "";
+        ws.send(Buffer.concat([Buffer.from([1]), Buffer.from(container)]));
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(success!)]));
+        ws.close();
+      });
+    };
+    const pod = (annotations: Record<string, string>) =>
+      api((res) =>
+        json(
+          res,
+          200,
+          JSON.stringify({
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: { name: "p", namespace: "ns", annotations },
+            spec: { containers: [{ name: "a" }, { name: "b" }] },
+          }),
+        ),
+      );
+    handler = pod({});
+    expect(await kube().execInPod("ns", "p", ["true"])).toBe("a");
+    handler = pod({ "kubectl.kubernetes.io/default-container": "b" });
+    expect(await kube().execInPod("ns", "p", ["true"])).toBe("b");
   });
 });
 

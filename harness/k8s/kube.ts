@@ -129,7 +129,6 @@ export class Kube {
   private readonly versionApi: k8s.VersionApi;
   /** For watches: the library's Watch makes its own requests from the kubeconfig. */
   private readonly kc: k8s.KubeConfig;
-  private execTargetOnce: Promise<PodExecTarget> | undefined;
 
   constructor(
     readonly kubeconfigPath: string,
@@ -344,9 +343,8 @@ export class Kube {
     command: readonly string[],
     opts: { container?: string; timeoutMs?: number } = {},
   ): Promise<PodCommandResult> {
-    const target = await this.execTarget();
-    const run = (container: string | undefined) =>
-      podExec(target, namespace, pod, container, command, {
+    const run = async (container: string | undefined) =>
+      podExec(await this.execTarget(namespace, pod), namespace, pod, container, command, {
         timeoutMs: opts.timeoutMs ?? 120_000,
         ...(effectiveSignal() ? { signal: effectiveSignal() } : {}),
       });
@@ -376,14 +374,22 @@ export class Kube {
     );
   }
 
-  /** Where exec connects and with which TLS options and credentials (from the kubeconfig, once). */
-  private execTarget(): Promise<PodExecTarget> {
-    this.execTargetOnce ??= (async () => {
-      const options: PodExecTarget["options"] = {};
+  /**
+   * Where exec connects, with the kubeconfig's TLS options and credentials, asked for each exec as
+   * the library does for each request: a token from an exec plugin or a file expires, and its
+   * authenticator caches and renews it. Credentials that cannot be had are infrastructure.
+   */
+  private async execTarget(namespace: string, pod: string): Promise<PodExecTarget> {
+    const options: PodExecTarget["options"] = {};
+    try {
       await this.kc.applyToHTTPSOptions(options as Parameters<k8s.KubeConfig["applyToHTTPSOptions"]>[0]);
-      return { server: this.kc.getCurrentCluster()?.server ?? "", options };
-    })();
-    return this.execTargetOnce;
+    } catch (err) {
+      throw new PodUnreachable(
+        `exec into pod ${namespace}/${pod}: no credentials from the kubeconfig: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    return { server: this.kc.getCurrentCluster()?.server ?? "", options };
   }
 
   private async deleteObject(m: Manifest, opts: DeleteOptions): Promise<void> {
@@ -506,6 +512,7 @@ class BoundedFetch implements k8s.PromiseHttpLibrary {
         binary: () => body.binary().catch(fail),
       });
     } catch (err) {
+      tallyRequest(started, request.getHttpMethod(), url, null);
       return fail(err);
     }
   }
@@ -609,19 +616,20 @@ function defaultContainer(pod: k8s.V1Pod): string | undefined {
 
 /**
  * Each API request in the run's command tally (exec.ts), as `api <VERB> <resource>`: how many
- * round trips a run makes to the API server and of which kind (`.ci/spawn-tally.mjs`).
+ * round trips a run makes to the API server and of which kind (`.ci/spawn-tally.mjs`). Watches
+ * are the library's own requests and are not counted.
  */
-function tallyRequest(started: number, method: string, url: URL, status: number): void {
+function tallyRequest(started: number, method: string, url: URL, status: number | null): void {
   tallyCommand(
     started,
     {
       command: "",
       exitCode: status,
-      signal: null,
+      signal: status === null ? "no answer" : null,
       stdout: "",
       stderr: "",
       durationMs: Date.now() - started,
-      ok: status < 400,
+      ok: status !== null && status < 400,
     },
     "api",
     [requestKind(method, url)],
