@@ -41,7 +41,7 @@ export class NodeSessions {
     if (!session || session.dead) return undefined;
     const started = Date.now();
     const r = await session.run(argv, opts);
-    tallyCommand(started, r, "node-session", [node, ...argv]);
+    tallyCommand(started, r.exitCode ?? r.signal, "node-session", [node, ...argv]);
     return r;
   }
 

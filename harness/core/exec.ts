@@ -2,7 +2,7 @@
  * The only place volcert starts processes. Every command gets a timeout, its output is captured,
  * and a failure is a CommandError that carries the command line, exit code and the tail of stderr.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { appendFileSync, closeSync, openSync } from "node:fs";
 import { appendFile, mkdir, open } from "node:fs/promises";
@@ -101,7 +101,7 @@ export async function exec(cmd: string, args: readonly string[], opts: ExecOptio
     ok: out.exitCode === 0,
   };
   if (opts.logFile) await writeLog(opts.logFile, result);
-  tallyCommand(started, result, cmd, args);
+  tallyCommand(started, result.exitCode ?? result.signal, cmd, args);
   if (!result.ok && !opts.nothrow) throw new CommandError(result, opts.logFile);
   return result;
 }
@@ -115,12 +115,18 @@ export const SPAWN_LOG_ENV = "VOLCERT_SPAWN_LOG";
  * their own are tallied too, under a name of their own (`node-session`: a command sent to a node's
  * long-lived shell, `pod-exec`: a command in a pod through the API), so a run's round trips all show.
  */
-export function tallyCommand(started: number, r: ExecResult, cmd: string, args: readonly string[]): void {
+export function tallyCommand(
+  started: number,
+  /** The exit code, signal or HTTP status it ended with (null: none). */
+  ended: number | string | null,
+  cmd: string,
+  args: readonly string[],
+): void {
   const file = process.env[SPAWN_LOG_ENV];
   if (!file) return;
   const words = [cmd.split("/").pop() ?? cmd, ...args.slice(0, 8)].map((w) => w.replace(/[\t\n]/g, " ").slice(0, 80));
   try {
-    appendFileSync(file, `${started}\t${r.durationMs}\t${r.exitCode ?? r.signal ?? ""}\t${words.join(" ")}\n`);
+    appendFileSync(file, `${started}\t${Date.now() - started}\t${ended ?? ""}\t${words.join(" ")}\n`);
   } catch {
     // A diagnostic only: a run never fails for it.
   }
@@ -162,13 +168,16 @@ export async function spawnDaemon(cmd: string, args: readonly string[], logFile:
   }
 }
 
+/** How a child process ended. */
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
+
 /** A long-lived process spoken to through its stdin and stdout (a node's shell session). */
 export interface PipedChild {
   pid: number;
   stdin: Writable;
   stdout: Readable;
   stderr: Readable;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<Exit>;
   /** SIGKILL to its process group. */
   kill(): void;
 }
@@ -181,20 +190,9 @@ export interface PipedChild {
  */
 export async function startPiped(cmd: string, args: readonly string[]): Promise<PipedChild> {
   const child = spawn(cmd, [...args], { detached: true, stdio: ["pipe", "pipe", "pipe"], env: shellEnv(mergeEnv({})) });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("close", (code, signal) => resolve({ code, signal })),
-  );
-  const pid = await new Promise<number>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("spawn", () => resolve(child.pid ?? -1));
-  });
-  live.add(pid);
   const started = Date.now();
-  void exited.then(({ code, signal }) => {
-    live.delete(pid);
-    const r = { command: "", exitCode: code, signal, stdout: "", stderr: "", durationMs: Date.now() - started };
-    tallyCommand(started, { ...r, ok: code === 0 }, cmd, args);
-  });
+  const { pid, exited } = await tracked(child, "close");
+  void exited.then(({ code, signal }) => tallyCommand(started, code ?? signal, cmd, args));
   child.unref();
   for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
   child.stdin.on("error", () => undefined); // EPIPE when it died: its exit is what callers see
@@ -204,31 +202,43 @@ export async function startPiped(cmd: string, args: readonly string[]): Promise<
     stdout: child.stdout,
     stderr: child.stderr,
     exited,
-    kill() {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    },
+    kill: () => signalPid(-pid, "SIGKILL"),
   };
 }
 
 /** Signals the process group of every command and child still running (giving up on a run). */
 export function signalChildren(sig: NodeJS.Signals): void {
-  for (const pid of live) {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      // already gone
-    }
+  for (const pid of live) signalPid(-pid, sig);
+}
+
+/**
+ * Waits for a child to start and keeps its process group among the live ones until it ends
+ * (`ended`: "exit", or "close" to wait for its output streams too).
+ */
+async function tracked(child: ChildProcess, ended: "exit" | "close"): Promise<{ pid: number; exited: Promise<Exit> }> {
+  const exited = new Promise<Exit>((resolve) => child.once(ended, (code, signal) => resolve({ code, signal })));
+  const pid = await new Promise<number>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("spawn", () => resolve(child.pid ?? -1));
+  });
+  live.add(pid);
+  void exited.then(() => live.delete(pid));
+  return { pid, exited };
+}
+
+/** process.kill that ignores a process already gone (a negative pid: its group). */
+function signalPid(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
   }
 }
 
 export interface Child {
   pid: number;
   /** Resolves when the process has exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: Promise<Exit>;
   /** Sends a signal to the child only (as a terminal's Ctrl-C reaches a foreground volcert). */
   signal(sig: NodeJS.Signals): void;
   /** Sends a signal to the child's whole process group. */
@@ -256,32 +266,12 @@ export async function startChild(
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
   });
   if (typeof out === "number") closeSync(out);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  const pid = await new Promise<number>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("spawn", () => resolve(child.pid ?? -1));
-  });
-  live.add(pid);
-  void exited.then(() => live.delete(pid));
+  const { pid, exited } = await tracked(child, "exit");
   return {
     pid,
     exited,
-    signal(sig) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // already gone
-      }
-    },
-    signalGroup(sig) {
-      try {
-        process.kill(-pid, sig);
-      } catch {
-        // already gone
-      }
-    },
+    signal: (sig) => signalPid(pid, sig),
+    signalGroup: (sig) => signalPid(-pid, sig),
   };
 }
 

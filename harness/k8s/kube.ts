@@ -353,20 +353,7 @@ export class Kube {
     // kubectl's default for a pod of several containers: the annotated one, else the first.
     if (!r.ran && !opts.container && /a container name must be specified/.test(r.why))
       r = await run(defaultContainer(await this.read("Pod", pod, namespace)));
-    tallyCommand(
-      started,
-      {
-        command: "",
-        exitCode: r.ran ? r.exitCode : null,
-        signal: r.ran ? null : "unreachable",
-        stdout: "",
-        stderr: "",
-        durationMs: Date.now() - started,
-        ok: r.ran && r.exitCode === 0,
-      },
-      "pod-exec",
-      [`${namespace}/${pod}`, ...command],
-    );
+    tallyCommand(started, r.ran ? r.exitCode : "unreachable", "pod-exec", [`${namespace}/${pod}`, ...command]);
     if (r.ran) return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
     throw new PodUnreachable(
       `exec into pod ${namespace}/${pod}${opts.container ? ` (container ${opts.container})` : ""} failed: ${r.why}` +
@@ -620,20 +607,7 @@ function defaultContainer(pod: k8s.V1Pod): string | undefined {
  * are the library's own requests and are not counted.
  */
 function tallyRequest(started: number, method: string, url: URL, status: number | null): void {
-  tallyCommand(
-    started,
-    {
-      command: "",
-      exitCode: status,
-      signal: status === null ? "no answer" : null,
-      stdout: "",
-      stderr: "",
-      durationMs: Date.now() - started,
-      ok: status !== null && status < 400,
-    },
-    "api",
-    [requestKind(method, url)],
-  );
+  tallyCommand(started, status ?? "no answer", "api", [requestKind(method, url)]);
 }
 
 /** `GET pods`, `LIST persistentvolumeclaims`, `PATCH nodes/status`... from a request's method and path. */
