@@ -22,6 +22,7 @@ import { say, step } from "../core/progress.ts";
 import { printAccess } from "./cluster-commands.ts";
 import { refuseUnhealthy } from "./cluster-health.ts";
 import { raiseKindLimits } from "./host-limits.ts";
+import { ImageLoads } from "./image-loads.ts";
 
 export interface ClusterTarget {
   cluster: Cluster;
@@ -30,6 +31,8 @@ export interface ClusterTarget {
   nodeLifecycle: boolean;
   /** Makes images available to the nodes (kind: from the local engine). */
   loadImages(images: readonly string[]): Promise<void>;
+  /** Starts making these images available at once, before the installs that need them ask (image-loads.ts). */
+  preloadImages?(images: readonly string[]): void;
   /** Images loadImages cannot provide. */
   missingImages(images: readonly string[]): Promise<string[]>;
   /** Exports the cluster's logs after a failure (null where the provider cannot). */
@@ -69,11 +72,16 @@ export async function kindTarget(
       );
   const access = kindNodeAccess(cluster.name);
   registerNodeAccess(access);
+  const loads = new ImageLoads(
+    (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
+    `cluster ${cluster.name}`,
+  );
   return {
     cluster,
     access,
     nodeLifecycle: true,
-    loadImages: (images) => provider.loadImages(cluster.name, images, clusterLogFile(cluster.name)),
+    loadImages: (images) => loads.load(images),
+    preloadImages: (images) => loads.preload(images),
     missingImages: (images) => provider.missingImages(images),
     exportLogs: (dir) => provider.exportLogs(cluster.name, dir),
     async release(keep) {

@@ -71,6 +71,7 @@ export async function runLane(lane: Lane, deps: LaneDeps): Promise<void> {
   let installed: InstalledDrivers | null = null;
   const installFailures: InstallFailure[] = [];
   try {
+    target.preloadImages?.(laneImages(lane, target));
     // The cluster's part first; drivers that need it and cannot have it fail their install, as
     // infrastructure (it is volcert's), and the others are tested.
     const apiFailures = lane.snapshotApi ? await provideSnapshotApi(lane, target, kube, deps) : [];
@@ -136,6 +137,14 @@ export async function runLane(lane: Lane, deps: LaneDeps): Promise<void> {
     await lane.beforeRelease?.(target);
     await target.release(lane.keep);
   }
+}
+
+/** Every image the lane's installs will load: the VolumeSnapshot API's (where volcert installs it) and its drivers'. */
+function laneImages(lane: Lane, target: ClusterTarget): string[] {
+  return [
+    ...(lane.snapshotApi && target.cluster.createdByVolcert ? lane.snapshotApi.images : []),
+    ...lane.install.filter((d) => !d.installed).flatMap((d) => d.images),
+  ];
 }
 
 /**

@@ -56,10 +56,11 @@ export async function installSnapshotApi(api: SnapshotApiObjects, t: SnapshotApi
     throw new ConfigError("the VolumeSnapshot API needs images that are not on this machine", missing, {
       fix: "build them: volcert images build image-csi-sidecars snapshot-api",
     });
-  say(`  VolumeSnapshot API: loading ${api.images.join(", ")} into the nodes`);
-  await t.loadImages(api.images);
   for (const crd of api.crds) await t.kube.apply(crd);
   await waitForCrds(t.kube, api.crds);
+  // After the CRDs, which need no image: a load started before (image-loads.ts) goes on meanwhile.
+  say(`  VolumeSnapshot API: loading ${api.images.join(", ")} into the nodes`);
+  await t.loadImages(api.images);
   for (const o of api.controller) await t.kube.apply(o);
   await waitFor(
     `snapshot-controller ${workload.namespace}/${workload.name} ready`,

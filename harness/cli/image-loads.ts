@@ -1,0 +1,53 @@
+/**
+ * Loading images into a cluster's nodes, each once. A lane starts one load of every image its
+ * drivers and the VolumeSnapshot API run as soon as its cluster exists: one `kind load` (one
+ * `docker save`, one import per node) carries the layers the images share once, where a load per
+ * install carried the runtime base again each time. Each install's own load then waits for that
+ * batch instead of loading again. When the batch fails, each install loads its own images, so the
+ * failure is reported by, and blamed on, the install whose image it is.
+ */
+import { describeError } from "../core/errors.ts";
+import { formatDuration, say } from "../core/progress.ts";
+
+export type LoadImages = (images: readonly string[]) => Promise<void>;
+
+export class ImageLoads {
+  /** Image → whether the load that carried it (or is carrying it) succeeded. */
+  private readonly loads = new Map<string, Promise<boolean>>();
+
+  constructor(
+    private readonly loadNow: LoadImages,
+    /** Whose nodes, for the progress lines ("cluster x"). */
+    private readonly where: string,
+  ) {}
+
+  /** Starts loading the images not loaded yet, in one go; not awaited (load() waits for it). */
+  preload(images: readonly string[]): void {
+    const fresh = [...new Set(images)].filter((i) => !this.loads.has(i));
+    if (!fresh.length) return;
+    const what = `${fresh.length} image(s) of its drivers into the nodes of ${this.where} at once`;
+    say(`  loading ${what}`);
+    const started = Date.now();
+    const batch = this.loadNow(fresh).then(
+      () => {
+        say(`  loaded ${what} (${formatDuration(Date.now() - started)})`);
+        return true;
+      },
+      (err: unknown) => {
+        say(`  loading ${what} failed, each install loads its own: ${describeError(err)}`);
+        return false;
+      },
+    );
+    for (const i of fresh) this.loads.set(i, batch);
+  }
+
+  /** Makes the images available: waits for the loads carrying them, loads the others (and those whose load failed). */
+  async load(images: readonly string[]): Promise<void> {
+    const wanted = [...new Set(images)];
+    const loaded = await Promise.all(wanted.map((i) => this.loads.get(i) ?? Promise.resolve(false)));
+    const left = wanted.filter((_, n) => !loaded[n]);
+    if (!left.length) return;
+    await this.loadNow(left);
+    for (const i of left) this.loads.set(i, Promise.resolve(true));
+  }
+}
