@@ -33,6 +33,8 @@ export interface ClusterTarget {
   loadImages(images: readonly string[]): Promise<void>;
   /** Starts making these images available at once, before the installs that need them ask (image-loads.ts). */
   preloadImages?(images: readonly string[]): void;
+  /** Stops preloading still under way and waits for it (before the cluster is released). */
+  settleImages?(): Promise<void>;
   /** Images loadImages cannot provide. */
   missingImages(images: readonly string[]): Promise<string[]>;
   /** Exports the cluster's logs after a failure (null where the provider cannot). */
@@ -82,6 +84,7 @@ export async function kindTarget(
     nodeLifecycle: true,
     loadImages: (images) => loads.load(images),
     preloadImages: (images) => loads.preload(images),
+    settleImages: () => loads.settle(),
     missingImages: (images) => provider.missingImages(images),
     exportLogs: (dir) => provider.exportLogs(cluster.name, dir),
     async release(keep) {

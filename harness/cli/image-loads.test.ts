@@ -1,5 +1,8 @@
-import { afterEach, describe, expect, test, vi } from "vitest";
+import { afterAll, afterEach, describe, expect, test, vi } from "vitest";
+import { currentSignal } from "../core/abort.ts";
+import type { ClusterTarget } from "./cluster-target.ts";
 import { ImageLoads } from "./image-loads.ts";
+import { laneImages, type DriverInstall, type Lane } from "./lane.ts";
 
 /** A loader that records each call and settles when told to. */
 function recordingLoader() {
@@ -16,6 +19,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 describe("image loads", () => {
   const stderr = vi.spyOn(process.stderr, "write").mockImplementation(() => true);
   afterEach(() => stderr.mockClear());
+  afterAll(() => stderr.mockRestore());
 
   test("an install's images carried by the batch are not loaded again; the batch's images once, shared ones too", async () => {
     const { calls, load } = recordingLoader();
@@ -65,5 +69,46 @@ describe("image loads", () => {
     calls[2]?.settle(new Error("image broken: no such image"));
     await expect(bad).rejects.toThrow(/no such image/);
     expect(String(stderr.mock.calls.map((c) => c[0]).join(""))).toMatch(/at once failed, each install loads its own/);
+  });
+
+  test("settle stops a batch nobody waited for (its load sees the abort) and waits for it; nothing starts after", async () => {
+    const signals: (AbortSignal | undefined)[] = [];
+    const load = () =>
+      new Promise<void>((_, reject) => {
+        const signal = currentSignal();
+        signals.push(signal);
+        signal?.addEventListener("abort", () => setTimeout(() => reject(new Error("killed")), 20));
+      });
+    const loads = new ImageLoads(load, "cluster c");
+    loads.preload(["a", "b"]);
+    let settled = false;
+    const settling = loads.settle().then(() => (settled = true));
+    await tick();
+    expect(signals[0]?.aborted).toBe(true);
+    expect(settled).toBe(false); // until the load has ended
+    await settling;
+    expect(String(stderr.mock.calls.map((c) => c[0]).join(""))).toMatch(/stopped loading 2 image/);
+    loads.preload(["c"]);
+    expect(signals).toHaveLength(1);
+  });
+});
+
+describe("the images a lane preloads", () => {
+  const driver = (name: string, images: string[], installed = false) =>
+    ({ definition: { metadata: { name } }, baseDir: "/d", images, installed }) as unknown as DriverInstall;
+  const lane = (install: DriverInstall[], snapshotImages?: string[]) =>
+    ({ install, ...(snapshotImages ? { snapshotApi: { images: snapshotImages } } : {}) }) as unknown as Lane;
+  const target = (createdByVolcert: boolean) => ({ cluster: { createdByVolcert } }) as unknown as ClusterTarget;
+
+  test("drivers volcert installs and the VolumeSnapshot API where volcert installs it; drivers already there never", () => {
+    const drivers = [driver("a", ["img/a", "img/shared"]), driver("b", ["img/b"], true), driver("c", ["img/shared"])];
+    expect(laneImages(lane(drivers, ["img/snap"]), target(true))).toEqual([
+      "img/snap",
+      "img/a",
+      "img/shared",
+      "img/shared",
+    ]);
+    expect(laneImages(lane(drivers, ["img/snap"]), target(false))).toEqual(["img/a", "img/shared", "img/shared"]);
+    expect(laneImages(lane(drivers), target(true))).toEqual(["img/a", "img/shared", "img/shared"]);
   });
 });

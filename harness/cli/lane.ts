@@ -118,6 +118,8 @@ export async function runLane(lane: Lane, deps: LaneDeps): Promise<void> {
   }
 
   async function release(): Promise<void> {
+    // A preload nobody waited for (the installs needing it failed first) must not outlive the lane.
+    await target.settleImages?.();
     // Faults a stopped case could not heal (a killed worker) are healed from the journal first.
     const left = deps.journal.openEntries().filter((e) => e.cluster.name === cluster.name);
     if (left.some((e) => e.record.kind !== "cluster")) {
@@ -140,7 +142,7 @@ export async function runLane(lane: Lane, deps: LaneDeps): Promise<void> {
 }
 
 /** Every image the lane's installs will load: the VolumeSnapshot API's (where volcert installs it) and its drivers'. */
-function laneImages(lane: Lane, target: ClusterTarget): string[] {
+export function laneImages(lane: Lane, target: ClusterTarget): string[] {
   return [
     ...(lane.snapshotApi && target.cluster.createdByVolcert ? lane.snapshotApi.images : []),
     ...lane.install.filter((d) => !d.installed).flatMap((d) => d.images),
