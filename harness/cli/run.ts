@@ -39,7 +39,13 @@ import { unreadableReason } from "../drivers/read.ts";
 import { callerPath } from "./caller-path.ts";
 import { resolveDriverArgs, type AvailableDriver } from "./driver-args.ts";
 import { kindTarget, kubeconfigTarget } from "./cluster-target.ts";
-import { checkVendorPath, removeVendorCopy, tagVendorImage, writeVendorCopy } from "./vendor-selfcheck.ts";
+import {
+  checkVendorPath,
+  removeVendorFiles,
+  removeVendorImage,
+  tagVendorImage,
+  writeVendorCopy,
+} from "./vendor-selfcheck.ts";
 import { fixtureDriverFiles } from "../drivers/fixtures.ts";
 import { prepareEnvironment, toolsFor } from "./environment.ts";
 import { finish } from "./finish.ts";
@@ -543,7 +549,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     for (const b of broken) say(`✘ cluster ${b.name}: ${describeError(b.error)}`);
   }
   await withSignal(stop.cleanupSignal, async () => {
-    if (vendor) await removeVendorCopy(vendor);
+    if (vendor) await removeVendorImage();
     // Once every cluster of the run is released: before, another of them may still use its devices.
     if (!byKubeconfig)
       for (const l of await detachOrphanLoops(runId)) say(describeDetached(l, "loop device left by a deleted volume"));
@@ -585,17 +591,22 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     return null;
   });
   const cluster = mainCluster as Cluster | null;
-  return done(
-    report,
-    cluster
-      ? {
-          name: cluster.name,
-          provider: cluster.provider,
-          createdByVolcert: cluster.createdByVolcert,
-          kubernetes: env.manifest.kubernetes.version,
-        }
-      : null,
-  );
+  try {
+    return await done(
+      report,
+      cluster
+        ? {
+            name: cluster.name,
+            provider: cluster.provider,
+            createdByVolcert: cluster.createdByVolcert,
+            kubernetes: env.manifest.kubernetes.version,
+          }
+        : null,
+    );
+  } finally {
+    // After the results bundles: vendor-csi's holds the copy's driver files.
+    if (vendor) await withSignal(stop.cleanupSignal, () => removeVendorFiles(vendor));
+  }
 }
 
 /** The report's environment entry for drivers whose declaration leaves the scheduler blind (verdict.ts). */

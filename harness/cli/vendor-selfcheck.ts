@@ -100,9 +100,14 @@ export async function tagVendorImage(): Promise<void> {
   await exec("docker", ["tag", SOURCE_IMAGE, VENDOR_IMAGE], { timeoutMs: 60_000 });
 }
 
-export async function removeVendorCopy(copy: VendorCopy): Promise<void> {
-  await rm(join(copy.dir, ".."), { recursive: true, force: true });
+/** The vendor's image, once no cluster of the run uses it. */
+export async function removeVendorImage(): Promise<void> {
   await exec("docker", ["image", "rm", VENDOR_IMAGE], { timeoutMs: 60_000, nothrow: true });
+}
+
+/** The copy's files, once the run's results bundles (vendor-csi's holds them) are written. */
+export async function removeVendorFiles(copy: VendorCopy): Promise<void> {
+  await rm(join(copy.dir, ".."), { recursive: true, force: true });
 }
 
 /** Runs the two CLI checks (existing cluster, missing image) and returns them as an outcome. */
