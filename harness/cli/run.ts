@@ -605,7 +605,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
     );
   } finally {
     // After the results bundles: vendor-csi's holds the copy's driver files.
-    if (vendor) await withSignal(stop.cleanupSignal, () => removeVendorFiles(vendor));
+    if (vendor) await removeVendorFiles(vendor);
   }
 }
 
