@@ -112,6 +112,8 @@ export interface ImageNames {
   nodeRootfs: string;
   nodeBase: string;
   node: string;
+  /** The node image with the reference drivers' images preloaded (driverPreloads). */
+  nodeDrivers: string;
 }
 
 /**
@@ -144,6 +146,7 @@ export function imageNames(m: Manifest): ImageNames {
     nodeRootfs: `volcert/node-rootfs:${m.debian.suite}`,
     nodeBase: `volcert/node-base:${m.debian.suite}`,
     node: `volcert/node:${k}`,
+    nodeDrivers: `volcert/node-drivers:${k}`,
   };
 }
 
@@ -187,6 +190,25 @@ export function preloadedImages(m: Manifest): string[] {
     n.pause,
     n.netd,
     n.workload,
+  ];
+}
+
+/**
+ * The reference CSI drivers' images (csi-hostpath, csi-netstore, the sidecars they run, the
+ * VolumeSnapshot API's controller), which the node image variant nodeDrivers has preloaded. Not
+ * in the node image itself: a driver image is what a vendor swaps, and rebuilding one must not
+ * rebuild the node.
+ */
+export function driverPreloads(m: Manifest): string[] {
+  const n = imageNames(m);
+  return [
+    n.csiProvisioner,
+    n.csiHostpath,
+    n.csiNetstore,
+    n.csiAttacher,
+    n.csiResizer,
+    n.csiSnapshotter,
+    n.snapshotController,
   ];
 }
 

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { runTargets, selectSteps, stepKeys } from "./build.ts";
-import { imageNames, loadManifest } from "./manifest.ts";
-import { buildPlan, helmLdflags, requiredVersion } from "./plan.ts";
+import { driverPreloads, imageNames, loadManifest } from "./manifest.ts";
+import { buildPlan, helmLdflags, NODE_DRIVERS_STEP, requiredVersion } from "./plan.ts";
 
 const m = loadManifest();
 const gomod = (name: string) => readFileSync(new URL(`./gomod/${name}/go.mod`, import.meta.url), "utf8");
@@ -46,21 +46,21 @@ describe("build plan", () => {
     expect(stepKeys(buildPlan(m))).toEqual(a);
     const b = stepKeys(buildPlan({ ...m, coredns: "v1.12.2" }));
     const changed = [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
-    expect(changed).toEqual(["go-coredns", "image-coredns", "image-node"]);
+    expect(changed).toEqual(["go-coredns", "image-coredns", "image-node", "image-node-drivers"]);
   });
 
   test("a new workload tag rebuilds the workload and the node image, not Kubernetes", () => {
     const a = stepKeys(buildPlan(m));
     const b = stepKeys(buildPlan({ ...m, volcert: { ...m.volcert, workload: "9.9.9" } }));
     const changed = [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
-    expect(changed).toEqual(["image-node", "rootfs-workload"]);
+    expect(changed).toEqual(["image-node", "image-node-drivers", "rootfs-workload"]);
   });
 
-  test("a new CSI driver version rebuilds its binary and the CSI images, never the node image", () => {
+  test("a new CSI driver version rebuilds its binary, the CSI images and the drivers' node variant, never the node image", () => {
     const a = stepKeys(buildPlan(m));
     const b = stepKeys(buildPlan({ ...m, volcert: { ...m.volcert, csiHostpath: "9.9.9" } }));
     const changed = [...a.keys()].filter((id) => a.get(id) !== b.get(id)).sort();
-    expect(changed).toEqual(["go-csi-hostpath", "image-csi"]);
+    expect(changed).toEqual(["go-csi-hostpath", "image-csi", "image-node-drivers"]);
   });
 
   test("a sidecar bump rebuilds its binaries and images only; our sidecars' version rebuilds ours only", () => {
@@ -72,6 +72,7 @@ describe("build plan", () => {
     expect(changedBy({ ...m, csi: { ...m.csi, attacher: "v4.13.0" } })).toEqual([
       "go-csi-sidecars",
       "image-csi-sidecars",
+      "image-node-drivers",
     ]);
     expect(changedBy({ ...m, volcert: { ...m.volcert, csiSidecars: "9.9.9" } })).toEqual([
       "go-volcert-sidecars",
@@ -128,12 +129,29 @@ describe("build plan", () => {
     expect(changedBy({ ...m, volcert: { ...m.volcert, csiNetstore: "9.9.9" } })).toEqual([
       "go-csi-netstore",
       "image-csi-netstore",
+      "image-node-drivers",
     ]);
     expect(changedBy({ ...m, csi: { ...m.csi, snapshotter: "v8.4.0" } })).toEqual([
       "go-csi-sidecars",
       "image-csi-sidecars",
+      "image-node-drivers",
       "snapshot-api",
     ]);
+  });
+
+  test("the drivers' node variant preloads exactly the images its dependencies build, and only on demand", () => {
+    const plan = buildPlan(m);
+    const variant = plan.find((s) => s.id === NODE_DRIVERS_STEP);
+    expect(variant?.onDemand).toBe(true);
+    expect(variant?.images).toEqual([imageNames(m).nodeDrivers]);
+    const built = plan
+      .filter((s) => variant?.deps.includes(s.id) && s.id !== "image-node")
+      .flatMap((s) => s.images)
+      .sort();
+    expect(built).toEqual([...driverPreloads(m)].sort());
+    // Nothing builds it unless asked for by name (environment.ts nodeImageFor).
+    expect(runTargets(plan, driverPreloads(m), ["snapshot-api"])).not.toContain(NODE_DRIVERS_STEP);
+    expect(runTargets(plan, driverPreloads(m), [NODE_DRIVERS_STEP])).toContain(NODE_DRIVERS_STEP);
   });
 
   test("selecting a target pulls in its dependencies only", () => {

@@ -11,8 +11,8 @@ import { exec } from "../../harness/core/exec.ts";
 import { cachePaths, freshDir, hashPath } from "./cache.ts";
 import { buildFromContext, LABEL_KEY, LABEL_MANAGED } from "./docker-images.ts";
 import { goBuild, goInstall, kubernetesLdflags } from "./go.ts";
-import { checkKubeadmImages, imageNames, type ImageNames, type Manifest } from "./manifest.ts";
-import { assembleNodeImage } from "./node-image.ts";
+import { checkKubeadmImages, driverPreloads, imageNames, type ImageNames, type Manifest } from "./manifest.ts";
+import { assembleNodeImage, preloadNodeImage } from "./node-image.ts";
 import { debootstrap, importRootfs, PACKAGES, trimRootfs } from "./rootfs.ts";
 import { extractSnapshotApi, SNAPSHOT_CLIENT_MODULE, SNAPSHOTTER_MODULE } from "./snapshot-api.ts";
 
@@ -26,6 +26,9 @@ const CSI_SIDECARS_DIR = join(IMAGES_DIR, "csi-sidecars");
 const gomod = (name: string) => join(IMAGES_DIR, "gomod", name);
 
 export type Lane = "cpu" | "io" | "docker";
+
+/** The step making the node image variant with the reference drivers' images (driverPreloads). */
+export const NODE_DRIVERS_STEP = "image-node-drivers";
 
 export interface StepIO {
   key: string;
@@ -612,6 +615,25 @@ export function buildPlan(m: Manifest): BuildStep[] {
       run: (io) =>
         assembleNodeImage({ manifest: m, key: io.key, binDir: io.depDir("go-kubernetes"), logFile: io.logFile }),
     },
+    // Built for a run whose drivers need every one of these images (the main job, `npm test`;
+    // environment.ts nodeImageFor): each of its clusters starts with them, where a `kind load` per
+    // cluster carried them (and the runtime base under them) into every node again.
+    onDemand({
+      id: NODE_DRIVERS_STEP,
+      title: `node image with the reference drivers' images ${n.nodeDrivers}`,
+      lane: "docker",
+      deps: ["image-node", "image-csi", "image-csi-netstore", "image-csi-sidecars"],
+      inputs: { preload: hashPath(join(IMAGES_DIR, "node-image.ts")), images: driverPreloads(m) },
+      images: [n.nodeDrivers],
+      run: (io) =>
+        preloadNodeImage({
+          from: n.node,
+          image: n.nodeDrivers,
+          images: driverPreloads(m),
+          key: io.key,
+          logFile: io.logFile,
+        }),
+    }),
   ];
   return steps;
 }

@@ -4,8 +4,8 @@
  */
 import { step } from "../core/progress.ts";
 import { binaryPath, buildImages, runTargets, type BuildReport } from "../../clusters/images/build.ts";
-import { imageNames, loadManifest, type Manifest } from "../../clusters/images/manifest.ts";
-import { buildPlan } from "../../clusters/images/plan.ts";
+import { driverPreloads, imageNames, loadManifest, type Manifest } from "../../clusters/images/manifest.ts";
+import { buildPlan, NODE_DRIVERS_STEP } from "../../clusters/images/plan.ts";
 import type { KindTools } from "../../clusters/kind/provider.ts";
 import { checkCacheTools, ensureEngine } from "./host.ts";
 
@@ -29,17 +29,32 @@ export async function prepareEnvironment(
 ): Promise<Environment> {
   const manifest = loadManifest();
   const engine = await step("Docker engine", ensureEngine);
-  const targets = runTargets(buildPlan(manifest), opts.images ?? [], opts.steps ?? []);
+  const node = nodeImageFor(manifest, opts.images ?? []);
+  const targets = runTargets(buildPlan(manifest), opts.images ?? [], [...(opts.steps ?? []), ...node.steps]);
   const build = await step("hermetic images (cached steps are skipped)", () => buildImages(manifest, { targets }));
-  return { manifest, tools: toolsFor(manifest), build, dockerVersion: engine.serverVersion };
+  return { manifest, tools: toolsFor(manifest, node.image), build, dockerVersion: engine.serverVersion };
 }
 
-export function toolsFor(manifest: Manifest): Tools {
+/**
+ * The node image a run's clusters start from: the variant with the reference drivers' images
+ * preloaded when the run needs every one of them (the main job, `npm test`), else the plain one,
+ * into which `kind load` carries the few a run needs (building the variant would compile the
+ * others first).
+ */
+export function nodeImageFor(manifest: Manifest, images: readonly string[]): { image: string; steps: string[] } {
+  const needed = new Set(images);
+  const names = imageNames(manifest);
+  return driverPreloads(manifest).every((i) => needed.has(i))
+    ? { image: names.nodeDrivers, steps: [NODE_DRIVERS_STEP] }
+    : { image: names.node, steps: [] };
+}
+
+export function toolsFor(manifest: Manifest, nodeImage = imageNames(manifest).node): Tools {
   const tools = {
     kind: binaryPath(manifest, "go-kind", "kind"),
     kubectl: binaryPath(manifest, "go-kubernetes", "kubectl"),
     helm: binaryPath(manifest, "go-helm", "helm"),
-    nodeImage: imageNames(manifest).node,
+    nodeImage,
   };
   checkCacheTools([tools.kind, tools.kubectl, tools.helm]);
   return tools;

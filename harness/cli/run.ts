@@ -566,7 +566,10 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
         env: {
           kubernetes: env.manifest.kubernetes.version,
           kind: env.manifest.kind,
-          nodeImage: images.node,
+          nodeImage:
+            env.tools.nodeImage === images.node
+              ? images.node
+              : `${env.tools.nodeImage} (${images.node} with the reference drivers' images preloaded)`,
           debian: env.manifest.debian.suite,
           etcd: env.manifest.etcd,
           coredns: env.manifest.coredns,
