@@ -94,7 +94,7 @@ export function runTargets(
 async function isFresh(step: BuildStep, key: string): Promise<boolean> {
   if (step.images.length) {
     for (const image of step.images) if ((await imageKey(image)) !== key) return false;
-    return true;
+    return step.current ? step.current() : true;
   }
   return isComplete(cachePaths.out(step.id, key));
 }

@@ -143,6 +143,8 @@ describe("build plan", () => {
     const plan = buildPlan(m);
     const variant = plan.find((s) => s.id === NODE_DRIVERS_STEP);
     expect(variant?.onDemand).toBe(true);
+    // Rebuilt when an image it copies was rebuilt under the same key (node-preload.ts preloadCurrent).
+    expect(variant?.current).toBeTypeOf("function");
     expect(variant?.images).toEqual([imageNames(m).nodeDrivers]);
     const built = plan
       .filter((s) => variant?.deps.includes(s.id) && s.id !== "image-node")

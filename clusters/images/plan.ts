@@ -12,7 +12,8 @@ import { cachePaths, freshDir, hashPath } from "./cache.ts";
 import { buildFromContext, LABEL_KEY, LABEL_MANAGED } from "./docker-images.ts";
 import { goBuild, goInstall, kubernetesLdflags } from "./go.ts";
 import { checkKubeadmImages, driverPreloads, imageNames, type ImageNames, type Manifest } from "./manifest.ts";
-import { assembleNodeImage, preloadNodeImage } from "./node-image.ts";
+import { assembleNodeImage } from "./node-image.ts";
+import { preloadCurrent, preloadNodeImage } from "./node-preload.ts";
 import { debootstrap, importRootfs, PACKAGES, trimRootfs } from "./rootfs.ts";
 import { extractSnapshotApi, SNAPSHOT_CLIENT_MODULE, SNAPSHOTTER_MODULE } from "./snapshot-api.ts";
 
@@ -53,6 +54,11 @@ export interface BuildStep {
    * use them. `volcert images build` with no step names builds them too.
    */
   onDemand?: boolean;
+  /**
+   * For an image step whose output depends on more than its key (the IDs of the images it
+   * copies): whether the image under that key still matches; when not, the step runs again.
+   */
+  current?(): Promise<boolean>;
   run(io: StepIO): Promise<void>;
 }
 
@@ -607,7 +613,7 @@ export function buildPlan(m: Manifest): BuildStep[] {
         "rootfs-workload",
       ],
       inputs: {
-        assemble: hashPath(join(IMAGES_DIR, "node-image.ts")),
+        assemble: [hashPath(join(IMAGES_DIR, "node-image.ts")), hashPath(join(IMAGES_DIR, "node-assembly.ts"))],
         netd: hashPath(join(IMAGES_DIR, "netd-manifest.ts")),
         recycler: m.recyclerImage,
       },
@@ -623,8 +629,12 @@ export function buildPlan(m: Manifest): BuildStep[] {
       title: `node image with the reference drivers' images ${n.nodeDrivers}`,
       lane: "docker",
       deps: ["image-node", "image-csi", "image-csi-netstore", "image-csi-sidecars"],
-      inputs: { preload: hashPath(join(IMAGES_DIR, "node-image.ts")), images: driverPreloads(m) },
+      inputs: {
+        preload: [hashPath(join(IMAGES_DIR, "node-preload.ts")), hashPath(join(IMAGES_DIR, "node-assembly.ts"))],
+        images: driverPreloads(m),
+      },
       images: [n.nodeDrivers],
+      current: () => preloadCurrent(n.nodeDrivers, driverPreloads(m)),
       run: (io) =>
         preloadNodeImage({
           from: n.node,

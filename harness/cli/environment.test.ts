@@ -5,7 +5,7 @@ import { NODE_DRIVERS_STEP } from "../../clusters/images/plan.ts";
 import { builtinImageRewrites } from "../../clusters/images/sidecars.ts";
 import { loadDriverFile } from "../drivers/load.ts";
 import { DRIVERS_DIR } from "../drivers/fixtures.ts";
-import { nodeImageFor } from "./environment.ts";
+import { describeNodeImage, nodeImageFor } from "./environment.ts";
 
 const m = loadManifest();
 const n = imageNames(m);
@@ -28,5 +28,14 @@ describe("the node image a run's clusters start from", () => {
     expect(nodeImageFor(m, [n.csiHostpath, n.csiProvisioner])).toEqual({ image: n.node, steps: [] });
     expect(nodeImageFor(m, [])).toEqual({ image: n.node, steps: [] });
     expect(nodeImageFor(m, driverPreloads(m).slice(1))).toEqual({ image: n.node, steps: [] });
+  });
+
+  test("the report says what the clusters started from, and that an existing cluster is not ours", () => {
+    expect(describeNodeImage(m, n.node, "created")).toBe(n.node);
+    expect(describeNodeImage(m, n.nodeDrivers, "created")).toBe(
+      `${n.nodeDrivers} (${n.node} with the reference drivers' images preloaded)`,
+    );
+    expect(describeNodeImage(m, n.node, "reused")).toMatch(/the reused cluster keeps its own/);
+    expect(describeNodeImage(m, n.nodeDrivers, "existing")).toMatch(/^none: an existing cluster/);
   });
 });

@@ -25,11 +25,12 @@ export interface Environment {
  * on-demand steps the run needs besides (the VolumeSnapshot API's manifests).
  */
 export async function prepareEnvironment(
-  opts: { images?: readonly string[]; steps?: readonly string[] } = {},
+  opts: { images?: readonly string[]; steps?: readonly string[]; createsClusters?: boolean } = {},
 ): Promise<Environment> {
   const manifest = loadManifest();
   const engine = await step("Docker engine", ensureEngine);
-  const node = nodeImageFor(manifest, opts.images ?? []);
+  // A run that creates no cluster (--kubeconfig, a reused one without chaos lanes) needs no variant.
+  const node = nodeImageFor(manifest, opts.createsClusters === false ? [] : (opts.images ?? []));
   const targets = runTargets(buildPlan(manifest), opts.images ?? [], [...(opts.steps ?? []), ...node.steps]);
   const build = await step("hermetic images (cached steps are skipped)", () => buildImages(manifest, { targets }));
   return { manifest, tools: toolsFor(manifest, node.image), build, dockerVersion: engine.serverVersion };
@@ -38,8 +39,8 @@ export async function prepareEnvironment(
 /**
  * The node image a run's clusters start from: the variant with the reference drivers' images
  * preloaded when the run needs every one of them (the main job, `npm test`), else the plain one,
- * into which `kind load` carries the few a run needs (building the variant would compile the
- * others first).
+ * into which `kind load` carries those a run needs (a variant per set of images would be built,
+ * and kept, for every combination of drivers a user runs).
  */
 export function nodeImageFor(manifest: Manifest, images: readonly string[]): { image: string; steps: string[] } {
   const needed = new Set(images);
@@ -58,4 +59,12 @@ export function toolsFor(manifest: Manifest, nodeImage = imageNames(manifest).no
   };
   checkCacheTools([tools.kind, tools.kubectl, tools.helm]);
   return tools;
+}
+
+/** The report's "Node image": what the clusters this run created started from. */
+export function describeNodeImage(manifest: Manifest, nodeImage: string, cluster: "created" | "reused" | "existing") {
+  if (cluster === "existing") return "none: an existing cluster (--kubeconfig), not created by volcert";
+  const plain = imageNames(manifest).node;
+  const what = nodeImage === plain ? plain : `${nodeImage} (${plain} with the reference drivers' images preloaded)`;
+  return cluster === "reused" ? `${what} for the clusters this run created; the reused cluster keeps its own` : what;
 }

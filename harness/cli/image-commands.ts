@@ -38,7 +38,7 @@ export async function imagesList(): Promise<void> {
     }
     const what = s.images.join(", ") || cachePaths.out(s.id, key);
     console.log(
-      `${state.padEnd(8)} ${s.id.padEnd(22)} ${what}${s.onDemand ? " (built by a run only for a driver that needs it)" : ""}`,
+      `${state.padEnd(8)} ${s.id.padEnd(22)} ${what}${s.onDemand ? " (built on demand: by a run whose drivers need it)" : ""}`,
     );
   }
 }

@@ -47,7 +47,7 @@ import {
   writeVendorCopy,
 } from "./vendor-selfcheck.ts";
 import { fixtureDriverFiles } from "../drivers/fixtures.ts";
-import { prepareEnvironment, toolsFor } from "./environment.ts";
+import { describeNodeImage, prepareEnvironment, toolsFor } from "./environment.ts";
 import { finish } from "./finish.ts";
 import { planRun, type ChaosLane, type RunOptions } from "./plan.ts";
 import { runVitestProject, type SuiteOutcome } from "./vitest-runner.ts";
@@ -273,6 +273,7 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
       ...(needsSnapshotApi ? [imageNames(loadManifest()).snapshotController] : []),
     ],
     steps: needsSnapshotApi ? ["snapshot-api"] : [],
+    createsClusters: !plan.cluster.kubeconfig && (!plan.cluster.reuse || plan.chaosLanes.length > 0),
   });
   const snapshotApi = needsSnapshotApi
     ? await readSnapshotApi(stepOutput(env.manifest, "snapshot-api"), env.manifest)
@@ -566,10 +567,11 @@ async function runSteps(opts: RunOptions, { runId, journal, stop }: RunState): P
         env: {
           kubernetes: env.manifest.kubernetes.version,
           kind: env.manifest.kind,
-          nodeImage:
-            env.tools.nodeImage === images.node
-              ? images.node
-              : `${env.tools.nodeImage} (${images.node} with the reference drivers' images preloaded)`,
+          nodeImage: describeNodeImage(
+            env.manifest,
+            env.tools.nodeImage,
+            byKubeconfig ? "existing" : plan.cluster.reuse ? "reused" : "created",
+          ),
           debian: env.manifest.debian.suite,
           etcd: env.manifest.etcd,
           coredns: env.manifest.coredns,
