@@ -13,7 +13,8 @@ import { Slots } from "../../harness/core/slots.ts";
 import { waitFor } from "../../harness/core/wait.ts";
 import { cacheRoot } from "../images/cache.ts";
 import type { KindCluster } from "../cluster.ts";
-import { clusterNetwork } from "./nodes.ts";
+import { imagesToLoad } from "./image-presence.ts";
+import { CLUSTER_LABEL, clusterNetwork, nodeNames } from "./nodes.ts";
 import { CLUSTER_PREFIX, kindConfig, type ClusterShape } from "./shape.ts";
 import { clusterStateDir, removeClusterState, sharedStorageDir } from "./state.ts";
 
@@ -244,11 +245,36 @@ export class KindProvider {
     return (await exec(this.tools.kind, ["get", "kubeconfig", "--name", name], { timeoutMs: 60_000 })).stdout;
   }
 
-  async loadImages(name: string, images: readonly string[], logFile?: string): Promise<void> {
-    await exec(this.tools.kind, ["load", "docker-image", "--name", name, ...images], {
-      timeoutMs: 20 * 60_000,
-      ...(logFile ? { logFile } : {}),
-    });
+  /**
+   * Loads the images not already in every node (same ID, same name: clusters made from the
+   * drivers' node image variant have the reference drivers' images); returns those it loaded.
+   */
+  async loadImages(name: string, images: readonly string[], logFile?: string): Promise<string[]> {
+    const left = await this.imagesNotInNodes(name, images);
+    if (left.length)
+      await exec(this.tools.kind, ["load", "docker-image", "--name", name, ...left], {
+        timeoutMs: 20 * 60_000,
+        ...(logFile ? { logFile } : {}),
+      });
+    return left;
+  }
+
+  /** image-presence.ts: one `crictl images` per node; anything unclear means "load it". */
+  private async imagesNotInNodes(name: string, images: readonly string[]): Promise<string[]> {
+    const opts = { nothrow: true, timeoutMs: 60_000 };
+    const [ids, ps] = await Promise.all([
+      exec("docker", ["image", "inspect", "--format", "{{.Id}}", ...images], opts),
+      exec("docker", ["ps", "--all", "--filter", `label=${CLUSTER_LABEL}=${name}`, "--format", "{{.Names}}"], opts),
+    ]);
+    // A missing image, or no node listed: kind load says what is wrong.
+    if (!ids.ok || !ps.ok) return [...images];
+    const lists = await Promise.all(
+      nodeNames(ps.stdout).map(async (node) => {
+        const r = await exec("docker", ["exec", node, "crictl", "images", "-o", "json"], opts);
+        return r.ok ? r.stdout : null;
+      }),
+    );
+    return imagesToLoad(images, ids.stdout.trim().split("\n"), lists);
   }
 
   /**

@@ -39,6 +39,15 @@ describe("image loads", () => {
     expect(String(stderr.mock.calls.map((c) => c[0]).join(""))).toMatch(/loaded 3 image\(s\) .* cluster c at once/);
   });
 
+  test("a batch the nodes already had (the drivers' node image) says so", async () => {
+    const loads = new ImageLoads(() => Promise.resolve([]), "cluster c");
+    loads.preload(["a", "b"]);
+    await loads.load(["a", "b"]);
+    expect(String(stderr.mock.calls.map((c) => c[0]).join(""))).toMatch(
+      /2 image\(s\) for its installs already in the nodes of cluster c/,
+    );
+  });
+
   test("images outside the batch are loaded by the install that needs them, and only once", async () => {
     const { calls, load } = recordingLoader();
     const loads = new ImageLoads(load, "cluster c");

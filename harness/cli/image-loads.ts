@@ -12,7 +12,8 @@ import { currentSignal, withSignal } from "../core/abort.ts";
 import { describeError } from "../core/errors.ts";
 import { formatDuration, say } from "../core/progress.ts";
 
-export type LoadImages = (images: readonly string[]) => Promise<void>;
+/** Loads what the nodes lack of `images`; returns what it loaded (void: not known). */
+export type LoadImages = (images: readonly string[]) => Promise<readonly string[] | void>;
 
 export class ImageLoads {
   /** Image → whether the load that carried it (or is carrying it) succeeded. */
@@ -37,8 +38,11 @@ export class ImageLoads {
     const ambient = currentSignal();
     const signal = ambient ? AbortSignal.any([this.stop.signal, ambient]) : this.stop.signal;
     const batch = withSignal(signal, () => this.loadNow(fresh)).then(
-      () => {
-        say(`  loaded ${what} (${formatDuration(Date.now() - started)})`);
+      (loaded) => {
+        const took = formatDuration(Date.now() - started);
+        if (loaded && !loaded.length)
+          say(`  ${fresh.length} image(s) for its installs already in the nodes of ${this.where} (${took})`);
+        else say(`  loaded ${what} (${took})`);
         return true;
       },
       (err: unknown) => {
